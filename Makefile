@@ -1,0 +1,58 @@
+# ci-report — see README.md.
+GO            ?= go
+BIN           ?= bin/ci-report
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT        ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS       := -X github.com/org/k8s-e2e-report/internal/version.Version=$(VERSION) -X github.com/org/k8s-e2e-report/internal/version.Commit=$(COMMIT)
+TEST_TIMEOUT  ?= 20m
+FUZZTIME      ?= 10s
+
+.PHONY: all build test unit testenv sandbox demo-cluster demo bench vet fmt check-leaks clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ci-report
+
+# Builds (once, then cached by version) the real local cluster's binaries:
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok.
+testenv:
+	@bash internal/testenv/tools/build.sh
+
+# Every test, including the integration tests against the real local cluster.
+# Fails if a cluster process is left running afterwards.
+test: testenv vet
+	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... ; rc=$$?; \
+	  $(MAKE) --no-print-directory check-leaks || rc=1; exit $$rc
+
+check-leaks:
+	@dir=$$(bash internal/testenv/tools/build.sh); \
+	if pgrep -f "$$dir/bin/" >/dev/null; then \
+	  echo "leaked test cluster processes:"; pgrep -af "$$dir/bin/"; exit 1; \
+	else echo "no test cluster process left running"; fi
+
+unit:
+	$(GO) test -count=1 -short ./...
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# A local cluster for a human: prints `export KUBECONFIG=...`; Ctrl-C stops it.
+sandbox: testenv
+	$(GO) run ./cmd/sandbox
+
+# The same, seeded with the demo scenario (namespace turbo-engine-e2e).
+demo-cluster: testenv
+	$(GO) run ./cmd/sandbox --demo
+
+# The main job on the local demo cluster: start it, seed it, run ci-report, stop it.
+demo: testenv build
+	$(GO) run ./cmd/sandbox --demo --out ci-report -- $(CURDIR)/$(BIN) collect -n turbo-engine-e2e --output ci-report
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin ci-report

@@ -1,0 +1,374 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
+)
+
+const (
+	kwokNodeAnnotation = "kwok.x-k8s.io/node"
+	// PlantedAnnotation marks a pod whose status a test sets itself: kwok's pod-ready and
+	// pod-complete stages skip such pods, so they do not overwrite the planted status.
+	PlantedAnnotation = "ci-report.dev/planted-status"
+)
+
+var metav1GetOptions = metav1.GetOptions{}
+
+var (
+	logsGVR        = schema.GroupVersionResource{Group: "kwok.x-k8s.io", Version: "v1alpha1", Resource: "logs"}
+	clusterLogsGVR = schema.GroupVersionResource{Group: "kwok.x-k8s.io", Version: "v1alpha1", Resource: "clusterlogs"}
+)
+
+func withNegotiatedSerializer(cfg *rest.Config) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	c.GroupVersion = &schema.GroupVersion{}
+	c.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
+	return c
+}
+
+// writeKwokConfig writes kwok's configuration: its options, and the stock "fast" node
+// and pod stages, with pod-ready and pod-complete told to skip planted pods.
+func (c *Cluster) writeKwokConfig() (string, error) {
+	var docs []string
+	docs = append(docs, `apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  enableDebuggingHandlers: true
+  nodeIP: 127.0.0.1
+  nodePort: `+fmt.Sprint(c.kwokPort)+`
+  serverAddress: 127.0.0.1:`+fmt.Sprint(c.kwokPort)+`
+  nodeLeaseDurationSeconds: 40
+`)
+	stages := []struct {
+		file      string
+		skipPlant bool
+	}{
+		{"node/fast/node-initialize.yaml", false},
+		{"node/heartbeat-with-lease/node-heartbeat-with-lease.yaml", false},
+		{"pod/fast/pod-ready.yaml", true},
+		{"pod/fast/pod-complete.yaml", true},
+		{"pod/fast/pod-delete.yaml", false},
+	}
+	for _, s := range stages {
+		b, err := os.ReadFile(filepath.Join(c.Binaries.Dir, "kwok-stages", s.file))
+		if err != nil {
+			return "", fmt.Errorf("read kwok stage: %w", err)
+		}
+		if s.skipPlant {
+			var obj map[string]any
+			if err := yaml.Unmarshal(b, &obj); err != nil {
+				return "", fmt.Errorf("parse kwok stage %s: %w", s.file, err)
+			}
+			spec := obj["spec"].(map[string]any)
+			sel, _ := spec["selector"].(map[string]any)
+			if sel == nil {
+				sel = map[string]any{}
+				spec["selector"] = sel
+			}
+			exprs, _ := sel["matchExpressions"].([]any)
+			sel["matchExpressions"] = append(exprs, map[string]any{
+				"key":      fmt.Sprintf(".metadata.annotations[%q]", PlantedAnnotation),
+				"operator": "DoesNotExist",
+			})
+			if b, err = yaml.Marshal(obj); err != nil {
+				return "", err
+			}
+		}
+		docs = append(docs, string(b))
+	}
+	path := filepath.Join(c.Dir, "kwok.yaml")
+	return path, os.WriteFile(path, []byte(strings.Join(docs, "\n---\n")), 0o644)
+}
+
+// installKwokCRDs installs every CRD kwok ships and waits until each is established.
+func (c *Cluster) installKwokCRDs(ctx context.Context) error {
+	dir := filepath.Join(c.Binaries.Dir, "kwok-crds")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		if err := c.InstallCRDYAML(ctx, b); err != nil {
+			return fmt.Errorf("install kwok CRD %s: %w", e.Name(), err)
+		}
+	}
+	return nil
+}
+
+// InstallCRDYAML installs the CustomResourceDefinitions in a (multi-document) YAML
+// manifest and waits until they are established.
+func (c *Cluster) InstallCRDYAML(ctx context.Context, manifest []byte) error {
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
+	for {
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := dec.Decode(&crd); err != nil {
+			if err.Error() == "EOF" {
+				return nil
+			}
+			return err
+		}
+		if crd.Name == "" {
+			continue
+		}
+		if err := c.InstallCRD(ctx, &crd); err != nil {
+			return err
+		}
+	}
+}
+
+// InstallCRD creates (or updates) a CRD and waits until it is established.
+func (c *Cluster) InstallCRD(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition) error {
+	crds := c.APIExt.ApiextensionsV1().CustomResourceDefinitions()
+	_, err := crds.Create(ctx, crd, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		old, gerr := crds.Get(ctx, crd.Name, metav1.GetOptions{})
+		if gerr != nil {
+			return gerr
+		}
+		crd.ResourceVersion = old.ResourceVersion
+		_, err = crds.Update(ctx, crd, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("create CRD %s: %w", crd.Name, err)
+	}
+	return pollUntil(ctx, 30*time.Second, func(ctx context.Context) (bool, error) {
+		got, err := crds.Get(ctx, crd.Name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		for _, cond := range got.Status.Conditions {
+			if cond.Type == apiextensionsv1.Established && cond.Status == apiextensionsv1.ConditionTrue {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+// kwokHealthy reports whether kwok's kubelet server answers.
+func (c *Cluster) kwokHealthy(ctx context.Context) bool {
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("https://127.0.0.1:%d/healthz", c.kwokPort), nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// NodeOptions describe a fake node.
+type NodeOptions struct {
+	CPU    string // e.g. "4"; default "8"
+	Memory string // e.g. "8Gi"; default "32Gi"
+	Pods   string // default "110"
+	Labels map[string]string
+}
+
+// CreateNode creates a node that kwok manages and waits until it is Ready.
+func (c *Cluster) CreateNode(ctx context.Context, name string, o NodeOptions) (*corev1.Node, error) {
+	def := func(v, d string) resource.Quantity {
+		if v == "" {
+			v = d
+		}
+		return resource.MustParse(v)
+	}
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU:    def(o.CPU, "8"),
+		corev1.ResourceMemory: def(o.Memory, "32Gi"),
+		corev1.ResourcePods:   def(o.Pods, "110"),
+	}
+	labels := map[string]string{"type": "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
+	for k, v := range o.Labels {
+		labels[k] = v
+	}
+	node := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, Annotations: map[string]string{kwokNodeAnnotation: "fake"}},
+		Status:     corev1.NodeStatus{Capacity: capacity, Allocatable: capacity},
+	}
+	if _, err := c.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return nil, fmt.Errorf("create node %s: %w", name, err)
+	}
+	var got *corev1.Node
+	err := pollUntil(ctx, 30*time.Second, func(ctx context.Context) (bool, error) {
+		n, err := c.Client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		got = n
+		for _, cond := range n.Status.Conditions {
+			if cond.Type == corev1.NodeReady && cond.Status == corev1.ConditionTrue {
+				return len(n.Spec.Taints) == 0, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return got, fmt.Errorf("node %s not ready: %w", name, err)
+	}
+	return got, nil
+}
+
+// LogLine is one line of a container's log.
+type LogLine struct {
+	Time   time.Time
+	Stream string // "stdout" (default) or "stderr"
+	Text   string
+}
+
+// Lines turns plain text lines into log lines one second apart from start.
+func Lines(start time.Time, text ...string) []LogLine {
+	out := make([]LogLine, len(text))
+	for i, t := range text {
+		out[i] = LogLine{Time: start.Add(time.Duration(i) * time.Second), Text: t}
+	}
+	return out
+}
+
+// CRI renders lines in the CRI log format that kubelets write and kwok serves.
+func CRI(lines []LogLine) []byte {
+	var b bytes.Buffer
+	for _, l := range lines {
+		stream := l.Stream
+		if stream == "" {
+			stream = "stdout"
+		}
+		fmt.Fprintf(&b, "%s %s F %s\n", l.Time.UTC().Format(time.RFC3339Nano), stream, l.Text)
+	}
+	return b.Bytes()
+}
+
+// SetContainerLogs gives a container a current log and, if previous is non-nil, a
+// previous log, served by kwok through the API server's pods/log. The pod need not
+// exist yet. Logs are written as CRI files under the cluster's directory.
+func (c *Cluster) SetContainerLogs(ctx context.Context, namespace, pod, container string, current, previous []LogLine) error {
+	return c.SetContainerLogFiles(ctx, namespace, pod, container, CRI(current), maybeCRI(previous))
+}
+
+func maybeCRI(lines []LogLine) []byte {
+	if lines == nil {
+		return nil
+	}
+	return CRI(lines)
+}
+
+// SetContainerLogFiles is SetContainerLogs with raw CRI file contents.
+func (c *Cluster) SetContainerLogFiles(ctx context.Context, namespace, pod, container string, current, previous []byte) error {
+	entry, err := c.writeLogFiles(namespace, pod, container, current, previous)
+	if err != nil {
+		return err
+	}
+	return c.upsertLogsEntry(ctx, namespace, pod, container, entry)
+}
+
+// SetNamespaceContainerLogs gives every pod in namespace (existing or created later,
+// e.g. by a Deployment) that has a container named container the same current and
+// previous logs, through a kwok ClusterLogs object. A pod-specific SetContainerLogs wins.
+func (c *Cluster) SetNamespaceContainerLogs(ctx context.Context, namespace, container string, current, previous []LogLine) error {
+	entry, err := c.writeLogFiles(namespace, "_all", container, CRI(current), maybeCRI(previous))
+	if err != nil {
+		return err
+	}
+	name := namespace + "." + container
+	res := c.Dynamic.Resource(clusterLogsGVR)
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kwok.x-k8s.io/v1alpha1",
+		"kind":       "ClusterLogs",
+		"metadata":   map[string]any{"name": name},
+		"spec": map[string]any{
+			"selector": map[string]any{"matchNamespaces": []any{namespace}},
+			"logs":     []any{entry},
+		},
+	}}
+	old, err := res.Get(ctx, name, metav1.GetOptions{})
+	if err == nil {
+		obj.SetResourceVersion(old.GetResourceVersion())
+		_, err = res.Update(ctx, obj, metav1.UpdateOptions{})
+		return err
+	}
+	_, err = res.Create(ctx, obj, metav1.CreateOptions{})
+	return err
+}
+
+func (c *Cluster) writeLogFiles(namespace, pod, container string, current, previous []byte) (map[string]any, error) {
+	dir := filepath.Join(c.Dir, "pod-logs", namespace, pod)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	entry := map[string]any{"containers": []any{container}, "follow": false}
+	cur := filepath.Join(dir, container+".log")
+	if err := os.WriteFile(cur, current, 0o644); err != nil {
+		return nil, err
+	}
+	entry["logsFile"] = cur
+	if previous != nil {
+		prev := filepath.Join(dir, container+".previous.log")
+		if err := os.WriteFile(prev, previous, 0o644); err != nil {
+			return nil, err
+		}
+		entry["previousLogsFile"] = prev
+	}
+	return entry, nil
+}
+
+// LogFilePath is where SetContainerLogs keeps a container's current log, for tests that
+// write large logs directly.
+func (c *Cluster) LogFilePath(namespace, pod, container string) string {
+	return filepath.Join(c.Dir, "pod-logs", namespace, pod, container+".log")
+}
+
+func (c *Cluster) upsertLogsEntry(ctx context.Context, namespace, pod, container string, entry map[string]any) error {
+	res := c.Dynamic.Resource(logsGVR).Namespace(namespace)
+	obj, err := res.Get(ctx, pod, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		obj = &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "kwok.x-k8s.io/v1alpha1",
+			"kind":       "Logs",
+			"metadata":   map[string]any{"name": pod, "namespace": namespace},
+			"spec":       map[string]any{"logs": []any{entry}},
+		}}
+		_, err = res.Create(ctx, obj, metav1.CreateOptions{})
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	logs, _, _ := unstructured.NestedSlice(obj.Object, "spec", "logs")
+	kept := []any{entry}
+	for _, l := range logs {
+		m, _ := l.(map[string]any)
+		cs, _ := m["containers"].([]any)
+		if len(cs) == 1 && cs[0] == container {
+			continue
+		}
+		kept = append(kept, l)
+	}
+	if err := unstructured.SetNestedSlice(obj.Object, kept, "spec", "logs"); err != nil {
+		return err
+	}
+	_, err = res.Update(ctx, obj, metav1.UpdateOptions{})
+	return err
+}
