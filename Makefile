@@ -49,7 +49,7 @@ demo-cluster: testenv
 
 # The main job on the local demo cluster: start it, seed it, run ci-report, stop it.
 demo: testenv build
-	$(GO) run ./cmd/sandbox --demo --out ci-report -- $(CURDIR)/$(BIN) collect -n turbo-engine-e2e --output ci-report
+	$(GO) run ./cmd/sandbox --demo -- $$(bash internal/testenv/tools/build.sh)/bin/kubectl get all,apigraphs,events -n turbo-engine-e2e
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -63,7 +63,7 @@ func RunningPodStatus(pod *corev1.Pod, start time.Time) corev1.PodStatus {
 	st := corev1.PodStatus{
 		Phase:     corev1.PodRunning,
 		HostIP:    "127.0.0.1",
-		PodIP:     "10.0.0.100",
+		PodIP:     "10.244.1.100",
 		StartTime: &t,
 		Conditions: []corev1.PodCondition{
 			{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: t},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -54,9 +55,14 @@ kind: KwokConfiguration
 options:
   enableDebuggingHandlers: true
   nodeIP: 127.0.0.1
+  cidr: 10.244.0.1/24
   nodePort: `+fmt.Sprint(c.kwokPort)+`
   serverAddress: 127.0.0.1:`+fmt.Sprint(c.kwokPort)+`
   nodeLeaseDurationSeconds: 40
+  nodeLeaseParallelism: 4
+  nodePlayStageParallelism: 4
+  podPlayStageParallelism: 4
+  podsOnNodeSyncParallelism: 4
 `)
 	stages := []struct {
 		file      string
@@ -281,7 +287,10 @@ func (c *Cluster) SetContainerLogFiles(ctx context.Context, namespace, pod, cont
 	if err != nil {
 		return err
 	}
-	return c.upsertLogsEntry(ctx, namespace, pod, container, entry)
+	if err := c.upsertLogsEntry(ctx, namespace, pod, container, entry); err != nil {
+		return err
+	}
+	return c.waitKwokServesLogs(ctx, namespace, pod, container, current)
 }
 
 // SetNamespaceContainerLogs gives every pod in namespace (existing or created later,
@@ -307,10 +316,37 @@ func (c *Cluster) SetNamespaceContainerLogs(ctx context.Context, namespace, cont
 	if err == nil {
 		obj.SetResourceVersion(old.GetResourceVersion())
 		_, err = res.Update(ctx, obj, metav1.UpdateOptions{})
+	} else {
+		_, err = res.Create(ctx, obj, metav1.CreateOptions{})
+	}
+	if err != nil {
 		return err
 	}
-	_, err = res.Create(ctx, obj, metav1.CreateOptions{})
-	return err
+	// kwok matches ClusterLogs by namespace only, so any pod name probes it.
+	return c.waitKwokServesLogs(ctx, namespace, "ci-report-logs-probe", container, CRI(current))
+}
+
+// waitKwokServesLogs waits until kwok's kubelet server, which learns of Logs and
+// ClusterLogs objects through a watch, serves the new current log for the container.
+func (c *Cluster) waitKwokServesLogs(ctx context.Context, namespace, pod, container string, current []byte) error {
+	want := ""
+	if lines := bytes.SplitN(current, []byte("\n"), 2); len(lines) > 0 {
+		if f := bytes.SplitN(lines[0], []byte(" "), 4); len(f) == 4 {
+			want = string(f[3])
+		}
+	}
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	url := fmt.Sprintf("https://127.0.0.1:%d/containerLogs/%s/%s/%s?limitBytes=4096", c.kwokPort, namespace, pod, container)
+	return pollUntil(ctx, 30*time.Second, func(ctx context.Context) (bool, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return false, nil
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == http.StatusOK && strings.Contains(string(body), want), nil
+	})
 }
 
 func (c *Cluster) writeLogFiles(namespace, pod, container string, current, previous []byte) (map[string]any, error) {
