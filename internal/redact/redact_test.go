@@ -1,0 +1,124 @@
+package redact
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+const canary = "c4n4ry-s3cr3t-value-x9"
+
+func TestStringScrubsSecrets(t *testing.T) {
+	r, err := New([]string{`internal-id-\d+`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwt := "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ" + canary + "In0.c2lnbmF0dXJl"
+	for _, in := range []string{
+		"Authorization: Bearer " + canary,
+		`{"headers":{"authorization":"Bearer ` + canary + `"}}`,
+		"token " + jwt + " accepted",
+		"cloning https://ci-bot:" + canary + "@github.com/org/repo.git",
+		"postgres://app:" + canary + "@db:5432/app?sslmode=disable",
+		"AWS key AKIAIOSFODNN7" + "EXAMPLE used; aws_secret_access_key=" + canary,
+		"API_TOKEN=" + canary,
+		`password: "` + canary + `"`,
+		`{"client_secret":"` + canary + `","user":"bob"}`,
+		"ghp_" + strings.Repeat("a", 36) + canary,
+		"request internal-id-12345 done",
+	} {
+		out, n := r.String(in)
+		if strings.Contains(out, canary) || strings.Contains(out, "AKIAIOSFODNN7EXAMPLE") || strings.Contains(out, "internal-id-12345") {
+			t.Errorf("String(%q) = %q: secret kept", in, out)
+		}
+		if n == 0 {
+			t.Errorf("String(%q) counted no redaction", in)
+		}
+	}
+	// Ordinary text is untouched.
+	for _, in := range []string{
+		`{"level":"info","msg":"Reconciling APIGraph","reconcileID":"7c2e9d44-8b1a"}`,
+		"GET /api/users 200 in 3ms",
+		"see https://example.com/docs#section",
+	} {
+		if out, n := r.String(in); out != in || n != 0 {
+			t.Errorf("String(%q) = %q (%d redactions), want unchanged", in, out, n)
+		}
+	}
+	if r.Counts()["user-1"] != 1 {
+		t.Errorf("counts = %v, want user-1 counted once", r.Counts())
+	}
+}
+
+func TestNewRejectsBadPattern(t *testing.T) {
+	if _, err := New([]string{"("}); err == nil || !strings.Contains(err.Error(), "--redact") {
+		t.Errorf("err = %v, want it to name --redact", err)
+	}
+}
+
+func TestLinesPEMBlock(t *testing.T) {
+	r, _ := New(nil)
+	l := r.NewLines()
+	in := []string{"loading key", "-----BEGIN RSA PRIVATE KEY-----", "MIIEow" + canary, "AAAA", "-----END RSA PRIVATE KEY-----", "key loaded"}
+	var out []string
+	for _, s := range in {
+		out = append(out, l.Line(s))
+	}
+	joined := strings.Join(out, "\n")
+	if strings.Contains(joined, canary) || strings.Contains(joined, "AAAA") {
+		t.Errorf("PEM body kept:\n%s", joined)
+	}
+	if out[0] != "loading key" || out[5] != "key loaded" {
+		t.Errorf("lines around the key changed: %q", out)
+	}
+}
+
+func TestObjectSecretAndEnv(t *testing.T) {
+	r, _ := New(nil)
+	var secret map[string]any
+	_ = json.Unmarshal([]byte(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","annotations":{
+		"kubectl.kubernetes.io/last-applied-configuration":"{\"data\":{\"password\":\"`+canary+`\"}}","team":"a"},
+		"managedFields":[{"manager":"kubectl"}]},
+		"type":"Opaque","data":{"password":"c2VjcmV0LXZhbHVl"}}`), &secret)
+	r.Object(secret)
+	b, _ := json.Marshal(secret)
+	s := string(b)
+	if strings.Contains(s, canary) || strings.Contains(s, "c2VjcmV0LXZhbHVl") || strings.Contains(s, "managedFields") {
+		t.Errorf("secret leaked: %s", s)
+	}
+	if !strings.Contains(s, `"password":"[REDACTED] (12 bytes)"`) || !strings.Contains(s, `"team":"a"`) {
+		t.Errorf("secret lost its key names, sizes or harmless metadata: %s", s)
+	}
+
+	var dep map[string]any
+	_ = json.Unmarshal([]byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","annotations":{
+		"kubectl.kubernetes.io/last-applied-configuration":"{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"env\":[{\"name\":\"API_TOKEN\",\"value\":\"`+canary+`\"}]}]}}}}",
+		"example.com/auth-token":"`+canary+`"}},
+		"spec":{"template":{"spec":{"containers":[{"name":"c","env":[
+			{"name":"API_TOKEN","value":"`+canary+`"},{"name":"LOG_LEVEL","value":"debug"},
+			{"name":"DB_PASSWORD","valueFrom":{"secretKeyRef":{"name":"db","key":"password"}}}]}]}}}}`), &dep)
+	if n := r.Object(dep); n < 3 {
+		t.Errorf("redactions = %d, want at least 3", n)
+	}
+	b, _ = json.Marshal(dep)
+	s = string(b)
+	if strings.Contains(s, canary) {
+		t.Errorf("deployment leaked: %s", s)
+	}
+	if !strings.Contains(s, `"value":"debug"`) || !strings.Contains(s, `"secretKeyRef"`) {
+		t.Errorf("harmless env lost: %s", s)
+	}
+}
+
+func FuzzString(f *testing.F) {
+	f.Add("Authorization: Bearer abc.def")
+	f.Add("https://u:p@h/")
+	f.Fuzz(func(t *testing.T, s string) {
+		r, _ := New(nil)
+		out, _ := r.String(s)
+		if again, n := r.String(out); n != 0 && again != out {
+			// Redaction must reach a fixed point: a second pass finds nothing new to hide.
+			t.Errorf("second pass changed %q to %q", out, again)
+		}
+	})
+}

@@ -1,0 +1,274 @@
+// Package timeline merges everything with a time into one chronological list: events,
+// container starts/terminations/restarts, pod and custom-resource condition transitions,
+// Job starts and completions, and operator actions.
+package timeline
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/org/k8s-e2e-report/internal/events"
+	"github.com/org/k8s-e2e-report/internal/opactions"
+)
+
+// Sources of entries.
+const (
+	SourceEvent     = "event"
+	SourceContainer = "container"
+	SourcePod       = "pod"
+	SourceCondition = "condition"
+	SourceJob       = "job"
+	SourceOperator  = "operator"
+)
+
+// Entry is one line of the timeline.
+type Entry struct {
+	Time     time.Time `json:"time"`
+	Source   string    `json:"source"`
+	Object   string    `json:"object"` // Kind/namespace/name
+	Message  string    `json:"message"`
+	Severity string    `json:"severity,omitempty"` // "warning" or "error" when something went wrong
+}
+
+// Builder collects entries.
+type Builder struct{ entries []Entry }
+
+func (b *Builder) add(t time.Time, source, object, severity, format string, args ...any) {
+	if t.IsZero() {
+		return
+	}
+	b.entries = append(b.entries, Entry{Time: t.UTC(), Source: source, Object: object, Message: fmt.Sprintf(format, args...), Severity: severity})
+}
+
+func ref(kind, ns, name string) string {
+	if ns == "" {
+		return kind + "/" + name
+	}
+	return kind + "/" + ns + "/" + name
+}
+
+// Events adds one entry per event, at its last-seen time.
+func (b *Builder) Events(evs []events.Event) {
+	for _, e := range evs {
+		sev := ""
+		if e.Type == corev1.EventTypeWarning {
+			sev = "warning"
+		}
+		msg := fmt.Sprintf("%s %s: %s", e.Type, e.Reason, e.Message)
+		if e.Count > 1 {
+			msg += fmt.Sprintf(" (x%d since %s)", e.Count, e.FirstSeen.UTC().Format(time.RFC3339))
+		}
+		b.add(e.LastSeen, SourceEvent, ref(e.Object.Kind, e.Object.Namespace, e.Object.Name), sev, "%s", msg)
+	}
+}
+
+// Pods adds container starts, terminations and restarts, and pod condition transitions.
+func (b *Builder) Pods(pods []corev1.Pod) {
+	for i := range pods {
+		p := &pods[i]
+		obj := ref("Pod", p.Namespace, p.Name)
+		for _, c := range p.Status.Conditions {
+			sev := ""
+			if c.Status != corev1.ConditionTrue {
+				sev = "warning"
+			}
+			b.add(c.LastTransitionTime.Time, SourcePod, obj, sev, "%s=%s%s", c.Type, c.Status, reasonMsg(c.Reason, c.Message))
+		}
+		for _, group := range []struct {
+			label string
+			st    []corev1.ContainerStatus
+		}{{"init container", p.Status.InitContainerStatuses}, {"container", p.Status.ContainerStatuses}, {"ephemeral container", p.Status.EphemeralContainerStatuses}} {
+			for _, cs := range group.st {
+				b.container(obj, group.label, cs)
+			}
+		}
+	}
+}
+
+func (b *Builder) container(obj, label string, cs corev1.ContainerStatus) {
+	name := fmt.Sprintf("%s %s", label, cs.Name)
+	if t := cs.LastTerminationState.Terminated; t != nil {
+		b.add(t.StartedAt.Time, SourceContainer, obj, "", "%s started (previous run)", name)
+		sev := ""
+		if t.ExitCode != 0 {
+			sev = "error"
+		}
+		b.add(t.FinishedAt.Time, SourceContainer, obj, sev, "%s terminated: %s, exit code %d%s (restart count now %d)", name, t.Reason, t.ExitCode, msgSuffix(t.Message), cs.RestartCount)
+	}
+	if r := cs.State.Running; r != nil {
+		verb := "started"
+		if cs.RestartCount > 0 {
+			verb = fmt.Sprintf("restarted (restart %d)", cs.RestartCount)
+		}
+		b.add(r.StartedAt.Time, SourceContainer, obj, "", "%s %s", name, verb)
+	}
+	if t := cs.State.Terminated; t != nil {
+		b.add(t.StartedAt.Time, SourceContainer, obj, "", "%s started", name)
+		sev := ""
+		if t.ExitCode != 0 {
+			sev = "error"
+		}
+		b.add(t.FinishedAt.Time, SourceContainer, obj, sev, "%s terminated: %s, exit code %d%s", name, t.Reason, t.ExitCode, msgSuffix(t.Message))
+	}
+}
+
+func reasonMsg(reason, msg string) string {
+	s := ""
+	if reason != "" {
+		s = " " + reason
+	}
+	if msg != "" {
+		s += ": " + msg
+	}
+	return s
+}
+
+func msgSuffix(m string) string {
+	if m == "" {
+		return ""
+	}
+	return " (" + m + ")"
+}
+
+// Jobs adds Job starts, completions and condition transitions (a failed Job stands out).
+func (b *Builder) Jobs(jobs []batchv1.Job) {
+	for i := range jobs {
+		j := &jobs[i]
+		obj := ref("Job", j.Namespace, j.Name)
+		if j.Status.StartTime != nil {
+			b.add(j.Status.StartTime.Time, SourceJob, obj, "", "job started")
+		}
+		if j.Status.CompletionTime != nil {
+			b.add(j.Status.CompletionTime.Time, SourceJob, obj, "", "job completed (%d succeeded)", j.Status.Succeeded)
+		}
+		for _, c := range j.Status.Conditions {
+			if c.Status != corev1.ConditionTrue {
+				continue
+			}
+			sev := ""
+			if c.Type == batchv1.JobFailed || c.Type == batchv1.JobFailureTarget {
+				sev = "error"
+			}
+			b.add(c.LastTransitionTime.Time, SourceJob, obj, sev, "JOB %s%s", strings.ToUpper(string(c.Type)), reasonMsg(c.Reason, c.Message))
+		}
+	}
+}
+
+// Conditions adds status.conditions transitions of any objects (custom resources and
+// others not covered above).
+func (b *Builder) Conditions(objs []unstructured.Unstructured) {
+	for i := range objs {
+		o := &objs[i]
+		conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
+		for _, c := range conds {
+			m, ok := c.(map[string]any)
+			if !ok {
+				continue
+			}
+			ts, _ := m["lastTransitionTime"].(string)
+			t, err := time.Parse(time.RFC3339, ts)
+			if err != nil {
+				continue
+			}
+			typ, _ := m["type"].(string)
+			status, _ := m["status"].(string)
+			reason, _ := m["reason"].(string)
+			msg, _ := m["message"].(string)
+			b.add(t, SourceCondition, ref(o.GetKind(), o.GetNamespace(), o.GetName()), conditionSeverity(typ, status), "%s=%s%s", typ, status, reasonMsg(reason, msg))
+		}
+	}
+}
+
+// conditionSeverity flags positive-polarity conditions that are not True, and
+// negative-polarity ones (…Pressure, Degraded, Stalled, Failed) that are True.
+func conditionSeverity(typ, status string) string {
+	negative := strings.HasSuffix(typ, "Pressure") || typ == "Degraded" || typ == "Stalled" || typ == "Failed" || typ == "NetworkUnavailable"
+	switch {
+	case negative && status == "True":
+		return "warning"
+	case !negative && status == "False":
+		return "warning"
+	}
+	return ""
+}
+
+// Operator adds parsed operator actions.
+func (b *Builder) Operator(actions []opactions.Action) {
+	for _, a := range actions {
+		obj := ref("Pod", a.Namespace, a.Pod)
+		if a.Object != nil {
+			obj = a.Object.String()
+		}
+		sev := ""
+		if a.Level == "error" || a.Level == "fatal" || a.Error != "" {
+			sev = "error"
+		} else if a.Level == "warning" {
+			sev = "warning"
+		}
+		msg := a.Message
+		if a.Controller != "" {
+			msg = a.Controller + ": " + msg
+		}
+		if a.ReconcileID != "" {
+			msg += " [reconcileID " + a.ReconcileID + "]"
+		}
+		if a.Error != "" {
+			msg += ": " + a.Error
+		}
+		b.add(a.Time, SourceOperator, obj, sev, "%s", msg)
+	}
+}
+
+// Entries returns the entries sorted by time (stable: same-time entries keep the
+// order they were added in, then by source and object).
+func (b *Builder) Entries() []Entry {
+	out := append([]Entry(nil), b.entries...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out
+}
+
+// Write prints the timeline: time, offset from the first entry, source, object, message.
+func Write(w io.Writer, entries []Entry) error {
+	if len(entries) == 0 {
+		_, err := fmt.Fprintln(w, "(no timed entries)")
+		return err
+	}
+	t0 := entries[0].Time
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tOFFSET\tSOURCE\tOBJECT\tMESSAGE")
+	for _, e := range entries {
+		mark := ""
+		switch e.Severity {
+		case "error":
+			mark = "!! "
+		case "warning":
+			mark = "! "
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", e.Time.Format("2006-01-02T15:04:05.000Z"), Offset(e.Time.Sub(t0)), e.Source, e.Object, mark, oneLine(e.Message))
+	}
+	return tw.Flush()
+}
+
+// Offset formats a duration from the first entry as +MM:SS.mmm (or +H:MM:SS.mmm).
+func Offset(d time.Duration) string {
+	ms := d.Milliseconds()
+	h, m, s, frac := ms/3_600_000, (ms/60_000)%60, (ms/1000)%60, ms%1000
+	if h > 0 {
+		return fmt.Sprintf("+%d:%02d:%02d.%03d", h, m, s, frac)
+	}
+	return fmt.Sprintf("+%02d:%02d.%03d", m, s, frac)
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\r", "")
+	s = strings.ReplaceAll(s, "\n", " ⏎ ")
+	return strings.ReplaceAll(s, "\t", " ")
+}

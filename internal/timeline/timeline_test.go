@@ -1,0 +1,74 @@
+package timeline
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/org/k8s-e2e-report/internal/events"
+	"github.com/org/k8s-e2e-report/internal/opactions"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func at(s float64) time.Time {
+	return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(s * float64(time.Second)))
+}
+
+func mt(s float64) metav1.Time { return metav1.NewTime(at(s)) }
+
+func TestTimelineGolden(t *testing.T) {
+	var b Builder
+	b.Operator([]opactions.Action{{Time: at(40.4), Level: "error", Namespace: "ns", Pod: "operator-x", Controller: "apigraph",
+		Object: &opactions.Object{Kind: "APIGraph", Namespace: "ns", Name: "orders"}, ReconcileID: "7c2e", Message: "Reconciler error", Error: "denied"}})
+	b.Events([]events.Event{{Type: "Warning", Reason: "BackOff", Message: "Back-off restarting failed container", Count: 5,
+		Object: events.Object{Kind: "Pod", Namespace: "ns", Name: "builder-1"}, FirstSeen: at(60), LastSeen: at(90)}})
+	b.Pods([]corev1.Pod{{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "builder-1"},
+		Status: corev1.PodStatus{
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse, Reason: "ContainersNotReady", LastTransitionTime: mt(61)}},
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "builder", RestartCount: 5,
+				State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
+				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 2, Reason: "Error", StartedAt: mt(59), FinishedAt: mt(60.5)}}}},
+		},
+	}})
+	b.Jobs([]batchv1.Job{{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "e2e-tests"},
+		Status: batchv1.JobStatus{StartTime: ptr(mt(0)), Conditions: []batchv1.JobCondition{
+			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: mt(3725)}}},
+	}})
+	b.Conditions([]unstructured.Unstructured{{Object: map[string]any{
+		"apiVersion": "turboengine.io/v1alpha1", "kind": "APIGraph", "metadata": map[string]any{"namespace": "ns", "name": "orders"},
+		"status": map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": "False", "reason": "DependencyNotReady", "message": "line1\nline2", "lastTransitionTime": "2026-01-01T00:00:45Z"}}},
+	}}})
+	var buf bytes.Buffer
+	if err := Write(&buf, b.Entries()); err != nil {
+		t.Fatal(err)
+	}
+	golden := "testdata/timeline.golden.txt"
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		os.WriteFile(golden, buf.Bytes(), 0o644)
+	}
+	want, _ := os.ReadFile(golden)
+	if !bytes.Equal(want, buf.Bytes()) {
+		t.Errorf("timeline differs from %s (run with -update):\n%s", golden, buf.String())
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestOffset(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "+00:00.000", 61500 * time.Millisecond: "+01:01.500", 3725 * time.Second: "+1:02:05.000"} {
+		if got := Offset(d); got != want {
+			t.Errorf("Offset(%v) = %s, want %s", d, got, want)
+		}
+	}
+}
