@@ -40,7 +40,10 @@ func TestIntegrationSeed(t *testing.T) {
 		}
 	}
 	for _, get := range []func() error{
-		func() error { _, err := env.Client.AppsV1().Deployments(ns).Get(ctx, "deploy-users", metav1.GetOptions{}); return err },
+		func() error {
+			_, err := env.Client.AppsV1().Deployments(ns).Get(ctx, "deploy-users", metav1.GetOptions{})
+			return err
+		},
 		func() error { _, err := core.Services(ns).Get(ctx, "svc-users", metav1.GetOptions{}); return err },
 		func() error { _, err := core.ConfigMaps(ns).Get(ctx, "cm-users", metav1.GetOptions{}); return err },
 	} {

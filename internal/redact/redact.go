@@ -5,6 +5,7 @@
 package redact
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -143,7 +144,9 @@ func (r *Redactor) Object(obj map[string]any) int {
 					if s, ok := v.(string); ok {
 						size = len(s)
 						if field == "data" {
-							size = size * 3 / 4 // base64
+							if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+								size = len(b)
+							}
 						}
 					}
 					data[k] = fmt.Sprintf("%s (%d bytes)", Mask, size)

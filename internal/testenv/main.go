@@ -15,7 +15,10 @@ import (
 //
 // A cluster that cannot start fails the package: a missing real part is a failure,
 // not a skip. Processes die with the test binary even if a test panics.
-func Main(m *testing.M, c **Cluster) int {
+//
+// setup functions run once the cluster is ready (e.g. seeding a scenario); an error
+// fails the package.
+func Main(m *testing.M, c **Cluster, setup ...func(context.Context, *Cluster) error) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	start := time.Now()
 	cl, err := Start(ctx, Options{})
@@ -30,5 +33,14 @@ func Main(m *testing.M, c **Cluster) int {
 	fmt.Fprintf(os.Stderr, "testenv: cluster ready in %s at %s\n", time.Since(start).Round(time.Millisecond), cl.Host())
 	*c = cl
 	defer cl.Stop()
+	for _, f := range setup {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		err := f(ctx, cl)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "testenv: setup: %v\n%s", err, cl.ProcessLogs(30))
+			return 1
+		}
+	}
 	return m.Run()
 }

@@ -332,6 +332,11 @@ func (c *Cluster) writeTokens() error {
 	return os.WriteFile(filepath.Join(c.Dir, "tokens.csv"), []byte(b.String()), 0o600)
 }
 
+// WriteKubeconfig writes a kubeconfig for this cluster that authenticates with token.
+func (c *Cluster) WriteKubeconfig(path, user, token, namespace string) error {
+	return c.writeKubeconfig(path, user, token, namespace)
+}
+
 // writeKubeconfig writes a kubeconfig for user with token, defaulting to namespace ns.
 func (c *Cluster) writeKubeconfig(path, user, token, ns string) error {
 	cfg := clientcmdapi.NewConfig()

@@ -10,7 +10,8 @@ k8s_version=$(awk '$1=="k8s.io/kubernetes" && $2 ~ /^v/ {print $2; exit}' "$here
 etcd_version=$(awk '$1=="go.etcd.io/etcd/server/v3" {print $2; exit}' "$here/go.mod")
 kwok_version=${KWOK_VERSION:-v0.8.0}
 cache_root=${CI_REPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ci-report}
-dir="$cache_root/testenv/k8s-$k8s_version-etcd-$etcd_version-kwok-$kwok_version"
+build_rev=2 # bump when the build itself changes
+dir="$cache_root/testenv/k8s-$k8s_version-etcd-$etcd_version-kwok-$kwok_version-b$build_rev"
 bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
 
 complete() {
@@ -26,7 +27,8 @@ if ! complete; then
   (
     cd "$here"
     export CGO_ENABLED=0 GOFLAGS=-mod=mod
-    go build -trimpath -o "$tmp/" \
+    ldflags="-X k8s.io/component-base/version.gitVersion=$k8s_version -X k8s.io/client-go/pkg/version.gitVersion=$k8s_version -X k8s.io/component-base/version.gitTreeState=clean"
+    go build -trimpath -ldflags "$ldflags" -o "$tmp/" \
       k8s.io/kubernetes/cmd/kube-apiserver \
       k8s.io/kubernetes/cmd/kube-controller-manager \
       k8s.io/kubernetes/cmd/kube-scheduler \

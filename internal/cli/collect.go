@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/rest"
+
+	"github.com/org/k8s-e2e-report/internal/collect"
+	"github.com/org/k8s-e2e-report/internal/opactions"
+	"github.com/org/k8s-e2e-report/internal/redact"
+)
+
+type collectFlags struct {
+	output           string
+	allNamespaces    bool
+	selector         string
+	since            time.Duration
+	parallel         int
+	timeout          time.Duration
+	collectorTimeout time.Duration
+	connectTimeout   time.Duration
+	logTailLines     int64
+	logMaxBytes      string
+	logTotalBytes    string
+	crds             []string
+	operatorSelector string
+	operatorFields   []string
+	redact           []string
+}
+
+func newCollectCmd(g *globals) *cobra.Command {
+	f := &collectFlags{}
+	cmd := &cobra.Command{
+		Use:   "collect",
+		Short: "Collect logs, events, resources, custom resources and operator actions into a bundle",
+		Long: `collect gathers everything needed to understand a failed e2e run into one directory
+(default ci-report/): manifest.json, k8s/resources.json and .txt, k8s/pod-descriptions.txt,
+k8s/logs/<namespace>/<pod>/<container>[.previous].log, k8s/events.txt and .json,
+k8s/<plural>.yaml per custom resource type, k8s/operator-actions.json and k8s/timeline.txt.
+
+It is best effort: whatever cannot be collected (an RBAC Forbidden, a timeout) is recorded
+as a gap in manifest.json and the rest goes on. Secrets never reach the bundle: Secret
+data, secret-looking env vars and annotations, and tokens, keys and credentials in logs
+are redacted.
+
+Exit codes: 0 when something useful was collected (gaps are listed in manifest.json),
+3 when nothing could be (e.g. the API server is unreachable), 2 for bad flags.`,
+		Example: `  ci-report collect -n turbo-engine-e2e
+  ci-report collect -n app,operator-system --crd gateways.gateway.networking.k8s.io --since 30m
+  ci-report collect -A --log-max-bytes 1Mi --timeout 1m`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := f.options(g)
+			if err != nil {
+				return err
+			}
+			m, err := collect.Run(cmd.Context(), opts)
+			if m != nil {
+				failed := 0
+				for _, c := range m.Collectors {
+					if c.Status == "failed" || c.Status == "partial" {
+						failed++
+					}
+				}
+				if len(m.Gaps) > 0 {
+					g.log.Warn("collection has gaps; see manifest.json", "gaps", len(m.Gaps), "collectors with errors", failed)
+				}
+				g.log.Info("bundle written", "dir", opts.OutputDir, "bytes", m.BytesWritten, "took", time.Duration(m.DurationMs)*time.Millisecond)
+			}
+			if errors.Is(err, collect.ErrNothingCollected) {
+				return withExitCode(ExitNothingCollected, err)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout, opts.OutputDir)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.output, "output", "o", "ci-report", "bundle directory to write")
+	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "collect from every namespace")
+	fl.StringVarP(&f.selector, "selector", "l", "", "label selector for namespaced objects (pods, deployments, custom resources, ...)")
+	fl.DurationVar(&f.since, "since", 0, "only logs and events newer than this (e.g. 30m); 0 = everything")
+	fl.IntVar(&f.parallel, "parallel", 8, "concurrent API requests")
+	fl.DurationVar(&f.timeout, "timeout", 2*time.Minute, "time limit for the whole collection")
+	fl.DurationVar(&f.collectorTimeout, "collector-timeout", 0, "time limit for each collector (default: --timeout)")
+	fl.DurationVar(&f.connectTimeout, "connect-timeout", 5*time.Second, "give up on an unreachable API server after this long")
+	fl.Int64Var(&f.logTailLines, "log-tail-lines", 0, "keep only the last N lines of each log (0 = all), enforced by the API server")
+	fl.StringVar(&f.logMaxBytes, "log-max-bytes", "10Mi", "cap on each log, enforced by the API server (bytes or a quantity like 10Mi; 0 = none)")
+	fl.StringVar(&f.logTotalBytes, "log-total-bytes", "512Mi", "cap on all logs together (0 = none)")
+	fl.StringArrayVar(&f.crds, "crd", nil, "also collect this type, cluster-scoped or not (plural.group or Kind; repeatable)")
+	fl.StringVar(&f.operatorSelector, "operator-selector", "", "label selector for the operator pods whose logs give operator actions (default: pods named or labelled like an operator/controller)")
+	fl.StringArrayVar(&f.operatorFields, "operator-field", nil, "structured log key(s) for a role, ROLE=KEY[,KEY] (roles: time, level, msg, controller, reconcileID, error, kind, namespace, name, object; repeatable)")
+	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact from logs and objects (repeatable)")
+	return cmd
+}
+
+func parseBytes(flag, v string) (int64, error) {
+	q, err := resource.ParseQuantity(v)
+	if err != nil {
+		return 0, usageErrorf("--%s %q: want a byte count such as 1048576 or 10Mi", flag, v)
+	}
+	return q.Value(), nil
+}
+
+// options turns flags into collect's typed options, validating at the boundary.
+func (f *collectFlags) options(g *globals) (collect.Options, error) {
+	o := collect.Options{
+		OutputDir: f.output, AllNamespaces: f.allNamespaces, Selector: f.selector, Since: f.since,
+		Parallel: f.parallel, Timeout: f.timeout, CollectorTimeout: f.collectorTimeout, ConnectTimeout: f.connectTimeout,
+		LogTailLines: f.logTailLines, CRDs: f.crds, OperatorSelector: f.operatorSelector, Log: g.log,
+	}
+	var err error
+	if o.LogMaxBytes, err = parseBytes("log-max-bytes", f.logMaxBytes); err != nil {
+		return o, err
+	}
+	if o.LogTotalBytes, err = parseBytes("log-total-bytes", f.logTotalBytes); err != nil {
+		return o, err
+	}
+	if f.parallel < 1 {
+		return o, usageErrorf("--parallel must be at least 1")
+	}
+	if f.selector != "" {
+		if _, err := labels.Parse(f.selector); err != nil {
+			return o, usageErrorf("--selector %q: %v", f.selector, err)
+		}
+	}
+	if f.operatorSelector != "" {
+		if _, err := labels.Parse(f.operatorSelector); err != nil {
+			return o, usageErrorf("--operator-selector %q: %v", f.operatorSelector, err)
+		}
+	}
+	o.OperatorFields = opactions.DefaultFields()
+	for _, spec := range f.operatorFields {
+		if err := o.OperatorFields.Set(spec); err != nil {
+			return o, withExitCode(ExitUsage, err)
+		}
+	}
+	if o.Redactor, err = redact.New(f.redact); err != nil {
+		return o, withExitCode(ExitUsage, err)
+	}
+
+	loader := g.kube.ToRawKubeConfigLoader()
+	if raw, err := loader.RawConfig(); err == nil {
+		o.Context = raw.CurrentContext
+		if g.kube.Context != nil && *g.kube.Context != "" {
+			o.Context = *g.kube.Context
+		}
+	}
+	o.Config, o.ConfigError = g.kube.ToRESTConfig()
+	if o.ConfigError == nil && o.Context == "" {
+		if _, err := rest.InClusterConfig(); err == nil {
+			o.InCluster = true
+			o.Context = "in-cluster"
+		}
+	}
+	switch {
+	case f.allNamespaces:
+	case len(g.namespaces) > 0:
+		o.Namespaces = g.namespaces
+	default:
+		ns, _, err := loader.Namespace()
+		if err != nil || ns == "" {
+			ns = "default"
+		}
+		o.Namespaces = []string{ns}
+	}
+	return o, nil
+}

@@ -1,0 +1,399 @@
+// Package collect gathers the Kubernetes side of a bundle: resources, tables, pod
+// descriptions, logs, events, custom resources, operator actions and the timeline.
+// It is best effort: a collector that fails becomes a gap in the manifest, never a
+// lost bundle.
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/events"
+	"github.com/org/k8s-e2e-report/internal/opactions"
+	"github.com/org/k8s-e2e-report/internal/redact"
+	"github.com/org/k8s-e2e-report/internal/version"
+)
+
+// ErrNothingCollected means the bundle holds nothing useful (see the manifest's gaps).
+var ErrNothingCollected = errors.New("nothing could be collected")
+
+// Options is collect's typed configuration; the CLI turns flags into it.
+type Options struct {
+	Config        *rest.Config // nil: the cluster cannot be reached (ConfigError says why)
+	ConfigError   error
+	Context       string
+	InCluster     bool
+	Namespaces    []string
+	AllNamespaces bool
+	Selector      string
+	Since         time.Duration
+
+	OutputDir        string
+	Parallel         int
+	Timeout          time.Duration
+	CollectorTimeout time.Duration
+	ConnectTimeout   time.Duration
+
+	LogTailLines  int64
+	LogMaxBytes   int64
+	LogTotalBytes int64
+
+	CRDs             []string
+	OperatorSelector string
+	OperatorFields   opactions.Fields
+
+	Redactor *redact.Redactor
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.Parallel <= 0 {
+		o.Parallel = 8
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Minute
+	}
+	if o.CollectorTimeout <= 0 || o.CollectorTimeout > o.Timeout {
+		o.CollectorTimeout = o.Timeout
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 5 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Redactor == nil {
+		o.Redactor, _ = redact.New(nil)
+	}
+	if o.OperatorFields.Message == nil {
+		o.OperatorFields = opactions.DefaultFields()
+	}
+	if o.OutputDir == "" {
+		o.OutputDir = "ci-report"
+	}
+}
+
+// run is one collection in progress.
+type run struct {
+	opts     Options
+	dir      *bundle.Dir
+	manifest *bundle.Manifest
+	cfg      *rest.Config
+	client   kubernetes.Interface
+	dynamic  dynamic.Interface
+	log      *slog.Logger
+	sem      chan struct{} // bounds concurrent API calls across collectors
+
+	mu   sync.Mutex
+	recs []*record
+
+	// Results shared between collectors (each written before its readers start).
+	res     *resources
+	events  []events.Event
+	actions []opactions.Action
+}
+
+// Run collects into opts.OutputDir and returns the manifest it wrote. The error is
+// ErrNothingCollected (wrapped with the reason) when nothing useful was gathered; the
+// manifest is written in every case.
+func Run(ctx context.Context, opts Options) (*bundle.Manifest, error) {
+	opts.defaults()
+	dir, err := bundle.Create(opts.OutputDir)
+	if err != nil {
+		return nil, err
+	}
+	v := version.Get()
+	r := &run{
+		opts: opts, dir: dir, log: opts.Log, sem: make(chan struct{}, opts.Parallel),
+		manifest: &bundle.Manifest{
+			SchemaVersion: bundle.SchemaVersion,
+			Tool:          bundle.ToolInfo{Name: "ci-report", Version: v.Version, Commit: v.Commit, GoVersion: v.GoVersion},
+			Cluster:       bundle.ClusterInfo{Context: opts.Context, InCluster: opts.InCluster},
+			Namespaces:    opts.Namespaces, AllNamespaces: opts.AllNamespaces, Selector: opts.Selector,
+			StartedAt: opts.Now().UTC(),
+		},
+	}
+	if opts.Since > 0 {
+		r.manifest.Since = opts.Since.String()
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+
+	err = r.collect(ctx)
+	if werr := r.writeManifest(); werr != nil {
+		return r.manifest, errors.Join(err, fmt.Errorf("write manifest: %w", werr))
+	}
+	return r.manifest, err
+}
+
+func (r *run) collect(ctx context.Context) error {
+	o := r.opts
+	if o.Config == nil {
+		err := o.ConfigError
+		if err == nil {
+			err = errors.New("no Kubernetes client configuration")
+		}
+		r.newRecord("cluster").fail(fmt.Errorf("%w (set --kubeconfig or KUBECONFIG, pick --context, or run inside a cluster)", err))
+		return fmt.Errorf("%w: %v", ErrNothingCollected, err)
+	}
+	r.cfg = clientConfig(o.Config, o.ConnectTimeout)
+	r.cfg.WarningHandler = warningLogger{r.log}
+	r.manifest.Cluster.Server = safeURL(r.cfg.Host)
+	var err error
+	if r.client, err = kubernetes.NewForConfig(r.cfg); err != nil {
+		return err
+	}
+	if r.dynamic, err = dynamic.NewForConfig(r.cfg); err != nil {
+		return err
+	}
+
+	// Fail fast when the API server cannot be reached.
+	rec := r.newRecord("cluster")
+	pingCtx, cancel := context.WithTimeout(ctx, o.ConnectTimeout+2*time.Second)
+	sv, err := r.serverVersion(pingCtx)
+	cancel()
+	if err != nil {
+		err = fmt.Errorf("cannot reach the Kubernetes API server at %s: %w (check --kubeconfig, --context and that the cluster is running)", safeURL(r.cfg.Host), err)
+		rec.fail(err)
+		r.log.Error("cluster unreachable", "server", safeURL(r.cfg.Host), "err", err)
+		return fmt.Errorf("%w: %v", ErrNothingCollected, err)
+	}
+	r.manifest.Cluster.Version = sv
+	r.manifest.Cluster.Reachable = true
+	rec.done()
+	r.log.Info("connected", "server", safeURL(r.cfg.Host), "version", sv, "namespaces", r.namespaceLabel())
+
+	// Resources first: logs, descriptions, operator actions and the timeline use them.
+	r.res = r.collectResources(ctx)
+
+	var wg sync.WaitGroup
+	for _, c := range []func(context.Context){r.collectTables, r.collectDescriptions, r.collectEvents, r.collectLogs} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, o.CollectorTimeout)
+			defer cancel()
+			c(cctx)
+		}()
+	}
+	wg.Wait()
+	r.collectOperatorActions()
+	r.writeTimeline()
+
+	if r.objectsCollected() == 0 {
+		return fmt.Errorf("%w: every collector failed; see %s", ErrNothingCollected, bundle.ManifestFile)
+	}
+	return nil
+}
+
+func (r *run) namespaceLabel() string {
+	if r.opts.AllNamespaces {
+		return "all"
+	}
+	return strings.Join(r.opts.Namespaces, ",")
+}
+
+// namespaces to list in: "" means all.
+func (r *run) namespaces() []string {
+	if r.opts.AllNamespaces {
+		return []string{""}
+	}
+	return r.opts.Namespaces
+}
+
+func (r *run) serverVersion(ctx context.Context) (string, error) {
+	body, err := r.client.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
+	if err != nil {
+		return "", err
+	}
+	var v struct {
+		GitVersion string `json:"gitVersion"`
+	}
+	if err := jsonUnmarshal(body, &v); err != nil {
+		return "", err
+	}
+	return v.GitVersion, nil
+}
+
+// clientConfig tunes a copy of cfg: quick dial failures, enough QPS for a bounded burst.
+func clientConfig(cfg *rest.Config, connect time.Duration) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	if c.QPS == 0 {
+		c.QPS, c.Burst = 50, 100
+	}
+	d := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
+	if c.Dial == nil {
+		c.Dial = d.DialContext
+	}
+	return c
+}
+
+// warningLogger sends the API server's deprecation warnings to the debug log
+// instead of klog's stderr.
+type warningLogger struct{ log *slog.Logger }
+
+func (w warningLogger) HandleWarningHeader(code int, agent, message string) {
+	w.log.Debug("API server warning", "message", message)
+}
+
+// safeURL drops credentials from a URL.
+func safeURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	u.User = nil
+	return u.String()
+}
+
+func (r *run) objectsCollected() int {
+	n := 0
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rec := range r.recs {
+		if rec.c.Name != "cluster" {
+			n += rec.c.Objects
+		}
+	}
+	return n
+}
+
+func (r *run) writeManifest() error {
+	m := r.manifest
+	m.FinishedAt = r.opts.Now().UTC()
+	m.DurationMs = m.FinishedAt.Sub(m.StartedAt).Milliseconds()
+	m.Redactions = r.opts.Redactor.Counts()
+	r.mu.Lock()
+	m.Collectors = nil
+	m.Gaps = nil
+	for _, rec := range r.recs {
+		rec.mu.Lock()
+		c := *rec.c
+		rec.mu.Unlock()
+		sort.Strings(c.Files)
+		m.Collectors = append(m.Collectors, &c)
+		for _, e := range c.Errors {
+			m.Gaps = append(m.Gaps, bundle.Gap{Collector: c.Name, Error: e})
+		}
+	}
+	r.mu.Unlock()
+	m.BytesWritten = r.dir.BytesWritten()
+	if m.Gaps == nil {
+		m.Gaps = []bundle.Gap{}
+	}
+	_, err := r.dir.WriteJSON(bundle.ManifestFile, m)
+	return err
+}
+
+// record tracks one collector for the manifest.
+type record struct {
+	mu    sync.Mutex
+	c     *bundle.Collector
+	start time.Time
+	log   *slog.Logger
+}
+
+func (r *run) newRecord(name string) *record {
+	rec := &record{c: &bundle.Collector{Name: name, Status: bundle.StatusOK}, start: time.Now(), log: r.log}
+	r.mu.Lock()
+	r.recs = append(r.recs, rec)
+	r.mu.Unlock()
+	return rec
+}
+
+// errorf records a failed item; the collector becomes partial.
+func (rec *record) errorf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.c.Errors) < 200 {
+		rec.c.Errors = append(rec.c.Errors, msg)
+	} else if len(rec.c.Errors) == 200 {
+		rec.c.Errors = append(rec.c.Errors, "(more errors omitted)")
+	}
+	if rec.c.Status == bundle.StatusOK {
+		rec.c.Status = bundle.StatusPartial
+	}
+}
+
+func (rec *record) fail(err error) {
+	rec.mu.Lock()
+	rec.c.Errors = append(rec.c.Errors, err.Error())
+	rec.c.Status = bundle.StatusFailed
+	rec.c.DurationMs = time.Since(rec.start).Milliseconds()
+	rec.mu.Unlock()
+}
+
+func (rec *record) skip(reason string) {
+	rec.mu.Lock()
+	rec.c.Status = bundle.StatusSkipped
+	rec.c.Errors = append(rec.c.Errors, reason)
+	rec.mu.Unlock()
+}
+
+func (rec *record) add(objects int, bytes int64, files ...string) {
+	rec.mu.Lock()
+	rec.c.Objects += objects
+	rec.c.Bytes += bytes
+	rec.c.Files = append(rec.c.Files, files...)
+	rec.mu.Unlock()
+}
+
+func (rec *record) truncated(file, reason string) {
+	rec.mu.Lock()
+	rec.c.Truncations = append(rec.c.Truncations, bundle.Truncation{File: file, Reason: reason})
+	rec.mu.Unlock()
+}
+
+func (rec *record) redacted(kind string, n int) {
+	if n == 0 {
+		return
+	}
+	rec.mu.Lock()
+	if rec.c.Redactions == nil {
+		rec.c.Redactions = map[string]int{}
+	}
+	rec.c.Redactions[kind] += n
+	rec.mu.Unlock()
+}
+
+// done closes the record: a collector whose every item failed is failed, not partial.
+func (rec *record) done() {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.c.DurationMs = time.Since(rec.start).Milliseconds()
+	if rec.c.Status == bundle.StatusPartial && rec.c.Objects == 0 && len(rec.c.Files) == 0 {
+		rec.c.Status = bundle.StatusFailed
+	}
+	rec.log.Info("collected", "collector", rec.c.Name, "status", rec.c.Status, "objects", rec.c.Objects,
+		"bytes", rec.c.Bytes, "errors", len(rec.c.Errors), "took", time.Duration(rec.c.DurationMs)*time.Millisecond)
+}
+
+// acquire takes a slot of the shared concurrency bound.
+func (r *run) acquire(ctx context.Context) bool {
+	select {
+	case r.sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (r *run) release() { <-r.sem }

@@ -1,0 +1,119 @@
+package collect
+
+import (
+	"os"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/opactions"
+	"github.com/org/k8s-e2e-report/internal/timeline"
+)
+
+// operatorPods picks the pods whose logs hold operator actions: those matching
+// --operator-selector, or by default those named or labelled like an operator or
+// controller (e.g. kubebuilder's control-plane=controller-manager).
+func operatorPods(pods []corev1.Pod, selector labels.Selector) []corev1.Pod {
+	var out []corev1.Pod
+	for _, p := range pods {
+		if selector != nil {
+			if selector.Matches(labels.Set(p.Labels)) {
+				out = append(out, p)
+			}
+			continue
+		}
+		hay := []string{p.Name}
+		for _, k := range []string{"app.kubernetes.io/name", "app.kubernetes.io/component", "app", "control-plane", "component"} {
+			hay = append(hay, p.Labels[k])
+		}
+		for _, h := range hay {
+			h = strings.ToLower(h)
+			if strings.Contains(h, "operator") || strings.Contains(h, "controller") {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// collectOperatorActions parses the operator pods' logs already in the bundle.
+func (r *run) collectOperatorActions() {
+	rec := r.newRecord("operator-actions")
+	defer rec.done()
+	var sel labels.Selector
+	if r.opts.OperatorSelector != "" {
+		s, err := labels.Parse(r.opts.OperatorSelector)
+		if err != nil {
+			rec.fail(err)
+			return
+		}
+		sel = s
+	}
+	pods := operatorPods(r.res.pods(), sel)
+	p := &opactions.Parser{Fields: r.opts.OperatorFields, Year: r.manifest.StartedAt.Year()}
+	actions := []opactions.Action{}
+	for _, t := range logTargets(pods) {
+		rel := bundle.LogPath(t.pod.Namespace, t.pod.Name, t.container, t.previous)
+		f, err := os.Open(r.dir.Path(rel))
+		if err != nil {
+			continue // the logs collector recorded why
+		}
+		got, err := p.ParseReader(f, opactions.Action{Namespace: t.pod.Namespace, Pod: t.pod.Name, Container: t.container, Previous: t.previous})
+		f.Close()
+		if err != nil {
+			rec.errorf("parse %s: %v", rel, err)
+		}
+		actions = append(actions, got...)
+	}
+	sort.SliceStable(actions, func(i, j int) bool { return actions[i].Time.Before(actions[j].Time) })
+	r.actions = actions
+	if len(pods) == 0 {
+		rec.skip("no operator pods found (set --operator-selector)")
+	}
+	n, err := r.dir.WriteJSON(bundle.OperatorActionsJSON, actions)
+	if err != nil {
+		rec.errorf("write %s: %v", bundle.OperatorActionsJSON, err)
+		return
+	}
+	rec.add(len(actions), n, bundle.OperatorActionsJSON)
+}
+
+// writeTimeline merges everything timed into timeline.txt and timeline.json.
+func (r *run) writeTimeline() {
+	rec := r.newRecord("timeline")
+	defer rec.done()
+	var b timeline.Builder
+	b.Events(r.events)
+	b.Pods(r.res.pods())
+	b.Jobs(r.res.jobs())
+	var conds []unstructured.Unstructured
+	for _, t := range r.res.types {
+		if t.GVR == podsGVR || t.GVR == jobsGVR {
+			continue
+		}
+		conds = append(conds, r.res.objects(t.GVR)...)
+	}
+	b.Conditions(conds)
+	b.Operator(r.actions)
+	entries := b.Entries()
+	var sb strings.Builder
+	_ = timeline.Write(&sb, entries)
+	n, err := r.dir.WriteFile(bundle.TimelineText, []byte(sb.String()))
+	if err != nil {
+		rec.errorf("write %s: %v", bundle.TimelineText, err)
+		return
+	}
+	if entries == nil {
+		entries = []timeline.Entry{}
+	}
+	nj, err := r.dir.WriteJSON(bundle.TimelineJSON, entries)
+	if err != nil {
+		rec.errorf("write %s: %v", bundle.TimelineJSON, err)
+	}
+	rec.add(len(entries), n+nj, bundle.TimelineText, bundle.TimelineJSON)
+}

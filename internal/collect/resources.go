@@ -1,0 +1,332 @@
+package collect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"sigs.k8s.io/yaml"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
+)
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// resourceType is one listable resource found by discovery.
+type resourceType struct {
+	GVR        schema.GroupVersionResource
+	Kind       string
+	Namespaced bool
+	Custom     bool // served by a CustomResourceDefinition
+}
+
+func (t resourceType) String() string {
+	if t.GVR.Group == "" {
+		return t.GVR.Resource
+	}
+	return t.GVR.Resource + "." + t.GVR.Group
+}
+
+// resources holds what the resources collector listed, for the other collectors.
+type resources struct {
+	mu    sync.Mutex
+	types []resourceType
+	byGVR map[schema.GroupVersionResource][]unstructured.Unstructured
+}
+
+func (rs *resources) objects(gvr schema.GroupVersionResource) []unstructured.Unstructured {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.byGVR[gvr]
+}
+
+var (
+	podsGVR   = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	nodesGVR  = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
+	jobsGVR   = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+	crdsGVR   = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	skipTypes = map[string]bool{"events": true, "events.events.k8s.io": true}
+)
+
+// pods returns the collected pods as typed objects.
+func eventsGVR(group string) schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: group, Version: "v1", Resource: "events"}
+}
+
+func (rs *resources) pods() []corev1.Pod {
+	var out []corev1.Pod
+	for _, u := range rs.objects(podsGVR) {
+		var p corev1.Pod
+		if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &p) == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (rs *resources) jobs() []batchv1.Job {
+	var out []batchv1.Job
+	for _, u := range rs.objects(jobsGVR) {
+		var j batchv1.Job
+		if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &j) == nil {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// discover finds every listable namespaced type, nodes, and the --crd extras.
+func (r *run) discover(ctx context.Context, rec *record) []resourceType {
+	dc := r.client.Discovery()
+	lists, err := dc.ServerPreferredResources()
+	if err != nil {
+		// Partial discovery (an aggregated API down) still returns the rest.
+		rec.errorf("discovery: %v", err)
+		if len(lists) == 0 {
+			return nil
+		}
+	}
+	custom := r.customGroups(ctx)
+	var out []resourceType
+	seen := map[schema.GroupVersionResource]bool{}
+	extra := map[string]bool{}
+	for _, c := range r.opts.CRDs {
+		extra[strings.ToLower(c)] = true
+	}
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		if err != nil {
+			continue
+		}
+		for _, ar := range l.APIResources {
+			if strings.Contains(ar.Name, "/") || !hasVerb(ar.Verbs, "list") {
+				continue
+			}
+			t := resourceType{GVR: gv.WithResource(ar.Name), Kind: ar.Kind, Namespaced: ar.Namespaced}
+			t.Custom = custom[gv.Group] || (gv.Group != "" && strings.Contains(gv.Group, ".") && !strings.HasSuffix(gv.Group, ".k8s.io"))
+			wanted := extra[strings.ToLower(t.String())] || extra[strings.ToLower(ar.Kind)] || extra[strings.ToLower(ar.Name)]
+			if wanted {
+				delete(extra, strings.ToLower(t.String()))
+				delete(extra, strings.ToLower(ar.Kind))
+				delete(extra, strings.ToLower(ar.Name))
+			}
+			switch {
+			case skipTypes[t.String()]:
+				continue
+			case ar.Namespaced, t.GVR == nodesGVR, wanted:
+			default:
+				continue
+			}
+			if !seen[t.GVR] {
+				seen[t.GVR] = true
+				out = append(out, t)
+			}
+		}
+	}
+	for name := range extra {
+		rec.errorf("--crd %s: no such resource type on the server (use plural.group, e.g. apigraphs.turboengine.io, or the Kind)", name)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// customGroups lists the API groups served by CRDs, if this identity may list CRDs.
+func (r *run) customGroups(ctx context.Context) map[string]bool {
+	groups := map[string]bool{}
+	l, err := r.dynamic.Resource(crdsGVR).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return groups
+	}
+	for _, crd := range l.Items {
+		if g, ok, _ := unstructured.NestedString(crd.Object, "spec", "group"); ok {
+			groups[g] = true
+		}
+	}
+	return groups
+}
+
+func hasVerb(verbs []string, v string) bool {
+	for _, x := range verbs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// collectResources lists every type in every chosen namespace, redacts the objects and
+// writes resources.json and one YAML file per custom resource type.
+func (r *run) collectResources(ctx context.Context) *resources {
+	rec := r.newRecord("resources")
+	defer rec.done()
+	rs := &resources{byGVR: map[schema.GroupVersionResource][]unstructured.Unstructured{}}
+	ctx, cancel := context.WithTimeout(ctx, r.opts.CollectorTimeout)
+	defer cancel()
+	rs.types = r.discover(ctx, rec)
+	r.log.Info("discovered resource types", "types", len(rs.types))
+
+	var wg sync.WaitGroup
+	for _, t := range rs.types {
+		nss := r.namespaces()
+		if !t.Namespaced {
+			nss = []string{""}
+		}
+		for _, ns := range nss {
+			if !r.acquire(ctx) {
+				rec.errorf("list %s: %v", t, ctx.Err())
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer r.release()
+				items, err := r.list(ctx, t, ns)
+				if err != nil {
+					rec.errorf("%s", describeListError(t, ns, err))
+					return
+				}
+				redactions := 0
+				for i := range items {
+					redactions += r.opts.Redactor.Object(items[i].Object)
+				}
+				rec.redacted("objects", redactions)
+				rs.mu.Lock()
+				rs.byGVR[t.GVR] = append(rs.byGVR[t.GVR], items...)
+				rs.mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+
+	// resources.json: one kubectl-style List, in a stable order.
+	var all []any
+	total := 0
+	for _, t := range rs.types {
+		items := rs.byGVR[t.GVR]
+		sortObjects(items)
+		total += len(items)
+		for i := range items {
+			all = append(all, items[i].Object)
+		}
+	}
+	if all == nil {
+		all = []any{}
+	}
+	n, err := r.dir.WriteJSON(bundle.ResourcesJSON, map[string]any{"apiVersion": "v1", "kind": "List", "items": all})
+	if err != nil {
+		rec.errorf("write %s: %v", bundle.ResourcesJSON, err)
+	} else {
+		rec.add(total, n, bundle.ResourcesJSON)
+	}
+
+	// One YAML file per custom resource type (plural.group when two groups share a plural).
+	plurals := map[string]int{}
+	for _, t := range rs.types {
+		if t.Custom {
+			plurals[t.GVR.Resource]++
+		}
+	}
+	for _, t := range rs.types {
+		items := rs.byGVR[t.GVR]
+		if !t.Custom || len(items) == 0 {
+			continue
+		}
+		name := t.GVR.Resource
+		if plurals[name] > 1 {
+			name = t.String()
+		}
+		list := map[string]any{"apiVersion": "v1", "kind": "List", "items": objectsOf(items)}
+		b, err := yaml.Marshal(list)
+		if err != nil {
+			rec.errorf("encode %s: %v", t, err)
+			continue
+		}
+		path := bundle.CustomResourcePath(name)
+		nb, err := r.dir.WriteFile(path, b)
+		if err != nil {
+			rec.errorf("write %s: %v", path, err)
+			continue
+		}
+		rec.add(0, nb, path)
+	}
+	r.log.Info("listed resources", "objects", total)
+	return rs
+}
+
+func objectsOf(items []unstructured.Unstructured) []any {
+	out := make([]any, len(items))
+	for i := range items {
+		out[i] = items[i].Object
+	}
+	return out
+}
+
+func sortObjects(items []unstructured.Unstructured) {
+	sort.Slice(items, func(i, j int) bool {
+		if items[i].GetNamespace() != items[j].GetNamespace() {
+			return items[i].GetNamespace() < items[j].GetNamespace()
+		}
+		return items[i].GetName() < items[j].GetName()
+	})
+}
+
+// list pages through one type in one namespace ("" = all or cluster-scoped).
+func (r *run) list(ctx context.Context, t resourceType, ns string) ([]unstructured.Unstructured, error) {
+	opts := metav1.ListOptions{Limit: 500}
+	if t.GVR != nodesGVR {
+		opts.LabelSelector = r.opts.Selector
+	}
+	var out []unstructured.Unstructured
+	for {
+		var (
+			l   *unstructured.UnstructuredList
+			err error
+		)
+		if t.Namespaced {
+			l, err = r.dynamic.Resource(t.GVR).Namespace(ns).List(ctx, opts)
+		} else {
+			l, err = r.dynamic.Resource(t.GVR).List(ctx, opts)
+		}
+		if err != nil {
+			return out, err
+		}
+		for i := range l.Items {
+			it := l.Items[i]
+			if it.GetKind() == "" {
+				it.SetAPIVersion(t.GVR.GroupVersion().String())
+				it.SetKind(t.Kind)
+			}
+			unstructured.RemoveNestedField(it.Object, "metadata", "managedFields")
+			out = append(out, it)
+		}
+		if l.GetContinue() == "" {
+			return out, nil
+		}
+		opts.Continue = l.GetContinue()
+	}
+}
+
+func describeListError(t resourceType, ns string, err error) string {
+	where := "cluster-wide"
+	if ns != "" {
+		where = "in namespace " + ns
+	}
+	switch {
+	case apierrors.IsForbidden(err):
+		return fmt.Sprintf("list %s %s: forbidden (the identity lacks RBAC list permission): %v", t, where, err)
+	case discovery.IsGroupDiscoveryFailedError(err):
+		return fmt.Sprintf("list %s %s: API group unavailable: %v", t, where, err)
+	}
+	return fmt.Sprintf("list %s %s: %v", t, where, err)
+}
