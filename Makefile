@@ -6,8 +6,9 @@ COMMIT        ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS       := -X github.com/org/k8s-e2e-report/internal/version.Version=$(VERSION) -X github.com/org/k8s-e2e-report/internal/version.Commit=$(COMMIT)
 TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
+FUZZ_TARGETS  := ./internal/redact:FuzzString ./internal/opactions:FuzzLine
 
-.PHONY: all build test unit testenv sandbox demo-cluster demo bench vet fmt check-leaks clean
+.PHONY: all build test unit fuzz testenv sandbox demo-cluster demo bench vet fmt check-leaks clean
 
 all: build
 
@@ -31,6 +32,12 @@ check-leaks:
 	  echo "leaked test cluster processes:"; pgrep -af "$$dir/bin/"; exit 1; \
 	else echo "no test cluster process left running"; fi
 
+# Each fuzz target briefly (CI runs this too).
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+
 unit:
 	$(GO) test -count=1 -short ./...
 
@@ -49,10 +56,13 @@ demo-cluster: testenv
 
 # The main job on the local demo cluster: start it, seed it, run ci-report, stop it.
 demo: testenv build
-	$(GO) run ./cmd/sandbox --demo -- $$(bash internal/testenv/tools/build.sh)/bin/kubectl get all,apigraphs,events -n turbo-engine-e2e
+	rm -rf ci-report
+	$(GO) run ./cmd/sandbox --demo -- $(CURDIR)/$(BIN) collect -n turbo-engine-e2e --output ci-report
+	@echo; echo 'Bundle: ci-report/ (start with ci-report/k8s/timeline.txt and ci-report/manifest.json)'
+
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) $(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:
 	rm -rf bin ci-report
