@@ -57,6 +57,17 @@ func (r *run) collectEvents(ctx context.Context) {
 		}
 		all = kept
 	}
+	if r.opts.Selector != "" {
+		// With a selector, keep the events about objects that were collected.
+		uids := r.res.uids()
+		kept := all[:0]
+		for _, e := range all {
+			if uids[e.Object.UID] {
+				kept = append(kept, e)
+			}
+		}
+		all = kept
+	}
 	redactions := 0
 	for i := range all {
 		var n int

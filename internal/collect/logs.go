@@ -120,7 +120,8 @@ func (r *run) fetchLog(ctx context.Context, rec *record, t logTarget, budget *at
 		rec.truncated(rel, "skipped: total log budget (--log-total-bytes) used up")
 		return
 	}
-	opts := &corev1.PodLogOptions{Container: t.container, Previous: t.previous}
+	// Timestamps let render slice logs by a failed test's time window.
+	opts := &corev1.PodLogOptions{Container: t.container, Previous: t.previous, Timestamps: true}
 	if limit > 0 {
 		opts.LimitBytes = &limit
 	}

@@ -59,6 +59,19 @@ var (
 	skipTypes = map[string]bool{"events": true, "events.events.k8s.io": true}
 )
 
+// uids is the set of collected objects' UIDs.
+func (rs *resources) uids() map[string]bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	out := map[string]bool{}
+	for _, items := range rs.byGVR {
+		for i := range items {
+			out[string(items[i].GetUID())] = true
+		}
+	}
+	return out
+}
+
 // pods returns the collected pods as typed objects.
 func eventsGVR(group string) schema.GroupVersionResource {
 	return schema.GroupVersionResource{Group: group, Version: "v1", Resource: "events"}

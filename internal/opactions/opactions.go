@@ -151,9 +151,17 @@ func (p *Parser) ParseReader(r io.Reader, src Action) ([]Action, error) {
 }
 
 // Line parses one line; ok is false for lines that are not operator actions.
-func (p *Parser) Line(line string) (Action, bool) {
+//
+// A line may start with the timestamp that `kubectl logs --timestamps` (and ci-report's
+// collector) puts first; it is used when the line itself carries no time.
+func (p *Parser) Line(line string) (a Action, ok bool) {
 	line = strings.TrimSpace(line)
-	var a Action
+	prefix, line := SplitTimestamp(line)
+	defer func() {
+		if a.Time.IsZero() {
+			a.Time = prefix
+		}
+	}()
 	switch {
 	case strings.HasPrefix(line, "{"):
 		var m map[string]any
@@ -172,6 +180,21 @@ func (p *Parser) Line(line string) (Action, bool) {
 	relevant := a.ReconcileID != "" || a.Controller != "" || a.Object != nil || a.Error != "" ||
 		a.Level == "error" || a.Level == "warning" || a.Level == "fatal"
 	return a, relevant && a.Message != ""
+}
+
+// SplitTimestamp splits a leading RFC 3339 timestamp (as the API server adds with
+// timestamps=true) from a log line. It returns the zero time and the line unchanged
+// when there is none.
+func SplitTimestamp(line string) (time.Time, string) {
+	sp := strings.IndexByte(line, ' ')
+	if sp < 20 || sp > 40 || line[4] != '-' || line[10] != 'T' {
+		return time.Time{}, line
+	}
+	t, err := time.Parse(time.RFC3339Nano, line[:sp])
+	if err != nil {
+		return time.Time{}, line
+	}
+	return t.UTC(), line[sp+1:]
 }
 
 func first(m map[string]any, keys []string) (any, bool) {

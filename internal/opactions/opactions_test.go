@@ -60,6 +60,19 @@ func TestLineFields(t *testing.T) {
 	}
 }
 
+func TestTimestampPrefix(t *testing.T) {
+	p := &Parser{Fields: DefaultFields(), Year: 2026}
+	a, ok := p.Line(`2026-03-04T05:06:07.123456789Z {"msg":"sync","reconcileID":"r-1"}`)
+	if !ok || a.ReconcileID != "r-1" || !a.Time.Equal(time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)) {
+		t.Errorf("prefixed line: ok=%v %+v", ok, a)
+	}
+	// The line's own time wins over the prefix.
+	a, _ = p.Line(`2026-03-04T05:06:07Z {"ts":"2026-01-01T00:00:00Z","msg":"sync","reconcileID":"r-1"}`)
+	if !a.Time.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("time = %v, want the line's own", a.Time)
+	}
+}
+
 func TestCustomFields(t *testing.T) {
 	f := DefaultFields()
 	if err := f.Set("reconcileID=rid"); err != nil {

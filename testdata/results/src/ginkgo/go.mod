@@ -1,0 +1,3 @@
+module example.com/ginkgoe2e
+
+go 1.26
