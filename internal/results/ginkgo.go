@@ -1,0 +1,62 @@
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// ParseGinkgoJSON reads a Ginkgo v2 JSON report (--json-report): one case per It, plus
+// failed setup nodes (BeforeSuite, …). FlakeAttempts that ended in a pass are flaky.
+func ParseGinkgoJSON(b []byte) ([]Case, error) {
+	var reports []types.Report
+	if err := json.Unmarshal(b, &reports); err != nil {
+		return nil, fmt.Errorf("malformed Ginkgo JSON report: %w", err)
+	}
+	var out []Case
+	for _, r := range reports {
+		for _, s := range r.SpecReports {
+			if s.LeafNodeType != types.NodeTypeIt && !s.State.Is(types.SpecStateFailureStates) {
+				continue
+			}
+			name := strings.TrimSpace(strings.Join(append(append([]string{}, s.ContainerHierarchyTexts...), s.LeafNodeText), " "))
+			if name == "" {
+				name = s.LeafNodeType.String()
+			}
+			c := Case{
+				Suite: r.SuiteDescription, Classname: strings.Join(s.ContainerHierarchyTexts, " "), Name: name,
+				Duration: s.RunTime, Start: s.StartTime.UTC(), Attempts: max(1, s.NumAttempts),
+				File: s.LeafNodeLocation.FileName, Line: s.LeafNodeLocation.LineNumber,
+			}
+			switch {
+			case s.State == types.SpecStatePassed && s.NumAttempts > 1:
+				c.Status = Flaky
+				c.Message = fmt.Sprintf("passed on attempt %d of %d", s.NumAttempts, s.MaxFlakeAttempts)
+			case s.State == types.SpecStatePassed:
+				c.Status = Passed
+			case s.State.Is(types.SpecStateSkipped | types.SpecStatePending):
+				c.Status = Skipped
+				c.Message = s.State.String()
+			case s.State == types.SpecStateFailed:
+				c.Status = Failed
+			default: // panicked, interrupted, aborted, timed out
+				c.Status = Error
+			}
+			if s.State.Is(types.SpecStateFailureStates) {
+				f := s.Failure
+				c.Message = firstLine(f.Message)
+				if s.State == types.SpecStatePanicked {
+					c.Message = fmt.Sprintf("panic: %v", f.ForwardedPanic)
+				}
+				c.Details = capText(f.Message + "\n\n" + f.Location.FullStackTrace + "\n" + s.CapturedGinkgoWriterOutput)
+				if f.Location.FileName != "" {
+					c.File, c.Line = f.Location.FileName, f.Location.LineNumber
+				}
+			}
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,165 @@
+package results
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const fixtures = "../../testdata/results"
+
+func parse(t *testing.T, name string) map[string]Case {
+	t.Helper()
+	r := ParseFiles([]string{filepath.Join(fixtures, name)})
+	if len(r.Sources) != 1 || r.Sources[0].Error != "" {
+		t.Fatalf("%s: %+v", name, r.Sources)
+	}
+	for i := range r.Cases {
+		r.Cases[i].Source = filepath.Base(r.Cases[i].Source)
+	}
+	b, _ := json.MarshalIndent(r.Cases, "", "  ")
+	golden := filepath.Join("testdata", strings.TrimSuffix(name, filepath.Ext(name))+".golden.json")
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		os.WriteFile(golden, b, 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != string(b) {
+		t.Errorf("%s: cases differ from %s (run with -update)", name, golden)
+	}
+	m := map[string]Case{}
+	for _, c := range r.Cases {
+		m[c.Name] = c
+	}
+	return m
+}
+
+func want(t *testing.T, cases map[string]Case, name string, status Status, check func(Case) bool) {
+	t.Helper()
+	c, ok := cases[name]
+	if !ok {
+		keys := []string{}
+		for k := range cases {
+			keys = append(keys, k)
+		}
+		t.Fatalf("no case %q; have %q", name, keys)
+	}
+	if c.Status != status {
+		t.Errorf("%s: status %s, want %s (%+v)", name, c.Status, status, c)
+	}
+	if check != nil && !check(c) {
+		t.Errorf("%s: unexpected fields %+v", name, c)
+	}
+}
+
+func TestGotestsumJUnitWithReruns(t *testing.T) {
+	c := parse(t, "gotestsum-junit.xml")
+	want(t, c, "TestFlakyGateway", Flaky, func(c Case) bool { return c.Attempts == 2 && strings.Contains(c.Message, "connection refused") })
+	want(t, c, "TestOrdersAPI", Failed, func(c Case) bool {
+		return c.Attempts == 3 && strings.HasPrefix(c.Message, "GET /api/orders: got 503") && c.File == "orders_test.go" && c.Line == 16
+	})
+	want(t, c, "TestSkippedOnKind", Skipped, nil)
+	want(t, c, "TestUsersAPI/list", Passed, func(c Case) bool { return !c.Start.IsZero() })
+}
+
+func TestGoTestJSON(t *testing.T) {
+	c := parse(t, "gotest.json")
+	want(t, c, "TestOrdersAPI", Failed, func(c Case) bool { return c.Line == 16 && !c.Start.IsZero() })
+	want(t, c, "TestSkippedOnKind", Skipped, func(c Case) bool { return c.Message == "needs a LoadBalancer" })
+	// gotestsum's json file holds the first run and the reruns.
+	c = parse(t, "gotestsum-rerun.json")
+	want(t, c, "TestFlakyGateway", Flaky, nil)
+	want(t, c, "TestOrdersAPI", Failed, func(c Case) bool { return c.Attempts == 3 })
+}
+
+func TestGoJUnitReport(t *testing.T) {
+	c := parse(t, "go-junit-report.xml")
+	want(t, c, "TestOrdersAPI", Failed, nil)
+	want(t, c, "TestSkippedOnKind", Skipped, nil)
+}
+
+func TestGinkgo(t *testing.T) {
+	c := parse(t, "ginkgo-report.json")
+	want(t, c, "APIGraph reconciles orders", Failed, func(c Case) bool {
+		return strings.Contains(c.Message, "APIGraph orders is not Ready") && strings.HasSuffix(c.File, "suite_test.go") && c.Line > 0
+	})
+	want(t, c, "APIGraph serves the console", Flaky, func(c Case) bool { return c.Attempts == 2 })
+	want(t, c, "APIGraph handles a panic", Error, func(c Case) bool { return strings.Contains(c.Message, "panic") })
+	want(t, c, "APIGraph scales to zero", Skipped, nil)
+	j := parse(t, "ginkgo-junit.xml")
+	if len(j) < 4 {
+		t.Errorf("ginkgo junit: %d cases", len(j))
+	}
+}
+
+func TestJestJUnit(t *testing.T) {
+	c := parse(t, "jest-junit.xml")
+	want(t, c, "console shows orders as ready", Failed, func(c Case) bool {
+		return c.File == "console.test.js" && strings.Contains(c.Details, "DependencyNotReady")
+	})
+	want(t, c, "login | <script>alert(1)</script> accepts a token", Failed, func(c Case) bool { return strings.Contains(c.Message, "401") })
+	want(t, c, "console exports a PNG", Skipped, nil)
+}
+
+func TestPytest(t *testing.T) {
+	for _, f := range []string{"pytest-junit.xml", "pytest-xdist-junit.xml"} {
+		c := parse(t, f)
+		want(t, c, "test_pool_survives_oom", Failed, func(c Case) bool { return strings.Contains(c.Message, "OOMKilled") })
+		want(t, c, "test_error_in_fixture", Error, func(c Case) bool { return strings.Contains(c.Details+c.Message, "registry unreachable") })
+		want(t, c, "test_parallel[3]", Failed, nil)
+		want(t, c, "test_gpu_pool", Skipped, nil)
+	}
+}
+
+func TestBadInputNamesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "broken.xml")
+	os.WriteFile(bad, []byte(`<testsuite><testcase name="a">`), 0o644)
+	other := filepath.Join(dir, "notes.txt")
+	os.WriteFile(other, []byte("hello"), 0o644)
+	good := filepath.Join(fixtures, "go-junit-report.xml")
+	files, missing := Expand([]string{bad, other, good, filepath.Join(dir, "nope-*.xml")})
+	r := ParseFiles(files)
+	if len(missing) != 1 || !strings.Contains(missing[0].Error, "no file matches") {
+		t.Errorf("missing pattern: %+v", missing)
+	}
+	errs := map[string]string{}
+	for _, s := range r.Sources {
+		errs[filepath.Base(s.Path)] = s.Error
+	}
+	if !strings.Contains(errs["broken.xml"], "broken.xml") || !strings.Contains(errs["broken.xml"], "JUnit") {
+		t.Errorf("broken.xml error = %q", errs["broken.xml"])
+	}
+	if !strings.Contains(errs["notes.txt"], "not a results file") {
+		t.Errorf("notes.txt error = %q", errs["notes.txt"])
+	}
+	if errs["go-junit-report.xml"] != "" || len(r.Cases) == 0 {
+		t.Errorf("the good file was lost: %q, %d cases", errs["go-junit-report.xml"], len(r.Cases))
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, n := range []string{"gotestsum-junit.xml", "gotest.json", "ginkgo-report.json", "jest-junit.xml"} {
+		b, _ := os.ReadFile(filepath.Join(fixtures, n))
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "r")
+		os.WriteFile(p, b, 0o644)
+		r := ParseFiles([]string{p})
+		for _, c := range r.Cases {
+			if c.Status == "" {
+				t.Errorf("case without status: %+v", c)
+			}
+		}
+	})
+}
