@@ -51,7 +51,7 @@ func ParseGinkgoJSON(b []byte) ([]Case, error) {
 					c.Message = fmt.Sprintf("panic: %v", f.ForwardedPanic)
 				}
 				c.Details = capText(f.Message + "\n\n" + f.Location.FullStackTrace + "\n" + s.CapturedGinkgoWriterOutput)
-				if f.Location.FileName != "" {
+				if f.Location.FileName != "" && !strings.Contains(f.Location.FileName, "/src/runtime/") && !strings.Contains(f.Location.FileName, "/src/internal/runtime/") {
 					c.File, c.Line = f.Location.FileName, f.Location.LineNumber
 				}
 			}
