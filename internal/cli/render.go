@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/render"
+	"github.com/org/k8s-e2e-report/internal/results"
+)
+
+type renderFlags struct {
+	output       string
+	results      []string
+	metrics      string
+	templates    string
+	reportBudget string
+	logLines     int
+	commentKey   string
+}
+
+func newRenderCmd(g *globals) *cobra.Command {
+	f := &renderFlags{}
+	cmd := &cobra.Command{
+		Use:   "render [BUNDLE]",
+		Short: "Render a bundle into REPORT.md, REPORT.html, report.json, summary.md and comment.md",
+		Long: `render reads a bundle directory (default ci-report/) offline — it never talks to a cluster —
+together with test results and metrics, detects what went wrong, and writes:
+
+  REPORT.md             for coding agents: status, ranked findings, failed tests with what
+                        happened in their time window, timeline, pods, tests, operator actions,
+                        custom resources, traces, screenshots, log tails, errors, gaps, file index
+  REPORT.html           the same, self-contained (images embedded)
+  report.json           the same model, machine-readable
+  summary.md            for the GitHub job summary (at most 1 MiB)
+  comment.md            for the PR comment (at most 65,536 characters, marker included)
+  k8s-e2e-results.json  the test results, normalised
+
+Test results: JUnit XML (gotestsum, go-junit-report, Ginkgo, jest-junit, pytest, Surefire),
+go test -json and Ginkgo JSON reports; files under the bundle's results/ are read too.`,
+		Example: `  ci-report render
+  ci-report render ci-report --results 'test-results/*.xml' --metrics metrics.json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "ci-report"
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			return runRender(g, dir, f)
+		},
+	}
+	addRenderFlags(cmd, f)
+	return cmd
+}
+
+func addRenderFlags(cmd *cobra.Command, f *renderFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.output, "report-dir", "", "where to write the outputs (default: the bundle directory)")
+	fl.StringArrayVar(&f.results, "results", nil, "test results file, directory or glob (repeatable)")
+	fl.StringVar(&f.metrics, "metrics", "", "JSON list of {name, value, unit, threshold, direction} to check")
+	fl.StringVar(&f.templates, "templates", "", "directory with templates overriding the embedded ones (report.md.tmpl, comment.md.tmpl, report.html.tmpl)")
+	fl.StringVar(&f.reportBudget, "report-budget", "240Ki", "size limit of REPORT.md; lower-priority sections shrink to fit")
+	fl.IntVar(&f.logLines, "log-lines", 200, "log lines shown per container")
+	fl.StringVar(&f.commentKey, "comment-key", "default", "key of the hidden marker that identifies this job's PR comment")
+}
+
+func runRender(g *globals, dir string, f *renderFlags) error {
+	budget, err := parseBytes("report-budget", f.reportBudget)
+	if err != nil {
+		return err
+	}
+	files, missing := results.Expand(f.results)
+	opts := render.Options{ReportBudget: int(budget), LogLines: f.logLines, Marker: Marker(f.commentKey)}
+	if f.templates != "" {
+		if info, err := os.Stat(f.templates); err != nil || !info.IsDir() {
+			return usageErrorf("--templates %s: not a directory", f.templates)
+		}
+		opts.Templates = os.DirFS(f.templates)
+	}
+	r, err := model.Load(dir, model.Options{Results: files, Missing: missing, Metrics: f.metrics, TailLines: f.logLines})
+	if err != nil {
+		return err
+	}
+	out := f.output
+	if out == "" {
+		out = dir
+	}
+	if err := render.WriteAll(out, r, opts); err != nil {
+		return err
+	}
+	g.log.Info("report written", "dir", out, "findings", len(r.Findings), "tests", len(r.Tests.Cases), "gaps", len(r.Gaps), "status", r.Status.Level)
+	_, err = fmt.Fprintln(g.stdout, filepath.Join(out, render.ReportFile))
+	return err
+}
+
+// Marker is the hidden comment marker for a key.
+func Marker(key string) string { return fmt.Sprintf("<!-- ci-report:%s -->", key) }

@@ -1,0 +1,546 @@
+package findings
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/events"
+	"github.com/org/k8s-e2e-report/internal/metrics"
+	"github.com/org/k8s-e2e-report/internal/opactions"
+	"github.com/org/k8s-e2e-report/internal/results"
+)
+
+// Span is an error span from a trace.
+type Span struct {
+	TraceID, Service, Operation, Message string
+	Time                                 time.Time
+}
+
+// Input is everything the detectors look at, already read from the bundle.
+type Input struct {
+	Pods        []corev1.Pod
+	ReplicaSets []appsv1.ReplicaSet
+	Deployments []appsv1.Deployment
+	Jobs        []batchv1.Job
+	PVCs        []corev1.PersistentVolumeClaim
+	Objects     []unstructured.Unstructured // anything else that may have status.conditions
+	Events      []events.Event
+	Actions     []opactions.Action
+	Tests       []results.Case
+	Metrics     []metrics.Metric
+	ErrorSpans  []Span
+	// LogTail returns the last lines of a container's log in the bundle (nil if absent).
+	LogTail func(namespace, pod, container string, previous bool, n int) []string
+}
+
+// evidenceLines is how many log lines a finding quotes.
+const evidenceLines = 12
+
+func (in *Input) tail(ns, pod, ctr string, previous bool) []string {
+	if in.LogTail == nil {
+		return nil
+	}
+	return in.LogTail(ns, pod, ctr, previous, evidenceLines)
+}
+
+// Detect runs every detector and returns the findings, deduplicated and ranked.
+func Detect(in *Input) []Finding {
+	var fs []Finding
+	explained := map[string]bool{} // "Kind/ns/name|Reason" of events a finding already explains
+	explain := func(s Subject, reasons ...string) {
+		for _, r := range reasons {
+			explained[s.String()+"|"+r] = true
+		}
+	}
+	podFinding := map[string]string{} // pod ns/name -> finding ID
+
+	for i := range in.Pods {
+		for _, f := range in.podFindings(&in.Pods[i]) {
+			podFinding[in.Pods[i].Namespace+"/"+in.Pods[i].Name] = f.ID
+			explain(f.Subject, "BackOff", "Failed", "OOMKilling", "FailedScheduling", "Evicted", "ErrImagePull", "ImagePullBackOff", "FailedMount", "Unhealthy", "Killing")
+			fs = append(fs, f)
+		}
+	}
+	fs = append(fs, in.probeFindings(explain)...)
+	fs = append(fs, in.deploymentFindings(podFinding, explain)...)
+	fs = append(fs, in.jobFindings(explain)...)
+	fs = append(fs, in.pvcFindings(explain)...)
+	crs := in.conditionFindings(explain)
+	fs = append(fs, crs...)
+	fs = append(fs, in.operatorFindings(crs, explain)...)
+	fs = append(fs, in.eventFindings(explained)...)
+	fs = append(fs, in.testFindings()...)
+	fs = append(fs, in.metricFindings()...)
+	fs = append(fs, in.spanFindings()...)
+	fs = dedupe(fs)
+	Rank(fs)
+	return fs
+}
+
+func podSubject(p *corev1.Pod) Subject {
+	return Subject{Kind: "Pod", Namespace: p.Namespace, Name: p.Name}
+}
+
+func podRefs(p *corev1.Pod, ctr string, previous bool) []string {
+	refs := []string{bundle.PodDescriptions}
+	if ctr != "" {
+		if previous {
+			refs = append(refs, bundle.LogPath(p.Namespace, p.Name, ctr, true))
+		}
+		refs = append(refs, bundle.LogPath(p.Namespace, p.Name, ctr, false))
+	}
+	return refs
+}
+
+// panicLine finds the line that says why a process died, to quote first.
+var panicLine = regexp.MustCompile(`(?i)(^panic:|fatal error:|^Traceback|Exception|^Error:|\bFATAL\b|\bpanic\b)`)
+
+func quoteDeath(lines []string) (string, []string) {
+	for _, l := range lines {
+		if panicLine.MatchString(strings.TrimSpace(l)) {
+			return strings.TrimSpace(l), lines
+		}
+	}
+	return "", lines
+}
+
+func (in *Input) podFindings(p *corev1.Pod) []Finding {
+	var out []Finding
+	subj := podSubject(p)
+	statuses := append(append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...), p.Status.EphemeralContainerStatuses...)
+	covered := false
+	for _, cs := range statuses {
+		w := cs.State.Waiting
+		last := cs.LastTerminationState.Terminated
+		switch {
+		case w != nil && w.Reason == "CrashLoopBackOff":
+			tail := in.tail(p.Namespace, p.Name, cs.Name, true)
+			why, ev := quoteDeath(tail)
+			expl := fmt.Sprintf("Container %s keeps crashing (%s)", cs.Name, plural(int(cs.RestartCount), "restart", "restarts"))
+			if last != nil {
+				expl += fmt.Sprintf("; its last run ended %s with exit code %d", last.Reason, last.ExitCode)
+			}
+			if why != "" {
+				expl += ": " + why
+			}
+			f := newFinding("CrashLoopBackOff", Critical, subj, fmt.Sprintf("Pod %s is in CrashLoopBackOff (container %s)", p.Name, cs.Name), expl)
+			f.Evidence, f.Refs, f.Count = ev, podRefs(p, cs.Name, true), 1
+			if last != nil {
+				f.Time = last.FinishedAt.Time
+			}
+			out = append(out, f)
+			covered = true
+		case (last != nil && last.Reason == "OOMKilled") || (cs.State.Terminated != nil && cs.State.Terminated.Reason == "OOMKilled"):
+			t := last
+			if t == nil {
+				t = cs.State.Terminated
+			}
+			limit := ""
+			for _, c := range append(append([]corev1.Container{}, p.Spec.InitContainers...), p.Spec.Containers...) {
+				if c.Name == cs.Name {
+					if q, ok := c.Resources.Limits[corev1.ResourceMemory]; ok {
+						limit = q.String()
+					}
+				}
+			}
+			expl := fmt.Sprintf("Container %s was killed for running out of memory (exit code %d)", cs.Name, t.ExitCode)
+			if limit != "" {
+				expl += "; its memory limit is " + limit
+			}
+			expl += fmt.Sprintf("; restarts: %d", cs.RestartCount)
+			f := newFinding("OOMKilled", Error, subj, fmt.Sprintf("Container %s of pod %s was OOMKilled", cs.Name, p.Name), expl)
+			f.Evidence, f.Refs, f.Time = in.tail(p.Namespace, p.Name, cs.Name, cs.RestartCount > 0), podRefs(p, cs.Name, cs.RestartCount > 0), t.FinishedAt.Time
+			out = append(out, f)
+			covered = true
+		case w != nil && (w.Reason == "ImagePullBackOff" || w.Reason == "ErrImagePull" || w.Reason == "InvalidImageName"):
+			img := ""
+			for _, c := range append(append([]corev1.Container{}, p.Spec.InitContainers...), p.Spec.Containers...) {
+				if c.Name == cs.Name {
+					img = c.Image
+				}
+			}
+			f := newFinding("ImagePullBackOff", Error, subj, fmt.Sprintf("Pod %s cannot pull image %s", p.Name, img), fmt.Sprintf("%s: %s", w.Reason, oneLine(w.Message)))
+			f.Refs = podRefs(p, "", false)
+			out = append(out, f)
+			covered = true
+		case w != nil && (w.Reason == "CreateContainerConfigError" || w.Reason == "CreateContainerError" || w.Reason == "RunContainerError"):
+			f := newFinding("CreateContainerConfigError", Error, subj, fmt.Sprintf("Pod %s: container %s cannot start (%s)", p.Name, cs.Name, w.Reason), oneLine(w.Message))
+			f.Refs = podRefs(p, "", false)
+			out = append(out, f)
+			covered = true
+		}
+	}
+	if !covered {
+		for _, cs := range statuses {
+			if cs.RestartCount >= 3 {
+				f := newFinding("HighRestarts", Warning, subj, fmt.Sprintf("Container %s of pod %s restarted %d times", cs.Name, p.Name, cs.RestartCount),
+					"Frequent restarts usually mean crashes or failing liveness probes.")
+				f.Evidence, f.Refs = in.tail(p.Namespace, p.Name, cs.Name, true), podRefs(p, cs.Name, true)
+				out = append(out, f)
+			}
+		}
+	}
+	if p.Status.Phase == corev1.PodFailed && p.Status.Reason == "Evicted" {
+		f := newFinding("Evicted", Warning, subj, fmt.Sprintf("Pod %s was evicted", p.Name), oneLine(p.Status.Message))
+		f.Refs = podRefs(p, "", false)
+		out = append(out, f)
+	}
+	if p.Status.Phase == corev1.PodPending && p.Spec.NodeName == "" {
+		msg := ""
+		var at time.Time
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+				msg, at = c.Message, c.LastTransitionTime.Time
+			}
+		}
+		for _, e := range in.Events {
+			if e.Reason == "FailedScheduling" && e.Object.Kind == "Pod" && e.Object.Namespace == p.Namespace && e.Object.Name == p.Name {
+				msg, at = e.Message, e.LastSeen
+			}
+		}
+		if msg != "" {
+			f := newFinding("Unschedulable", Error, subj, fmt.Sprintf("Pod %s cannot be scheduled", p.Name), "The scheduler says: "+oneLine(msg))
+			f.Evidence = []string{requestsOf(p)}
+			f.Refs, f.Time = []string{bundle.EventsText, bundle.PodDescriptions}, at
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func requestsOf(p *corev1.Pod) string {
+	var parts []string
+	for _, c := range p.Spec.Containers {
+		var req []string
+		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			if q, ok := c.Resources.Requests[r]; ok {
+				req = append(req, fmt.Sprintf("%s=%s", r, q.String()))
+			}
+		}
+		if len(req) > 0 {
+			parts = append(parts, fmt.Sprintf("container %s requests %s", c.Name, strings.Join(req, ", ")))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// probeFindings turns Unhealthy events (failing readiness/liveness/startup probes) into
+// one finding per pod.
+func (in *Input) probeFindings(explain func(Subject, ...string)) []Finding {
+	var out []Finding
+	for _, e := range in.Events {
+		if e.Reason != "Unhealthy" || e.Type != corev1.EventTypeWarning {
+			continue
+		}
+		subj := Subject{Kind: e.Object.Kind, Namespace: e.Object.Namespace, Name: e.Object.Name}
+		kind := "probe"
+		for _, k := range []string{"Readiness", "Liveness", "Startup"} {
+			if strings.HasPrefix(e.Message, k) {
+				kind = strings.ToLower(k) + " probe"
+			}
+		}
+		f := newFinding("ProbeFailing", Warning, subj, fmt.Sprintf("%s %s failing", strings.ToUpper(kind[:1])+kind[1:], "of "+e.Object.Name), oneLine(e.Message))
+		f.Count, f.Time, f.Refs = int(e.Count), e.LastSeen, []string{bundle.EventsText}
+		f.Evidence = []string{fmt.Sprintf("%s  %s x%d: %s", e.LastSeen.Format(time.RFC3339), e.Reason, e.Count, oneLine(e.Message))}
+		explain(subj, "Unhealthy")
+		out = append(out, f)
+	}
+	return out
+}
+
+func (in *Input) deploymentFindings(podFinding map[string]string, explain func(Subject, ...string)) []Finding {
+	rsOwner := map[string]string{} // ns/rs -> deployment
+	for _, rs := range in.ReplicaSets {
+		for _, o := range rs.OwnerReferences {
+			if o.Kind == "Deployment" {
+				rsOwner[rs.Namespace+"/"+rs.Name] = o.Name
+			}
+		}
+	}
+	causes := map[string][]string{} // ns/deployment -> pod finding IDs
+	for _, p := range in.Pods {
+		id, ok := podFinding[p.Namespace+"/"+p.Name]
+		if !ok {
+			continue
+		}
+		for _, o := range p.OwnerReferences {
+			if d, ok := rsOwner[p.Namespace+"/"+o.Name]; ok && o.Kind == "ReplicaSet" {
+				causes[p.Namespace+"/"+d] = append(causes[p.Namespace+"/"+d], id)
+			}
+		}
+	}
+	var out []Finding
+	for _, d := range in.Deployments {
+		var bad *appsv1.DeploymentCondition
+		for i, c := range d.Status.Conditions {
+			if (c.Type == appsv1.DeploymentAvailable && c.Status == corev1.ConditionFalse) ||
+				(c.Type == appsv1.DeploymentProgressing && c.Reason == "ProgressDeadlineExceeded") {
+				bad = &d.Status.Conditions[i]
+			}
+		}
+		want := int32(1)
+		if d.Spec.Replicas != nil {
+			want = *d.Spec.Replicas
+		}
+		if bad == nil && d.Status.AvailableReplicas >= want {
+			continue
+		}
+		if bad == nil && d.Status.ObservedGeneration == 0 {
+			continue
+		}
+		subj := Subject{Kind: "Deployment", Namespace: d.Namespace, Name: d.Name}
+		explain(subj, "ProgressDeadlineExceeded")
+		sev := Error
+		expl := fmt.Sprintf("%d of %d replicas available", d.Status.AvailableReplicas, want)
+		if bad != nil {
+			expl += fmt.Sprintf("; %s=%s %s: %s", bad.Type, bad.Status, bad.Reason, oneLine(bad.Message))
+		}
+		related := causes[d.Namespace+"/"+d.Name]
+		if len(related) > 0 {
+			sev = Warning // a consequence of the pod finding
+			expl += " — caused by the failing pod above"
+		}
+		f := newFinding("DeploymentUnavailable", sev, subj, fmt.Sprintf("Deployment %s is not available", d.Name), expl)
+		f.Related, f.Refs = related, []string{bundle.ResourcesText}
+		if bad != nil {
+			f.Time = bad.LastTransitionTime.Time
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func (in *Input) jobFindings(explain func(Subject, ...string)) []Finding {
+	var out []Finding
+	for _, j := range in.Jobs {
+		for _, c := range j.Status.Conditions {
+			if c.Type != batchv1.JobFailed || c.Status != corev1.ConditionTrue {
+				continue
+			}
+			subj := Subject{Kind: "Job", Namespace: j.Namespace, Name: j.Name}
+			explain(subj, "BackoffLimitExceeded", "DeadlineExceeded")
+			f := newFinding("JobFailed", Error, subj, fmt.Sprintf("Job %s failed (%s)", j.Name, c.Reason),
+				fmt.Sprintf("%s: %s; %d failed pod(s)", c.Reason, oneLine(c.Message), j.Status.Failed))
+			f.Time, f.Refs = c.LastTransitionTime.Time, []string{bundle.ResourcesText, bundle.TimelineText}
+			// Quote the log of the Job's last failed pod.
+			for i := range in.Pods {
+				p := &in.Pods[i]
+				if p.Namespace != j.Namespace || p.Labels["job-name"] != j.Name || p.Status.Phase != corev1.PodFailed {
+					continue
+				}
+				for _, ctr := range p.Spec.Containers {
+					if lines := in.tail(p.Namespace, p.Name, ctr.Name, false); len(lines) > 0 {
+						f.Evidence = lines
+						f.Refs = append(f.Refs, bundle.LogPath(p.Namespace, p.Name, ctr.Name, false))
+					}
+				}
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (in *Input) pvcFindings(explain func(Subject, ...string)) []Finding {
+	var out []Finding
+	for _, p := range in.PVCs {
+		if p.Status.Phase != corev1.ClaimPending {
+			continue
+		}
+		subj := Subject{Kind: "PersistentVolumeClaim", Namespace: p.Namespace, Name: p.Name}
+		msg := "the claim is not bound to a volume"
+		for _, e := range in.Events {
+			if e.Object.Kind == "PersistentVolumeClaim" && e.Object.Namespace == p.Namespace && e.Object.Name == p.Name {
+				msg = e.Reason + ": " + oneLine(e.Message)
+			}
+		}
+		explain(subj, "ProvisioningFailed", "FailedBinding", "ExternalProvisioning")
+		f := newFinding("PVCPending", Warning, subj, fmt.Sprintf("PersistentVolumeClaim %s is Pending", p.Name), msg)
+		f.Refs = []string{bundle.ResourcesText, bundle.EventsText}
+		out = append(out, f)
+	}
+	return out
+}
+
+// readyTypes are the positive conditions that mean "working" across common operators and
+// Gateway API.
+var readyTypes = map[string]bool{"Ready": true, "Available": true, "Accepted": true, "Programmed": true}
+
+// conditionFindings flags any object with a Ready/Available/Accepted/Programmed
+// condition that is False (APIGraph, Gateway, HTTPRoute, Certificate, …).
+func (in *Input) conditionFindings(explain func(Subject, ...string)) []Finding {
+	var out []Finding
+	for i := range in.Objects {
+		o := &in.Objects[i]
+		conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
+		for _, c := range conds {
+			m, ok := c.(map[string]any)
+			if !ok {
+				continue
+			}
+			typ, _ := m["type"].(string)
+			status, _ := m["status"].(string)
+			if !readyTypes[typ] || status != "False" {
+				continue
+			}
+			reason, _ := m["reason"].(string)
+			msg, _ := m["message"].(string)
+			ts, _ := m["lastTransitionTime"].(string)
+			at, _ := time.Parse(time.RFC3339, ts)
+			subj := Subject{Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
+			explain(subj, reason, "ReconcileError", "Failed", "Error")
+			f := newFinding("ResourceNotReady", Error, subj, fmt.Sprintf("%s %s is not %s (%s)", o.GetKind(), o.GetName(), typ, reason),
+				fmt.Sprintf("%s=False, reason %s: %s", typ, reason, oneLine(msg)))
+			f.Time = at
+			if og, ok, _ := unstructured.NestedInt64(o.Object, "status", "observedGeneration"); ok && og < o.GetGeneration() {
+				f.Explanation += fmt.Sprintf(" (status is stale: observedGeneration %d < generation %d)", og, o.GetGeneration())
+			}
+			f.Refs = []string{bundle.CustomResourcePath(pluralGuess(o.GetKind())), bundle.TimelineText}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// pluralGuess is the bundle file name of a kind's YAML; collect names it by the plural,
+// which for almost every CRD is the lower-case kind plus "s".
+func pluralGuess(kind string) string {
+	k := strings.ToLower(kind)
+	switch {
+	case strings.HasSuffix(k, "s"), strings.HasSuffix(k, "x"), strings.HasSuffix(k, "ch"), strings.HasSuffix(k, "sh"):
+		return k + "es"
+	case strings.HasSuffix(k, "y") && !strings.HasSuffix(k, "ay") && !strings.HasSuffix(k, "ey") && !strings.HasSuffix(k, "oy"):
+		return k[:len(k)-1] + "ies"
+	}
+	return k + "s"
+}
+
+var volatile = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b\d+\b`)
+
+// operatorFindings groups reconcile errors by controller, object and message.
+func (in *Input) operatorFindings(crs []Finding, explain func(Subject, ...string)) []Finding {
+	var out []Finding
+	for _, a := range in.Actions {
+		if a.Error == "" && a.Level != "error" && a.Level != "fatal" {
+			continue
+		}
+		subj := Subject{Kind: "Pod", Namespace: a.Namespace, Name: a.Pod}
+		if a.Object != nil {
+			subj = Subject{Kind: a.Object.Kind, Namespace: a.Object.Namespace, Name: a.Object.Name}
+			if subj.Kind == "" {
+				subj.Kind = "Object"
+			}
+		}
+		what := a.Error
+		if what == "" {
+			what = a.Message
+		}
+		ctrl := a.Controller
+		if ctrl == "" {
+			ctrl = a.Pod
+		}
+		f := newFinding("OperatorError", Error, subj, fmt.Sprintf("Operator %s fails to reconcile %s", ctrl, subj.String()),
+			oneLine(a.Message+": "+what))
+		f.ID += "-" + shortHash(volatile.ReplaceAllString(what, "N"))
+		line := fmt.Sprintf("%s  %s", a.Time.UTC().Format("15:04:05.000"), oneLine(a.Message))
+		if a.ReconcileID != "" {
+			line += " reconcileID=" + a.ReconcileID
+		}
+		if a.Error != "" {
+			line += " error=" + oneLine(a.Error)
+		}
+		f.Evidence, f.Time = []string{line}, a.Time
+		f.Refs = []string{bundle.OperatorActionsJSON, bundle.LogPath(a.Namespace, a.Pod, a.Container, a.Previous)}
+		for _, c := range crs {
+			if c.Subject == subj {
+				f.Related = append(f.Related, c.ID)
+			}
+		}
+		explain(subj, "ReconcileError", "ReconcileFailed")
+		out = append(out, f)
+	}
+	return out
+}
+
+func shortHash(s string) string {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return fmt.Sprintf("%08x", h)
+}
+
+// eventFindings reports Warning events no other finding explains, one per object and reason.
+func (in *Input) eventFindings(explained map[string]bool) []Finding {
+	var out []Finding
+	for _, e := range in.Events {
+		if e.Type != corev1.EventTypeWarning {
+			continue
+		}
+		subj := Subject{Kind: e.Object.Kind, Namespace: e.Object.Namespace, Name: e.Object.Name}
+		if explained[subj.String()+"|"+e.Reason] {
+			continue
+		}
+		f := newFinding("WarningEvent", Warning, subj, fmt.Sprintf("Warning %s on %s %s", e.Reason, e.Object.Kind, e.Object.Name), oneLine(e.Message))
+		f.Count, f.Time, f.Refs = int(e.Count), e.LastSeen, []string{bundle.EventsText}
+		out = append(out, f)
+	}
+	return out
+}
+
+func (in *Input) testFindings() []Finding {
+	var out []Finding
+	for _, c := range in.Tests {
+		subj := Subject{Kind: "Test", Namespace: c.Suite, Name: c.Name}
+		switch {
+		case c.Status.Failing():
+			f := newFinding("TestFailed", Error, subj, fmt.Sprintf("Test %s %s", c.Name, c.Status), oneLine(c.Message))
+			if c.Details != "" {
+				lines := strings.Split(c.Details, "\n")
+				if len(lines) > evidenceLines {
+					lines = lines[:evidenceLines]
+				}
+				f.Evidence = lines
+			}
+			f.Time, f.Count = c.End(), c.Attempts
+			f.Refs = []string{"k8s-e2e-results.json"}
+			out = append(out, f)
+		case c.Status == results.Flaky:
+			f := newFinding("TestFlaky", Warning, subj, fmt.Sprintf("Test %s is flaky (%d attempts)", c.Name, c.Attempts), oneLine(c.Message))
+			f.Time, f.Count, f.Refs = c.End(), c.Attempts, []string{"k8s-e2e-results.json"}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (in *Input) metricFindings() []Finding {
+	var out []Finding
+	for _, m := range in.Metrics {
+		if !m.Breached {
+			continue
+		}
+		f := newFinding("MetricBreach", Error, Subject{Kind: "Metric", Name: m.Name},
+			fmt.Sprintf("Metric %s = %g %s breaches %s", m.Name, m.Value, m.Unit, m.Limit()), "A measured value is outside its threshold.")
+		out = append(out, f)
+	}
+	return out
+}
+
+func (in *Input) spanFindings() []Finding {
+	var out []Finding
+	for _, s := range in.ErrorSpans {
+		f := newFinding("ErrorSpan", Error, Subject{Kind: "Service", Name: s.Service}, fmt.Sprintf("Error spans in %s: %s", s.Service, s.Operation), oneLine(s.Message))
+		f.Time, f.Evidence, f.Refs = s.Time, []string{"trace " + s.TraceID}, []string{"traces.json"}
+		out = append(out, f)
+	}
+	return out
+}

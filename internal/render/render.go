@@ -1,0 +1,500 @@
+// Package render turns a model.Report into REPORT.md, the job summary, the PR comment,
+// REPORT.html and report.json. Renderers are pure: a report in, text out. Budgets are
+// kept by progressive shrinking — lower-priority sections lose items first, each cut
+// replaced by a note — so a cut never falls inside a code fence or a table row.
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/opactions"
+	"github.com/org/k8s-e2e-report/internal/results"
+	"github.com/org/k8s-e2e-report/internal/timeline"
+	deftemplates "github.com/org/k8s-e2e-report/templates"
+)
+
+// Budgets.
+const (
+	// DefaultReportBudget keeps REPORT.md readable for a coding agent: about 60k tokens.
+	DefaultReportBudget = 240 * 1024
+	// CommentBudget is GitHub's limit for a comment body, in characters (bytes here, which
+	// is stricter), including the hidden marker.
+	CommentBudget = 65536
+	// SummaryBudget is GitHub's limit for a job summary.
+	SummaryBudget = 1 << 20
+)
+
+// Options for rendering.
+type Options struct {
+	Templates    fs.FS // overrides (by file name) of the embedded templates; nil: embedded only
+	ReportBudget int
+	LogLines     int    // per container in REPORT.md; default 200
+	Marker       string // hidden comment marker, e.g. "<!-- ci-report:KEY -->"
+}
+
+func (o *Options) defaults() {
+	if o.ReportBudget <= 0 {
+		o.ReportBudget = DefaultReportBudget
+	}
+	if o.LogLines <= 0 {
+		o.LogLines = 200
+	}
+}
+
+// section is one part of a document, in reading order, with its priority when cutting
+// (lower is cut first; 0 is never cut).
+type section struct {
+	name  string
+	prio  int
+	items int
+	limit int
+}
+
+type data struct {
+	R     *model.Report
+	Limit int
+	Lines int
+	Empty string
+}
+
+func reportSections(r *model.Report) []section {
+	crItems := 0
+	for _, t := range r.CustomResources {
+		crItems = max(crItems, len(t.Items))
+	}
+	spans := 0
+	if r.Traces != nil {
+		spans = len(r.Traces.ErrorSpans)
+	}
+	return []section{
+		{"status", 0, 1, 1},
+		{"findings", 12, len(r.Findings), len(r.Findings)},
+		{"failed-tests", 11, len(r.FailedTests), len(r.FailedTests)},
+		{"timeline", 7, len(r.Timeline), min(len(r.Timeline), 400)},
+		{"pods", 9, len(r.Pods), len(r.Pods)},
+		{"tests", 8, len(r.Tests.Cases), len(r.Tests.Cases)},
+		{"operator", 4, len(r.OperatorActions), min(len(r.OperatorActions), 300)},
+		{"crs", 6, crItems, crItems},
+		{"traces", 5, spans, spans},
+		{"screenshots", 5, len(r.Screenshots), len(r.Screenshots)},
+		{"logs", 2, len(r.Logs), len(r.Logs)},
+		{"errors", 3, len(r.Errors), min(len(r.Errors), 100)},
+		{"gaps", 10, len(r.Gaps), len(r.Gaps)},
+		{"files", 1, len(r.Files), len(r.Files)},
+	}
+}
+
+func commentSections(r *model.Report) []section {
+	unhealthy := len(unhealthyPods(r.Pods))
+	return []section{
+		{"status", 0, 1, 1},
+		{"findings", 12, len(r.Findings), min(len(r.Findings), 15)},
+		{"failed-tests", 11, len(r.FailedTests), min(len(r.FailedTests), 30)},
+		{"pods", 9, unhealthy, min(unhealthy, 20)},
+		{"gaps", 10, len(r.Gaps), min(len(r.Gaps), 10)},
+		{"footer", 0, 1, 1},
+	}
+}
+
+func loadTemplate(name string, o Options, funcs template.FuncMap) (*template.Template, error) {
+	b, err := fs.ReadFile(deftemplates.FS, name)
+	if err != nil {
+		return nil, err
+	}
+	if o.Templates != nil {
+		if ob, err := fs.ReadFile(o.Templates, name); err == nil {
+			b = ob
+		}
+	}
+	t, err := template.New(name).Funcs(funcs).Parse(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", name, err)
+	}
+	return t, nil
+}
+
+// assemble renders sections and shrinks them until the document fits in budget.
+func assemble(t *template.Template, r *model.Report, secs []section, budget, lines int) (string, error) {
+	parts := make([]string, len(secs))
+	exec := func(i int) error {
+		if t.Lookup(secs[i].name) == nil {
+			parts[i] = ""
+			return nil
+		}
+		var b bytes.Buffer
+		if err := t.ExecuteTemplate(&b, secs[i].name, data{R: r, Limit: secs[i].limit, Lines: lines}); err != nil {
+			return fmt.Errorf("section %s: %w", secs[i].name, err)
+		}
+		parts[i] = tidy(b.String())
+		return nil
+	}
+	for i := range secs {
+		if err := exec(i); err != nil {
+			return "", err
+		}
+	}
+	total := func() int {
+		n := 0
+		for _, p := range parts {
+			n += len(p) + 1
+		}
+		return n
+	}
+	for total() > budget {
+		// The lowest-priority section that can still lose items.
+		pick := -1
+		for i, s := range secs {
+			if s.prio == 0 || s.limit == 0 {
+				continue
+			}
+			if pick < 0 || s.prio < secs[pick].prio {
+				pick = i
+			}
+		}
+		if pick < 0 {
+			// Nothing left to shrink: keep what fits of the uncuttable parts.
+			return hardCut(parts, budget), nil
+		}
+		secs[pick].limit /= 2
+		if err := exec(pick); err != nil {
+			return "", err
+		}
+	}
+	return strings.Join(nonEmpty(parts), "\n"), nil
+}
+
+// hardCut is the last resort when even the headline exceeds the budget: keep whole
+// sections while they fit.
+func hardCut(parts []string, budget int) string {
+	var out []string
+	n := 0
+	note := "\n_(cut to fit; see REPORT.md in the artifact)_\n"
+	for _, p := range nonEmpty(parts) {
+		if n+len(p)+1+len(note) > budget {
+			break
+		}
+		out = append(out, p)
+		n += len(p) + 1
+	}
+	return strings.Join(out, "\n") + note
+}
+
+func nonEmpty(parts []string) []string {
+	var out []string
+	for _, p := range parts {
+		if strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// tidy collapses the blank lines templates leave behind.
+func tidy(s string) string {
+	lines := strings.Split(s, "\n")
+	var out []string
+	blank := 0
+	inFence := ""
+	for _, l := range lines {
+		trimmed := strings.TrimSpace(l)
+		if inFence == "" && strings.HasPrefix(trimmed, "```") {
+			inFence = strings.TrimRight(trimmed[:strings.LastIndex(trimmed, "`")+1], " ")
+			inFence = trimmed[:len(trimmed)-len(strings.TrimLeft(trimmed, "`"))]
+		} else if inFence != "" && trimmed == inFence {
+			inFence = ""
+			out = append(out, l)
+			blank = 0
+			continue
+		}
+		if inFence == "" && trimmed == "" {
+			blank++
+			if blank > 1 {
+				continue
+			}
+		} else {
+			blank = 0
+		}
+		out = append(out, l)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n")) + "\n"
+}
+
+// Markdown renders REPORT.md.
+func Markdown(r *model.Report, o Options) (string, error) {
+	o.defaults()
+	t, err := loadTemplate("report.md.tmpl", o, funcs(false))
+	if err != nil {
+		return "", err
+	}
+	return assemble(t, r, reportSections(r), o.ReportBudget, o.LogLines)
+}
+
+// Summary renders the job summary (REPORT.md's sections, within GitHub's 1 MiB).
+func Summary(r *model.Report, o Options) (string, error) {
+	o.defaults()
+	t, err := loadTemplate("report.md.tmpl", o, funcs(false))
+	if err != nil {
+		return "", err
+	}
+	secs := reportSections(r)
+	for i := range secs {
+		if secs[i].name == "files" || secs[i].name == "screenshots" {
+			secs[i].limit = 0 // relative links do not work in a job summary
+		}
+	}
+	return assemble(t, r, secs, min(SummaryBudget, o.ReportBudget*4), min(o.LogLines, 50))
+}
+
+// Comment renders the PR comment, marker included, within GitHub's 65,536 characters.
+func Comment(r *model.Report, o Options) (string, error) {
+	return CommentWithin(r, o, CommentBudget)
+}
+
+// CommentWithin renders the PR comment within budget (the marker counts), for a retry
+// after GitHub refused a body as too long.
+func CommentWithin(r *model.Report, o Options, budget int) (string, error) {
+	o.defaults()
+	t, err := loadTemplate("comment.md.tmpl", o, funcs(true))
+	if err != nil {
+		return "", err
+	}
+	marker := o.Marker
+	if marker != "" {
+		marker += "\n"
+	}
+	body, err := assemble(t, r, commentSections(r), budget-len(marker), 8)
+	if err != nil {
+		return "", err
+	}
+	return marker + body, nil
+}
+
+// JSON renders report.json.
+func JSON(r *model.Report) ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+func unhealthyPods(rows []model.PodRow) []model.PodRow {
+	var out []model.PodRow
+	for _, p := range rows {
+		if p.Reason != "" || (p.Phase != "Running" && p.Phase != "Succeeded") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func funcs(comment bool) template.FuncMap {
+	return template.FuncMap{
+		"text":   func(s string) string { return mdText(s, comment) },
+		"cell":   func(s string) string { return cell(s, comment) },
+		"inline": inlineCode,
+		"code": func(s, lang string) string {
+			limit := 32 * 1024
+			if comment {
+				limit = 6 * 1024
+			}
+			return fence(truncate(s, limit), lang)
+		},
+		"trunc": truncate,
+		"join":  strings.Join,
+		"add":   func(a, b int) int { return a + b },
+		"link": func(p string) string {
+			// A relative link into the bundle; paths come from collect, but stay careful.
+			if strings.ContainsAny(p, "()<> \n") {
+				return inlineCode(p)
+			}
+			return "[" + mdText(p, comment) + "](" + p + ")"
+		},
+		"limit": func(list any, n int) any { return limitSlice(list, n) },
+		"more": func(total, shown int, what string) string {
+			if total <= shown {
+				return ""
+			}
+			return fmt.Sprintf("\n_%d more %s — see REPORT.md in the artifact._\n", total-shown, what)
+		},
+		"sev": func(s findings.Severity) string {
+			switch s {
+			case findings.Critical:
+				return "🔥"
+			case findings.Error:
+				return "❌"
+			case findings.Warning:
+				return "⚠️"
+			}
+			return "ℹ️"
+		},
+		"statusIcon": func(s results.Status) string {
+			switch s {
+			case results.Failed, results.Error:
+				return "❌"
+			case results.Flaky:
+				return "⚠️"
+			case results.Skipped:
+				return "⏭️"
+			}
+			return "✅"
+		},
+		"ts": func(t time.Time) string {
+			if t.IsZero() {
+				return "?"
+			}
+			return t.UTC().Format("2006-01-02 15:04:05Z")
+		},
+		"tshort": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format("15:04:05.000")
+		},
+		"dur": func(d time.Duration) string {
+			if d < time.Second {
+				return d.Round(time.Millisecond).String()
+			}
+			return d.Round(100 * time.Millisecond).String()
+		},
+		"bytes": humanBytes,
+		"lines": func(l []string, n int) string {
+			if n > 0 && len(l) > n {
+				l = l[len(l)-n:]
+			}
+			for i := range l {
+				l[i] = truncate(l[i], 500)
+			}
+			return strings.Join(l, "\n")
+		},
+		"lastN": func(l []model.LogLine, n int) []model.LogLine {
+			if len(l) > n {
+				return l[len(l)-n:]
+			}
+			return l
+		},
+		"logLines": func(l []model.LogLine) string {
+			var b strings.Builder
+			for _, x := range l {
+				if !x.Time.IsZero() {
+					b.WriteString(x.Time.UTC().Format("15:04:05.000 "))
+				}
+				if x.Level == "error" {
+					b.WriteString("!! ")
+				}
+				b.WriteString(truncate(x.Text, 500))
+				b.WriteByte('\n')
+			}
+			return b.String()
+		},
+		"timelineLines": func(es []timeline.Entry) string {
+			var b strings.Builder
+			_ = timeline.Write(&b, es)
+			return b.String()
+		},
+		"waterfall": waterfall,
+		"objref": func(o *opactions.Object) string {
+			if o == nil {
+				return ""
+			}
+			return o.String()
+		},
+		"fileLine":  func(f string, _ string) string { return f },
+		"unhealthy": unhealthyPods,
+	}
+}
+
+func limitSlice(list any, n int) any {
+	switch l := list.(type) {
+	case []findings.Finding:
+		return l[:min(n, len(l))]
+	case []model.FailedTest:
+		return l[:min(n, len(l))]
+	case []model.PodRow:
+		return l[:min(n, len(l))]
+	case []results.Case:
+		return l[:min(n, len(l))]
+	case []opactions.Action:
+		return l[:min(n, len(l))]
+	case []model.CRItem:
+		return l[:min(n, len(l))]
+	case []findings.Span:
+		return l[:min(n, len(l))]
+	case []model.Screenshot:
+		return l[:min(n, len(l))]
+	case []model.LogTail:
+		return l[:min(n, len(l))]
+	case []model.ExtractedError:
+		return l[:min(n, len(l))]
+	case []model.File:
+		return l[:min(n, len(l))]
+	case []bundleGap:
+		return l[:min(n, len(l))]
+	}
+	panic(fmt.Sprintf("limit: unsupported %T", list))
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// waterfall draws the timeline as text bars: one row per entry, its offset on a
+// 40-column scale.
+func waterfall(es []timeline.Entry, n int) string {
+	if len(es) == 0 {
+		return ""
+	}
+	// Keep the entries that matter most when there are too many: everything flagged,
+	// then the rest, in time order.
+	if len(es) > n {
+		idx := make([]int, len(es))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return es[idx[a]].Severity != "" && es[idx[b]].Severity == "" })
+		idx = idx[:n]
+		sort.Ints(idx)
+		kept := make([]timeline.Entry, 0, n)
+		for _, i := range idx {
+			kept = append(kept, es[i])
+		}
+		es = kept
+	}
+	t0, t1 := es[0].Time, es[len(es)-1].Time
+	span := t1.Sub(t0)
+	const width = 40
+	var b strings.Builder
+	for _, e := range es {
+		pos := 0
+		if span > 0 {
+			pos = int(float64(e.Time.Sub(t0)) / float64(span) * (width - 1))
+		}
+		mark := "●"
+		switch e.Severity {
+		case "error":
+			mark = "✖"
+		case "warning":
+			mark = "▲"
+		}
+		bar := strings.Repeat("·", pos) + mark + strings.Repeat(" ", width-1-pos)
+		fmt.Fprintf(&b, "%s %-11s %s %-9s %s: %s\n", e.Time.UTC().Format("15:04:05.000"), timeline.Offset(e.Time.Sub(t0)), bar, e.Source, e.Object, truncate(strings.Join(strings.Fields(e.Message), " "), 240))
+	}
+	return b.String()
+}

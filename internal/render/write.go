@@ -1,0 +1,77 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/org/k8s-e2e-report/internal/model"
+)
+
+// Output file names.
+const (
+	ReportFile  = "REPORT.md"
+	HTMLFile    = "REPORT.html"
+	JSONFile    = "report.json"
+	SummaryFile = "summary.md"
+	CommentFile = "comment.md"
+	ResultsFile = "k8s-e2e-results.json"
+)
+
+// WriteAll renders every output into outDir.
+func WriteAll(outDir string, r *model.Report, o Options) error {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	md, err := Markdown(r, o)
+	if err != nil {
+		return err
+	}
+	summary, err := Summary(r, o)
+	if err != nil {
+		return err
+	}
+	comment, err := Comment(r, o)
+	if err != nil {
+		return err
+	}
+	page, err := HTML(md, r.Bundle, o)
+	if err != nil {
+		return err
+	}
+	js, err := JSON(r)
+	if err != nil {
+		return err
+	}
+	res, err := json.MarshalIndent(r.Tests, "", "  ")
+	if err != nil {
+		return err
+	}
+	for name, b := range map[string][]byte{
+		ReportFile: []byte(md), SummaryFile: []byte(summary), CommentFile: []byte(comment),
+		HTMLFile: page, JSONFile: js, ResultsFile: append(res, '\n'),
+	} {
+		if err := writeFile(filepath.Join(outDir, name), b); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func writeFile(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
