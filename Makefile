@@ -6,7 +6,7 @@ COMMIT        ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS       := -X github.com/org/k8s-e2e-report/internal/version.Version=$(VERSION) -X github.com/org/k8s-e2e-report/internal/version.Commit=$(COMMIT)
 TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
-FUZZ_TARGETS  := ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse
+FUZZ_TARGETS  := ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell
 
 .PHONY: all build test unit fuzz testenv sandbox demo-cluster demo bench vet fmt check-leaks clean
 

@@ -13,6 +13,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/collect"
 	"github.com/org/k8s-e2e-report/internal/opactions"
 	"github.com/org/k8s-e2e-report/internal/redact"
+	"github.com/org/k8s-e2e-report/internal/results"
 )
 
 type collectFlags struct {
@@ -31,6 +32,7 @@ type collectFlags struct {
 	operatorSelector string
 	operatorFields   []string
 	redact           []string
+	results          []string
 }
 
 func newCollectCmd(g *globals) *cobra.Command {
@@ -98,6 +100,7 @@ Exit codes: 0 when something useful was collected (gaps are listed in manifest.j
 	fl.StringVar(&f.operatorSelector, "operator-selector", "", "label selector for the operator pods whose logs give operator actions (default: pods named or labelled like an operator/controller)")
 	fl.StringArrayVar(&f.operatorFields, "operator-field", nil, "structured log key(s) for a role, ROLE=KEY[,KEY] (roles: time, level, msg, controller, reconcileID, error, kind, namespace, name, object; repeatable)")
 	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact from logs and objects (repeatable)")
+	fl.StringArrayVar(&f.results, "results", nil, "test results file, directory or glob to copy into the bundle's results/ (repeatable)")
 	return cmd
 }
 
@@ -136,6 +139,11 @@ func (f *collectFlags) options(g *globals) (collect.Options, error) {
 			return o, usageErrorf("--operator-selector %q: %v", f.operatorSelector, err)
 		}
 	}
+	files, missing := results.Expand(f.results)
+	for _, m := range missing {
+		g.log.Warn("results not found", "path", m.Path)
+	}
+	o.Results = files
 	o.OperatorFields = opactions.DefaultFields()
 	for _, spec := range f.operatorFields {
 		if err := o.OperatorFields.Set(spec); err != nil {

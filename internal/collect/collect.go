@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -52,6 +54,7 @@ type Options struct {
 	LogTotalBytes int64
 
 	CRDs             []string
+	Results          []string // test result files to copy into results/
 	OperatorSelector string
 	OperatorFields   opactions.Fields
 
@@ -194,6 +197,7 @@ func (r *run) collect(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	r.copyResults()
 	r.collectOperatorActions()
 	r.writeTimeline()
 
@@ -201,6 +205,30 @@ func (r *run) collect(ctx context.Context) error {
 		return fmt.Errorf("%w: every collector failed; see %s", ErrNothingCollected, bundle.ManifestFile)
 	}
 	return nil
+}
+
+// copyResults puts the test result files into the bundle, so that render (here or on
+// a downloaded artifact) reads them offline.
+func (r *run) copyResults() {
+	if len(r.opts.Results) == 0 {
+		return
+	}
+	rec := r.newRecord("results")
+	defer rec.done()
+	for i, src := range r.opts.Results {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			rec.errorf("results %s: %v", src, err)
+			continue
+		}
+		rel := fmt.Sprintf("results/%02d-%s", i+1, filepath.Base(src))
+		n, err := r.dir.WriteFile(rel, b)
+		if err != nil {
+			rec.errorf("write %s: %v", rel, err)
+			continue
+		}
+		rec.add(1, n, rel)
+	}
 }
 
 func (r *run) namespaceLabel() string {
@@ -289,6 +317,9 @@ func (r *run) writeManifest() error {
 		rec.mu.Unlock()
 		sort.Strings(c.Files)
 		m.Collectors = append(m.Collectors, &c)
+		if c.Status == bundle.StatusSkipped {
+			continue // nothing to collect is not a gap
+		}
 		for _, e := range c.Errors {
 			m.Gaps = append(m.Gaps, bundle.Gap{Collector: c.Name, Error: e})
 		}

@@ -307,6 +307,10 @@ func funcs(comment bool) template.FuncMap {
 			if comment {
 				limit = 6 * 1024
 			}
+			if comment {
+				// Mentions inside code do not notify today; do not rely on it.
+				s = neutralise(s)
+			}
 			return fence(truncate(s, limit), lang)
 		},
 		"trunc": truncate,
@@ -458,7 +462,7 @@ func humanBytes(n int64) string {
 // waterfall draws the timeline as text bars: one row per entry, its offset on a
 // 40-column scale.
 func waterfall(es []timeline.Entry, n int) string {
-	if len(es) == 0 {
+	if len(es) == 0 || n <= 0 {
 		return ""
 	}
 	// Keep the entries that matter most when there are too many: everything flagged,

@@ -1,0 +1,313 @@
+package render
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	east "github.com/yuin/goldmark/extension/ast"
+	gtext "github.com/yuin/goldmark/text"
+
+	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/results"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const bundles = "../../testdata/bundles"
+
+func load(t testing.TB, name string) *model.Report {
+	t.Helper()
+	r, err := model.Load(filepath.Join(bundles, name), model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestGolden renders each committed bundle and compares every output with its golden file.
+func TestGolden(t *testing.T) {
+	for _, name := range []string{"demo", "healthy"} {
+		t.Run(name, func(t *testing.T) {
+			r := load(t, name)
+			out := t.TempDir()
+			if err := WriteAll(out, r, Options{Marker: "<!-- ci-report:test -->"}); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{ReportFile, SummaryFile, CommentFile, HTMLFile, JSONFile, ResultsFile} {
+				got, err := os.ReadFile(filepath.Join(out, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				golden := filepath.Join("testdata", "golden", name, f)
+				if *update {
+					os.MkdirAll(filepath.Dir(golden), 0o755)
+					os.WriteFile(golden, got, 0o644)
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run with -update)", err)
+				}
+				if !bytes.Equal(want, got) {
+					t.Errorf("%s differs from %s (run with -update to accept)", f, golden)
+				}
+			}
+		})
+	}
+}
+
+func TestDemoFindings(t *testing.T) {
+	r := load(t, "demo")
+	if len(r.Findings) == 0 {
+		t.Fatal("no findings")
+	}
+	first := r.Findings[0]
+	if first.Category != "CrashLoopBackOff" || !strings.HasPrefix(first.Subject.Name, "builder-") ||
+		!strings.Contains(first.Explanation, "panic: assignment to entry in nil map") {
+		t.Errorf("first finding = %s %s: %s", first.Category, first.Subject, first.Explanation)
+	}
+	seen := map[string]findings.Finding{}
+	for _, f := range r.Findings {
+		seen[f.Category] = f
+	}
+	for _, c := range []string{"OOMKilled", "Unschedulable", "ResourceNotReady", "OperatorError", "JobFailed", "TestFailed"} {
+		if _, ok := seen[c]; !ok {
+			t.Errorf("no %s finding", c)
+		}
+	}
+	if f := seen["ResourceNotReady"]; f.Subject.Kind != "APIGraph" || f.Subject.Name != "orders" || !strings.Contains(f.Explanation, "DependencyNotReady") {
+		t.Errorf("APIGraph finding = %+v", f)
+	}
+	if f := seen["OperatorError"]; f.Count != 3 {
+		t.Errorf("operator errors deduplicated to count %d, want 3", f.Count)
+	}
+	if f := seen["Unschedulable"]; !strings.Contains(f.Explanation, "Insufficient cpu") {
+		t.Errorf("unschedulable lacks the scheduler message: %s", f.Explanation)
+	}
+	// The crash outranks the test that failed because of it.
+	var crash, test int
+	for i, f := range r.Findings {
+		switch f.Category {
+		case "CrashLoopBackOff":
+			crash = i
+		case "TestFailed":
+			test = i
+		}
+	}
+	if crash > test {
+		t.Errorf("CrashLoopBackOff ranked %d, after the failed test at %d", crash, test)
+	}
+	if len(r.FailedTests) != 1 || len(r.FailedTests[0].Entries) == 0 || len(r.FailedTests[0].Findings) == 0 {
+		t.Errorf("failed test slice = %+v", r.FailedTests)
+	}
+	if r.Status.Level != "failed" {
+		t.Errorf("status = %+v", r.Status)
+	}
+}
+
+func TestHealthyIsGreen(t *testing.T) {
+	r := load(t, "healthy")
+	if len(r.Findings) != 0 {
+		t.Errorf("healthy bundle has findings: %+v", r.Findings)
+	}
+	md, err := Markdown(r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.SplitN(md, "\n\n", 3)[1], "🟢 **Passed**") {
+		t.Errorf("status line is not green:\n%s", md[:200])
+	}
+}
+
+// hostile is untrusted text that tries every escape.
+const hostile = "x ``` </details><script>alert(1)</script> | cell | @octocat fixes #123 <img src=x onerror=alert(1)>\n```\n# heading\n- [link](javascript:alert(1)) \x1b[31mred\x1b[0m \x00"
+
+func hostileReport(t testing.TB, n int) *model.Report {
+	r := load(t, "demo")
+	for i := 0; i < n; i++ {
+		r.Findings = append(r.Findings, findings.Finding{ID: "X", Category: "WarningEvent", Severity: findings.Warning,
+			Title: hostile, Explanation: hostile, Evidence: []string{hostile, strings.Repeat("`", 20)}, Count: 1})
+		r.Tests.Cases = append(r.Tests.Cases, results.Case{Suite: hostile, Name: hostile, Status: results.Failed, Message: hostile, Details: hostile})
+		r.FailedTests = append(r.FailedTests, model.FailedTest{Case: results.Case{Suite: hostile, Name: hostile, Message: hostile, Details: strings.Repeat(hostile, 50)}})
+	}
+	r.Logs = append(r.Logs, model.LogTail{Service: hostile, Pod: hostile, Container: "c", File: "k8s/x.log", Lines: []model.LogLine{{Text: hostile, Level: "error", Time: time.Now()}}})
+	return r
+}
+
+func TestHostileTextStaysInert(t *testing.T) {
+	r := hostileReport(t, 3)
+	comment, err := Comment(r, Options{Marker: "<!-- ci-report:k -->"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := Markdown(r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string]string{"comment": comment, "report": md} {
+		checkInert(t, name, doc)
+	}
+	if strings.Contains(comment, "@octocat") || strings.Contains(comment, "#123") {
+		t.Error("comment still mentions @octocat or links #123")
+	}
+	page, err := HTML(md, filepath.Join(bundles, "demo"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(page, []byte("<script>")) || bytes.Contains(page, []byte("<img src=x")) || bytes.Contains(page, []byte(`href="javascript:`)) {
+		t.Error("REPORT.html lets hostile HTML through")
+	}
+}
+
+// checkInert parses doc as GitHub Markdown and fails on raw HTML that is not ours.
+func checkInert(t *testing.T, name, doc string) {
+	t.Helper()
+	gm := goldmark.New(goldmark.WithExtensions(extension.GFM))
+	root := gm.Parser().Parse(gtext.NewReader([]byte(doc)))
+	src := []byte(doc)
+	_ = ast.Walk(root, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		var raw string
+		switch h := n.(type) {
+		case *ast.RawHTML:
+			for i := 0; i < h.Segments.Len(); i++ {
+				s := h.Segments.At(i)
+				raw += string(s.Value(src))
+			}
+		case *ast.HTMLBlock:
+			for i := 0; i < h.Lines().Len(); i++ {
+				s := h.Lines().At(i)
+				raw += string(s.Value(src))
+			}
+		}
+		if raw != "" {
+			ok := false
+			for _, allowed := range []string{"<details>", "</details>", "<summary>", "</summary>", "<sub>", "</sub>", "<!-- ci-report:"} {
+				ok = ok || strings.HasPrefix(strings.TrimSpace(raw), allowed)
+			}
+			if !ok {
+				t.Errorf("%s: raw HTML from untrusted text: %q", name, raw)
+			}
+		}
+		return ast.WalkContinue, nil
+	})
+}
+
+func TestCommentBudget(t *testing.T) {
+	r := hostileReport(t, 400)
+	for _, budget := range []int{CommentBudget, 20000, 3000} {
+		c, err := CommentWithin(r, Options{Marker: "<!-- ci-report:k -->"}, budget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c) > budget {
+			t.Errorf("comment is %d bytes, budget %d", len(c), budget)
+		}
+		if !strings.HasPrefix(c, "<!-- ci-report:k -->\n### ci-report") {
+			t.Errorf("comment does not start with the marker and headline: %q", c[:80])
+		}
+		if budget == CommentBudget && !strings.Contains(c, "more findings — see REPORT.md in the artifact") {
+			t.Error("cut findings are not announced")
+		}
+		checkInert(t, "comment", c)
+	}
+	md, err := Markdown(r, Options{ReportBudget: 50000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md) > 50000 {
+		t.Errorf("REPORT.md is %d bytes over its 50000 budget", len(md))
+	}
+	if !strings.Contains(md, "## What went wrong") {
+		t.Error("findings were cut before lower-priority sections")
+	}
+}
+
+func FuzzFence(f *testing.F) {
+	f.Add("plain")
+	f.Add("```\nbreak\n```")
+	f.Add("~~~\n````` x")
+	f.Fuzz(func(t *testing.T, s string) {
+		doc := fence(s, "text")
+		gm := goldmark.New(goldmark.WithExtensions(extension.GFM))
+		root := gm.Parser().Parse(gtext.NewReader([]byte(doc)))
+		if root.ChildCount() != 1 {
+			t.Fatalf("fence of %q parsed into %d blocks", s, root.ChildCount())
+		}
+		cb, ok := root.FirstChild().(*ast.FencedCodeBlock)
+		if !ok {
+			t.Fatalf("fence of %q is a %T", s, root.FirstChild())
+		}
+		var got strings.Builder
+		for i := 0; i < cb.Lines().Len(); i++ {
+			seg := cb.Lines().At(i)
+			got.Write(seg.Value([]byte(doc)))
+		}
+		want := strings.TrimRight(clean(s), "\n")
+		if strings.TrimRight(got.String(), "\n") != want {
+			t.Errorf("content changed:\n got %q\nwant %q", got.String(), want)
+		}
+	})
+}
+
+func FuzzCell(f *testing.F) {
+	f.Add("a | b")
+	f.Add("`|`\\|")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, comment := range []bool{false, true} {
+			doc := "| a | b |\n|---|---|\n| " + cell(s, comment) + " | end |\n"
+			gm := goldmark.New(goldmark.WithExtensions(extension.GFM))
+			root := gm.Parser().Parse(gtext.NewReader([]byte(doc)))
+			tbl, ok := root.FirstChild().(*east.Table)
+			if !ok {
+				t.Fatalf("cell %q broke the table", s)
+			}
+			rows := 0
+			for row := tbl.FirstChild(); row != nil; row = row.NextSibling() {
+				rows++
+				if row.ChildCount() != 2 {
+					t.Fatalf("cell %q: a row has %d cells", s, row.ChildCount())
+				}
+			}
+			if rows != 2 {
+				t.Fatalf("cell %q: %d rows", s, rows)
+			}
+			checkInert(t, "cell", doc)
+			if comment && mention.MatchString(cell(s, comment)) {
+				t.Errorf("cell %q keeps a mention", s)
+			}
+		}
+	})
+}
+
+func FuzzComment(f *testing.F) {
+	f.Add(hostile, 3)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		n = n % 300
+		if n < 0 {
+			n = -n
+		}
+		r := &model.Report{Tests: &results.Results{}, Status: model.Status{Line: s}}
+		for i := 0; i < n; i++ {
+			r.Findings = append(r.Findings, findings.Finding{ID: s, Title: s, Explanation: s, Evidence: []string{s}, Severity: findings.Error})
+			r.FailedTests = append(r.FailedTests, model.FailedTest{Case: results.Case{Name: s, Suite: s, Message: s}})
+		}
+		c, err := CommentWithin(r, Options{Marker: "<!-- ci-report:k -->"}, 8000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c) > 8000 {
+			t.Errorf("comment %d bytes over budget", len(c))
+		}
+	})
+}
