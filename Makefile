@@ -6,7 +6,7 @@ COMMIT        ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS       := -X github.com/org/k8s-e2e-report/internal/version.Version=$(VERSION) -X github.com/org/k8s-e2e-report/internal/version.Commit=$(COMMIT)
 TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
-FUZZ_TARGETS  := ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell
+FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell
 
 .PHONY: all build test unit fuzz testenv sandbox demo-cluster demo bench vet fmt check-leaks clean
 
@@ -57,8 +57,9 @@ demo-cluster: testenv
 # The main job on the local demo cluster: start it, seed it, run ci-report, stop it.
 demo: testenv build
 	rm -rf ci-report
-	$(GO) run ./cmd/sandbox --demo -- $(CURDIR)/$(BIN) collect -n turbo-engine-e2e --output ci-report
-	@echo; echo 'Bundle: ci-report/ (start with ci-report/k8s/timeline.txt and ci-report/manifest.json)'
+	$(GO) run ./cmd/sandbox --demo -- $(CURDIR)/$(BIN) collect -n turbo-engine-e2e --output ci-report --results testdata/results/gotestsum-junit.xml
+	$(BIN) render ci-report
+	@echo; echo 'Report: ci-report/REPORT.md (also REPORT.html, comment.md, summary.md, report.json)'
 
 
 bench:

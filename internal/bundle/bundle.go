@@ -84,6 +84,12 @@ func (d *Dir) Create(rel string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	// CreateTemp makes 0600 files; a bundle is meant to be read by others (artifact upload).
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
 	return &File{f: f, path: path, dir: d}, nil
 }
 

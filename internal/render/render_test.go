@@ -24,9 +24,11 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 const bundles = "../../testdata/bundles"
 
+func loadDir(dir string) (*model.Report, error) { return model.Load(dir, model.Options{}) }
+
 func load(t testing.TB, name string) *model.Report {
 	t.Helper()
-	r, err := model.Load(filepath.Join(bundles, name), model.Options{})
+	r, err := loadDir(filepath.Join(bundles, name))
 	if err != nil {
 		t.Fatal(err)
 	}

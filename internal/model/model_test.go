@@ -1,0 +1,101 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
+)
+
+// bigLogBundle writes a bundle with one pod whose log is size bytes: sparse, with real
+// lines only at the end, so the test needs no gigabyte of disk.
+func bigLogBundle(t testing.TB, size int64) string {
+	dir := t.TempDir()
+	pod := map[string]any{"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": "chatty", "namespace": "ns", "labels": map[string]any{"app.kubernetes.io/name": "chatty"}},
+		"spec":     map[string]any{"nodeName": "n", "containers": []any{map[string]any{"name": "app", "image": "x"}}},
+		"status":   map[string]any{"phase": "Running"}}
+	b, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": []any{pod}})
+	os.MkdirAll(filepath.Join(dir, "k8s"), 0o755)
+	os.WriteFile(filepath.Join(dir, bundle.ResourcesJSON), b, 0o644)
+	var tail strings.Builder
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&tail, "2026-01-01T00:00:%02dZ line %d level=info msg=\"served\"\n", i%60, i)
+	}
+	fmt.Fprintf(&tail, "2026-01-01T00:01:00Z level=error msg=\"the last line\"\n")
+	p := filepath.Join(dir, filepath.FromSlash(bundle.LogPath("ns", "chatty", "app", false)))
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(size - int64(tail.Len())); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte(tail.String()), size-int64(tail.Len())); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return dir
+}
+
+func TestRenderReadsOnlyTails(t *testing.T) {
+	dir := bigLogBundle(t, 1<<30)
+	start := time.Now()
+	r, err := Load(dir, Options{TailLines: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	if len(r.Logs) != 1 || len(r.Logs[0].Lines) != 200 || !r.Logs[0].More || r.Logs[0].Size != 1<<30 {
+		t.Fatalf("tail = %+v", r.Logs)
+	}
+	last := r.Logs[0].Lines[199]
+	if !strings.Contains(last.Text, "the last line") || last.Level != "error" || last.Time.IsZero() {
+		t.Errorf("last line = %+v", last)
+	}
+	if r.TailStats.BytesRead > 256<<10 {
+		t.Errorf("read %d bytes of a 1 GiB log to show 200 lines", r.TailStats.BytesRead)
+	}
+	t.Logf("loaded a bundle with a 1 GiB log in %s, reading %d bytes of it", took, r.TailStats.BytesRead)
+}
+
+func TestTailLines(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "l")
+	os.WriteFile(p, []byte("a\nb\nc\n"), 0o644)
+	got, more, _, err := tailLines(p, 2, 1<<20, nil)
+	if err != nil || strings.Join(got, ",") != "b,c" || !more {
+		t.Errorf("got %q more=%v err=%v", got, more, err)
+	}
+	got, more, _, _ = tailLines(p, 10, 1<<20, nil)
+	if strings.Join(got, ",") != "a,b,c" || more {
+		t.Errorf("got %q more=%v", got, more)
+	}
+	os.WriteFile(p, nil, 0o644)
+	if got, _, _, _ := tailLines(p, 10, 1<<20, nil); len(got) != 0 {
+		t.Errorf("empty file gave %q", got)
+	}
+	// A single huge line is cut at maxBytes, not read whole.
+	os.WriteFile(p, []byte(strings.Repeat("x", 1<<20)+"\nlast\n"), 0o644)
+	var st TailStats
+	got, _, _, _ = tailLines(p, 5, 64<<10, &st)
+	if st.BytesRead > 64<<10 || got[len(got)-1] != "last" {
+		t.Errorf("read %d bytes; got %d lines", st.BytesRead, len(got))
+	}
+}
+
+// BenchmarkLoadHugeLog: render's model load with a 1 GiB container log (make bench).
+func BenchmarkLoadHugeLog(b *testing.B) {
+	dir := bigLogBundle(b, 1<<30)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load(dir, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
