@@ -1,0 +1,124 @@
+package findings
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/org/k8s-e2e-report/internal/events"
+	"github.com/org/k8s-e2e-report/internal/metrics"
+	"github.com/org/k8s-e2e-report/internal/results"
+)
+
+func pod(name string, st corev1.PodStatus) corev1.Pod {
+	return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"},
+		Spec:   corev1.PodSpec{NodeName: "n", Containers: []corev1.Container{{Name: "c", Image: "registry.example/app:v1"}}},
+		Status: st}
+}
+
+func waiting(reason, msg string) corev1.PodStatus {
+	return corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{{Name: "c",
+		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: msg}}}}}
+}
+
+func byCategory(fs []Finding) map[string]Finding {
+	m := map[string]Finding{}
+	for _, f := range fs {
+		m[f.Category] = f
+	}
+	return m
+}
+
+func TestDetectors(t *testing.T) {
+	threshold := 30.0
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	in := &Input{
+		Pods: []corev1.Pod{
+			pod("pull", waiting("ImagePullBackOff", `Back-off pulling image "registry.example/app:v1"`)),
+			pod("config", waiting("CreateContainerConfigError", `secret "db" not found`)),
+			pod("evicted", corev1.PodStatus{Phase: corev1.PodFailed, Reason: "Evicted", Message: "The node was low on resource: memory."}),
+			pod("restarty", corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "c", RestartCount: 7,
+				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}}),
+		},
+		Deployments: []appsv1.Deployment{{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns"},
+			Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Conditions: []appsv1.DeploymentCondition{
+				{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded", Message: `ReplicaSet "web-1" has timed out progressing.`}}}}},
+		PVCs: []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: "ns"}, Status: corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}}},
+		Objects: []unstructured.Unstructured{{Object: map[string]any{
+			"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": map[string]any{"name": "gw", "namespace": "ns"},
+			"status": map[string]any{"conditions": []any{
+				map[string]any{"type": "Accepted", "status": "True"},
+				map[string]any{"type": "Programmed", "status": "False", "reason": "AddressNotAssigned", "message": "no LoadBalancer", "lastTransitionTime": "2026-01-01T00:00:00Z"}}}}}},
+		Events: []events.Event{
+			{Type: "Warning", Reason: "FailedMount", Message: `MountVolume.SetUp failed for volume "cfg"`, Count: 4, LastSeen: at,
+				Object: events.Object{Kind: "Pod", Namespace: "ns", Name: "other"}},
+			{Type: "Warning", Reason: "Failed", Message: "Error: ImagePullBackOff", Count: 2, LastSeen: at,
+				Object: events.Object{Kind: "Pod", Namespace: "ns", Name: "pull"}},
+			{Type: "Warning", Reason: "Unhealthy", Message: "Liveness probe failed: connection refused", Count: 9, LastSeen: at,
+				Object: events.Object{Kind: "Pod", Namespace: "ns", Name: "restarty"}},
+		},
+		Tests: []results.Case{
+			{Suite: "s", Name: "TestA", Status: results.Failed, Message: "boom", Attempts: 1},
+			{Suite: "s", Name: "TestB", Status: results.Flaky, Attempts: 2},
+			{Suite: "s", Name: "TestC", Status: results.Passed, Attempts: 1},
+		},
+		Metrics: []metrics.Metric{{Name: "setup", Value: 41, Unit: "s", Threshold: &threshold, Breached: true}},
+	}
+	fs := Detect(in)
+	got := byCategory(fs)
+	for _, c := range []string{"ImagePullBackOff", "CreateContainerConfigError", "Evicted", "HighRestarts", "DeploymentUnavailable",
+		"PVCPending", "ResourceNotReady", "WarningEvent", "ProbeFailing", "TestFailed", "TestFlaky", "MetricBreach"} {
+		if _, ok := got[c]; !ok {
+			t.Errorf("no %s finding", c)
+		}
+	}
+	if f := got["ResourceNotReady"]; f.Subject.Kind != "Gateway" || !strings.Contains(f.Title, "Programmed") {
+		t.Errorf("Gateway finding = %+v", f)
+	}
+	if f := got["WarningEvent"]; f.Subject.Name != "other" || f.Count != 4 {
+		t.Errorf("only the unexplained FailedMount should stay a WarningEvent: %+v", f)
+	}
+	if f := got["ProbeFailing"]; !strings.HasPrefix(f.Title, "Liveness probe") || f.Count != 9 {
+		t.Errorf("probe finding = %+v", f)
+	}
+	if f := got["ImagePullBackOff"]; !strings.Contains(f.Title, "registry.example/app:v1") {
+		t.Errorf("image pull finding = %+v", f)
+	}
+	// Ranked: errors before warnings, and a pod problem before a failed test.
+	for i := 1; i < len(fs); i++ {
+		if fs[i-1].Severity.weight() < fs[i].Severity.weight() {
+			t.Errorf("%s (%s) ranked before %s (%s)", fs[i-1].Category, fs[i-1].Severity, fs[i].Category, fs[i].Severity)
+		}
+	}
+}
+
+func TestDeploymentCausedByPodIsDemoted(t *testing.T) {
+	crash := pod("web-1-abc", corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "c", RestartCount: 5,
+		State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
+		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 2, Reason: "Error"}}}}})
+	crash.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-1"}}
+	in := &Input{
+		Pods:        []corev1.Pod{crash},
+		ReplicaSets: []appsv1.ReplicaSet{{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "ns", OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web"}}}}},
+		Deployments: []appsv1.Deployment{{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns"},
+			Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionFalse}}}}},
+		LogTail: func(ns, p, c string, prev bool, n int) []string {
+			return []string{"starting", "panic: runtime error: invalid memory address", "goroutine 1 [running]:"}
+		},
+	}
+	fs := Detect(in)
+	if len(fs) != 2 || fs[0].Category != "CrashLoopBackOff" || fs[1].Category != "DeploymentUnavailable" {
+		t.Fatalf("findings = %+v", fs)
+	}
+	if fs[1].Severity != Warning || len(fs[1].Related) != 1 || fs[1].Related[0] != fs[0].ID {
+		t.Errorf("deployment finding not linked to its cause: %+v", fs[1])
+	}
+	if !strings.Contains(fs[0].Explanation, "panic: runtime error") {
+		t.Errorf("crash explanation does not quote the panic: %s", fs[0].Explanation)
+	}
+}
