@@ -99,3 +99,29 @@ func BenchmarkLoadHugeLog(b *testing.B) {
 		}
 	}
 }
+
+func TestTracesErrorSpans(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, TracesFile), []byte(`{"data":[{"traceID":"abc123","spans":[
+	 {"operationName":"GET /api/orders","processID":"p1","startTime":1767225600000000,"tags":[{"key":"error","type":"bool","value":true},{"key":"otel.status_description","value":"upstream 503"}]},
+	 {"operationName":"GET /api/users","processID":"p1","startTime":1767225601000000,"tags":[]}],
+	 "processes":{"p1":{"serviceName":"gateway"}}}]}`), 0o644)
+	r, err := Load(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Traces == nil || r.Traces.Spans != 2 || len(r.Traces.ErrorSpans) != 1 || r.Traces.Services["gateway"] != 2 {
+		t.Fatalf("traces = %+v", r.Traces)
+	}
+	var found bool
+	for _, f := range r.Findings {
+		found = found || (f.Category == "ErrorSpan" && strings.Contains(f.Title, "GET /api/orders") && strings.Contains(f.Explanation, "upstream 503"))
+	}
+	if !found {
+		t.Errorf("no ErrorSpan finding: %+v", r.Findings)
+	}
+	// A bundle without a manifest still renders; the gap says why.
+	if len(r.Gaps) == 0 || !strings.Contains(r.Gaps[0].Error, "manifest.json") {
+		t.Errorf("gaps = %+v", r.Gaps)
+	}
+}
