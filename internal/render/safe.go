@@ -37,23 +37,24 @@ func clean(s string) string {
 // backticks inside it.
 func fence(s, lang string) string {
 	s = strings.TrimRight(clean(s), "\n")
-	n := 3
-	run := 0
-	for _, r := range s {
-		if r == '`' {
-			run++
-			if run >= n {
-				n = run + 1
-			}
-		} else {
-			run = 0
-		}
-	}
-	f := strings.Repeat("`", n)
+	f := strings.Repeat("`", max(3, longestBacktickRun(s)+1))
 	if strings.ContainsAny(lang, "` \n") {
 		lang = ""
 	}
 	return f + lang + "\n" + s + "\n" + f
+}
+
+func longestBacktickRun(s string) int {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return longest
 }
 
 // inlineCode returns s as a code span that cannot be closed early.
@@ -62,18 +63,7 @@ func inlineCode(s string) string {
 	if s == "" {
 		return ""
 	}
-	n, run := 1, 0
-	for _, r := range s {
-		if r == '`' {
-			run++
-			if run >= n {
-				n = run + 1
-			}
-		} else {
-			run = 0
-		}
-	}
-	f := strings.Repeat("`", n)
+	f := strings.Repeat("`", longestBacktickRun(s)+1)
 	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
 		return f + " " + s + " " + f
 	}
