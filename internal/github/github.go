@@ -1,0 +1,296 @@
+// Package github posts ci-report's PR comment with go-github: one comment per key,
+// found by a hidden marker and by author, created or updated in place; retries with
+// backoff on 5xx and secondary rate limits (honouring Retry-After), shrinks and retries
+// a body GitHub refuses as too long, and recognises the read-only token of a fork PR.
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+)
+
+// ErrForbidden means the token may not comment: a pull request from a fork, whose
+// GITHUB_TOKEN is read-only ("Resource not accessible by integration").
+var ErrForbidden = errors.New("the token may not write comments (a pull request from a fork gets a read-only GITHUB_TOKEN)")
+
+// ErrTooLong means GitHub refused the body even after shrinking it.
+var ErrTooLong = errors.New("GitHub refused the comment body as too long")
+
+// Client is what this package needs of GitHub.
+type Client struct {
+	gh    *gh.Client
+	log   *slog.Logger
+	sleep func(context.Context, time.Duration) error
+	// MaxWait bounds the total time spent waiting for retries.
+	MaxWait time.Duration
+	// BotLogin is the comment author to match when the token cannot read its own
+	// user (an Actions GITHUB_TOKEN): "github-actions[bot]".
+	BotLogin string
+}
+
+// New returns a client for apiURL (GITHUB_API_URL; GitHub Enterprise works) with token.
+func New(apiURL, token string, log *slog.Logger) (*Client, error) {
+	c := gh.NewClient(&http.Client{Timeout: 30 * time.Second}).WithAuthToken(token)
+	if apiURL != "" && apiURL != "https://api.github.com" && apiURL != "https://api.github.com/" {
+		u := strings.TrimSuffix(apiURL, "/") + "/"
+		parsed, err := url.Parse(u)
+		if err != nil {
+			return nil, fmt.Errorf("GITHUB_API_URL %q: %w", apiURL, err)
+		}
+		c.BaseURL = parsed
+		c.UploadURL = parsed
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{gh: c, log: log, sleep: sleepCtx, MaxWait: 2 * time.Minute, BotLogin: "github-actions[bot]"}, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// retry runs op, retrying 5xx answers and rate limits with backoff, honouring Retry-After.
+func (c *Client) retry(ctx context.Context, what string, op func() (*gh.Response, error)) error {
+	waited := time.Duration(0)
+	backoff := time.Second
+	for attempt := 1; ; attempt++ {
+		resp, err := op()
+		if err == nil {
+			return nil
+		}
+		wait, retryable := retryAfter(resp, err, backoff)
+		if !retryable || waited+wait > c.MaxWait {
+			return classify(resp, err)
+		}
+		c.log.Warn("GitHub API: retrying", "call", what, "attempt", attempt, "wait", wait, "err", err)
+		if err := c.sleep(ctx, wait); err != nil {
+			return err
+		}
+		waited += wait
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+func retryAfter(resp *gh.Response, err error, backoff time.Duration) (time.Duration, bool) {
+	var abuse *gh.AbuseRateLimitError
+	if errors.As(err, &abuse) {
+		if abuse.RetryAfter != nil {
+			return *abuse.RetryAfter + 100*time.Millisecond, true
+		}
+		return max(backoff, time.Minute), true
+	}
+	var rl *gh.RateLimitError
+	if errors.As(err, &rl) {
+		return time.Until(rl.Rate.Reset.Time) + time.Second, true
+	}
+	if resp != nil && resp.Response != nil {
+		code := resp.StatusCode
+		if ra := resp.Header.Get("Retry-After"); ra != "" && (code == http.StatusTooManyRequests || code == http.StatusForbidden) {
+			if s, err := strconv.Atoi(ra); err == nil {
+				return time.Duration(s)*time.Second + 100*time.Millisecond, true
+			}
+		}
+		if code >= 500 || code == http.StatusTooManyRequests {
+			return backoff, true
+		}
+	}
+	return 0, false
+}
+
+func classify(resp *gh.Response, err error) error {
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		switch {
+		case er.Response.StatusCode == http.StatusForbidden && strings.Contains(er.Message, "Resource not accessible by integration"):
+			return fmt.Errorf("%w: %v", ErrForbidden, err)
+		case er.Response.StatusCode == http.StatusUnprocessableEntity && bodyTooLong(er):
+			return fmt.Errorf("%w: %v", ErrTooLong, err)
+		}
+	}
+	return err
+}
+
+func bodyTooLong(er *gh.ErrorResponse) bool {
+	if strings.Contains(strings.ToLower(er.Message), "too long") {
+		return true
+	}
+	for _, e := range er.Errors {
+		if strings.Contains(strings.ToLower(e.Message), "too long") {
+			return true
+		}
+	}
+	return false
+}
+
+// Mode of the upsert.
+type Mode string
+
+const (
+	ModeUpsert   Mode = "upsert"   // update our comment in place, or create it
+	ModeRecreate Mode = "recreate" // delete our comment and post a new one (it moves to the bottom)
+	ModeOff      Mode = "off"
+)
+
+// Result says what Upsert did.
+type Result struct {
+	Action string // created, updated, recreated, unchanged, skipped
+	URL    string
+	ID     int64
+}
+
+// Target is where the comment goes.
+type Target struct {
+	Owner, Repo string
+	PR          int
+	Marker      string // hidden marker identifying this job's comment
+}
+
+// Upsert posts body (which must contain the marker) to the PR. render(budget) makes the
+// body again within a smaller budget when GitHub says it is too long.
+func (c *Client) Upsert(ctx context.Context, t Target, mode Mode, body string, render func(budget int) (string, error)) (Result, error) {
+	if mode == ModeOff {
+		return Result{Action: "skipped"}, nil
+	}
+	if !strings.Contains(body, t.Marker) {
+		return Result{}, fmt.Errorf("comment body lacks its marker %q", t.Marker)
+	}
+	me := c.identity(ctx)
+	mine, err := c.find(ctx, t, me)
+	if err != nil {
+		return Result{}, err
+	}
+	var existing *gh.IssueComment
+	if len(mine) > 0 {
+		existing = mine[0]
+	}
+	if mode == ModeUpsert && existing != nil && existing.GetBody() == body {
+		return Result{Action: "unchanged", URL: existing.GetHTMLURL(), ID: existing.GetID()}, nil
+	}
+	if mode == ModeRecreate {
+		for _, old := range mine {
+			id := old.GetID()
+			if err := c.retry(ctx, "delete comment", func() (*gh.Response, error) {
+				return c.gh.Issues.DeleteComment(ctx, t.Owner, t.Repo, id)
+			}); err != nil {
+				return Result{}, fmt.Errorf("delete old comment %d: %w", id, err)
+			}
+		}
+		existing = nil
+	}
+	budget := len(body)
+	for {
+		var out *gh.IssueComment
+		var err error
+		if existing != nil {
+			id := existing.GetID()
+			err = c.retry(ctx, "edit comment", func() (*gh.Response, error) {
+				var resp *gh.Response
+				var e error
+				out, resp, e = c.gh.Issues.EditComment(ctx, t.Owner, t.Repo, id, &gh.IssueComment{Body: gh.String(body)})
+				return resp, e
+			})
+		} else {
+			err = c.retry(ctx, "create comment", func() (*gh.Response, error) {
+				var resp *gh.Response
+				var e error
+				out, resp, e = c.gh.Issues.CreateComment(ctx, t.Owner, t.Repo, t.PR, &gh.IssueComment{Body: gh.String(body)})
+				return resp, e
+			})
+		}
+		if errors.Is(err, ErrTooLong) && render != nil && budget > 4096 {
+			budget = budget * 3 / 4
+			c.log.Warn("GitHub says the comment is too long; shrinking", "budget", budget)
+			if body, err = render(budget); err != nil {
+				return Result{}, err
+			}
+			continue
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		action := "created"
+		switch {
+		case existing != nil:
+			action = "updated"
+		case mode == ModeRecreate && len(mine) > 0:
+			action = "recreated"
+		}
+		return Result{Action: action, URL: out.GetHTMLURL(), ID: out.GetID()}, nil
+	}
+}
+
+// identity is the login comments are written by: the token's user, or the Actions bot
+// when the token cannot read /user (an installation token).
+func (c *Client) identity(ctx context.Context) string {
+	var u *gh.User
+	err := c.retry(ctx, "get user", func() (*gh.Response, error) {
+		var resp *gh.Response
+		var e error
+		u, resp, e = c.gh.Users.Get(ctx, "")
+		return resp, e
+	})
+	if err != nil || u.GetLogin() == "" {
+		return c.BotLogin
+	}
+	return u.GetLogin()
+}
+
+// find lists every page of the PR's comments and returns ours: with the marker AND by
+// the same identity. A comment by anyone else that carries the marker is never touched.
+func (c *Client) find(ctx context.Context, t Target, me string) ([]*gh.IssueComment, error) {
+	var mine []*gh.IssueComment
+	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
+	for {
+		var page []*gh.IssueComment
+		var resp *gh.Response
+		err := c.retry(ctx, "list comments", func() (*gh.Response, error) {
+			var e error
+			page, resp, e = c.gh.Issues.ListComments(ctx, t.Owner, t.Repo, t.PR, opts)
+			return resp, e
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list comments of %s/%s#%d: %w", t.Owner, t.Repo, t.PR, err)
+		}
+		for _, cm := range page {
+			if strings.Contains(cm.GetBody(), t.Marker) && strings.EqualFold(cm.GetUser().GetLogin(), me) {
+				mine = append(mine, cm)
+			}
+		}
+		if resp.NextPage == 0 {
+			return mine, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// HeadSHA returns a pull request's current head commit.
+func (c *Client) HeadSHA(ctx context.Context, owner, repo string, pr int) (string, error) {
+	var p *gh.PullRequest
+	err := c.retry(ctx, "get pull request", func() (*gh.Response, error) {
+		var resp *gh.Response
+		var e error
+		p, resp, e = c.gh.PullRequests.Get(ctx, owner, repo, pr)
+		return resp, e
+	})
+	if err != nil {
+		return "", err
+	}
+	return p.GetHead().GetSHA(), nil
+}

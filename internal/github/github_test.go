@@ -1,0 +1,187 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/org/k8s-e2e-report/internal/github/githubtest"
+)
+
+const marker = "<!-- ci-report:e2e/test -->"
+
+func client(t *testing.T, s *githubtest.Server, token string) *Client {
+	t.Helper()
+	c, err := New(s.URL, token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func target() Target { return Target{Owner: "o", Repo: "r", PR: 7, Marker: marker} }
+
+func ours(s *githubtest.Server, login string) []githubtest.Comment {
+	var out []githubtest.Comment
+	for _, c := range s.Comments(7) {
+		if strings.Contains(c.Body, marker) && c.User.Login == login {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func TestUpsertOneCommentPerKeyAcrossPages(t *testing.T) {
+	s := githubtest.New()
+	defer s.Close()
+	for i := 0; i < 130; i++ {
+		s.AddComment(7, "reviewer", fmt.Sprintf("comment %d", i))
+	}
+	foreign := s.AddComment(7, "mallory", marker+"\nI carry your marker")
+	for i := 0; i < 20; i++ {
+		s.AddComment(7, "reviewer", fmt.Sprintf("late comment %d", i))
+	}
+	c := client(t, s, "ghs_installation")
+	ctx := context.Background()
+	for run := 1; run <= 3; run++ {
+		body := fmt.Sprintf("%s\nrun %d", marker, run)
+		res, err := c.Upsert(ctx, target(), ModeUpsert, body, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int]string{1: "created", 2: "updated", 3: "updated"}[run]
+		if res.Action != want {
+			t.Errorf("run %d: %s, want %s", run, res.Action, want)
+		}
+	}
+	mine := ours(s, "github-actions[bot]")
+	if len(mine) != 1 || !strings.HasSuffix(mine[0].Body, "run 3") {
+		t.Fatalf("our comments after three runs: %+v", mine)
+	}
+	for _, cm := range s.Comments(7) {
+		if cm.ID == foreign.ID && cm.Body != foreign.Body {
+			t.Errorf("the foreign comment carrying our marker was edited: %q", cm.Body)
+		}
+	}
+	// The listing followed the Link header past the first page.
+	pages := 0
+	for _, call := range s.Calls {
+		if strings.HasPrefix(call, "GET /repos/o/r/issues/7/comments") {
+			pages++
+		}
+	}
+	if pages < 6 {
+		t.Errorf("listed %d pages over three runs, want 2 per run", pages)
+	}
+	// Same body again: nothing written.
+	before := len(s.Calls)
+	res, err := c.Upsert(ctx, target(), ModeUpsert, marker+"\nrun 3", nil)
+	if err != nil || res.Action != "unchanged" {
+		t.Errorf("unchanged body: %+v %v", res, err)
+	}
+	for _, call := range s.Calls[before:] {
+		if strings.HasPrefix(call, "PATCH") || strings.HasPrefix(call, "POST") {
+			t.Errorf("wrote although unchanged: %s", call)
+		}
+	}
+}
+
+func TestUpsertMatchesTheTokensUser(t *testing.T) {
+	s := githubtest.New()
+	defer s.Close()
+	s.Tokens["pat-1"] = "ci-bot"
+	s.AddComment(7, "github-actions[bot]", marker+" by the Actions bot")
+	c := client(t, s, "pat-1")
+	res, err := c.Upsert(context.Background(), target(), ModeUpsert, marker+" by ci-bot", nil)
+	if err != nil || res.Action != "created" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if len(ours(s, "ci-bot")) != 1 || len(ours(s, "github-actions[bot]")) != 1 {
+		t.Errorf("comments: %+v", s.Comments(7))
+	}
+}
+
+func TestTooLongShrinksAndRetries(t *testing.T) {
+	s := githubtest.New()
+	defer s.Close()
+	s.MaxBody = 5000
+	c := client(t, s, "ghs_x")
+	var budgets []int
+	render := func(budget int) (string, error) {
+		budgets = append(budgets, budget)
+		return marker + "\n" + strings.Repeat("x", budget-len(marker)-1), nil
+	}
+	body, _ := render(9000)
+	res, err := c.Upsert(context.Background(), target(), ModeUpsert, body, render)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Action != "created" || len(budgets) < 3 || len([]rune(s.Comments(7)[0].Body)) > 5000 {
+		t.Errorf("res %+v after budgets %v", res, budgets)
+	}
+}
+
+func TestForkTokenIsForbidden(t *testing.T) {
+	s := githubtest.New()
+	defer s.Close()
+	s.ReadOnly["ghs_fork"] = true
+	c := client(t, s, "ghs_fork")
+	_, err := c.Upsert(context.Background(), target(), ModeUpsert, marker, nil)
+	if !errors.Is(err, ErrForbidden) {
+		t.Errorf("err = %v, want ErrForbidden", err)
+	}
+}
+
+func TestRetriesRateLimitsAndServerErrors(t *testing.T) {
+	s := githubtest.New()
+	defer s.Close()
+	s.SecondaryLimit = 2
+	s.RetryAfter = 1
+	s.ServerErrors = 0
+	c := client(t, s, "ghs_x")
+	start := time.Now()
+	res, err := c.Upsert(context.Background(), target(), ModeUpsert, marker+" a", nil)
+	if err != nil || res.Action != "created" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if took := time.Since(start); took < 2*time.Second {
+		t.Errorf("took %s: Retry-After (1 s, twice) not honoured", took)
+	}
+	s.ServerErrors = 2
+	if res, err := c.Upsert(context.Background(), target(), ModeUpsert, marker+" b", nil); err != nil || res.Action != "updated" {
+		t.Fatalf("after 502s: %+v %v", res, err)
+	}
+	// Give up in time when the limit stays.
+	s.SecondaryLimit = 1000
+	c.MaxWait = 2 * time.Second
+	if _, err := c.Upsert(context.Background(), target(), ModeUpsert, marker+" c", nil); err == nil {
+		t.Error("no error while rate limited for ever")
+	}
+}
+
+func TestRecreateAndHeadSHA(t *testing.T) {
+	s := githubtest.New()
+	defer s.Close()
+	c := client(t, s, "ghs_x")
+	ctx := context.Background()
+	first, _ := c.Upsert(ctx, target(), ModeUpsert, marker+" 1", nil)
+	s.AddComment(7, "reviewer", "lgtm")
+	res, err := c.Upsert(ctx, target(), ModeRecreate, marker+" 2", nil)
+	if err != nil || res.Action != "recreated" || res.ID == first.ID {
+		t.Fatalf("%+v %v", res, err)
+	}
+	all := s.Comments(7)
+	if len(all) != 2 || all[1].Body != marker+" 2" {
+		t.Errorf("after recreate: %+v", all)
+	}
+	if res, _ := c.Upsert(ctx, target(), ModeOff, marker, nil); res.Action != "skipped" {
+		t.Errorf("off: %+v", res)
+	}
+	s.SetHead(7, "abc123")
+	if sha, err := c.HeadSHA(ctx, "o", "r", 7); err != nil || sha != "abc123" {
+		t.Errorf("head = %q, %v", sha, err)
+	}
+}

@@ -1,0 +1,275 @@
+// Package githubtest is a fake GitHub REST API on httptest that behaves like the real
+// one where ci-report depends on it: Link-header pagination, 422 "body is too long",
+// 403 "Resource not accessible by integration" for read-only (fork) tokens, secondary
+// rate limits with Retry-After, 5xx answers, and comment ownership.
+package githubtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Comment is a stored issue comment.
+type Comment struct {
+	ID        int64     `json:"id"`
+	Body      string    `json:"body"`
+	User      User      `json:"user"`
+	HTMLURL   string    `json:"html_url"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// User is a GitHub user.
+type User struct {
+	Login string `json:"login"`
+}
+
+// Server is the fake API. Its URL ends with "/api/v3/" (as GitHub Enterprise), so a client
+// that builds absolute paths fails.
+type Server struct {
+	*httptest.Server
+	URL string
+
+	mu       sync.Mutex
+	comments map[int][]*Comment // by PR number
+	nextID   int64
+	heads    map[int]string
+	// Tokens maps a token to its login; a token starting "ghs_" is an Actions installation
+	// token: its comments are by "github-actions[bot]" and it cannot read /user.
+	Tokens map[string]string
+	// ReadOnly tokens get 403 "Resource not accessible by integration" on writes (forks).
+	ReadOnly map[string]bool
+	// MaxBody is the longest accepted body (GitHub: 65536 characters).
+	MaxBody int
+	// SecondaryLimit makes the next N requests fail with a secondary rate limit.
+	SecondaryLimit int
+	RetryAfter     int // seconds
+	// ServerErrors makes the next N requests fail with 502.
+	ServerErrors int
+	// Calls records "METHOD path" of every request.
+	Calls []string
+}
+
+// New starts a fake GitHub.
+func New() *Server {
+	s := &Server{comments: map[int][]*Comment{}, nextID: 1000, heads: map[int]string{}, Tokens: map[string]string{},
+		ReadOnly: map[string]bool{}, MaxBody: 65536, RetryAfter: 1}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/v3/", s.handle)
+	s.Server = httptest.NewServer(mux)
+	s.URL = s.Server.URL + "/api/v3/"
+	return s
+}
+
+// SetHead sets a PR's head SHA.
+func (s *Server) SetHead(pr int, sha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.heads[pr] = sha
+}
+
+// AddComment stores a comment as if login wrote it.
+func (s *Server) AddComment(pr int, login, body string) *Comment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.add(pr, login, body)
+}
+
+func (s *Server) add(pr int, login, body string) *Comment {
+	s.nextID++
+	now := time.Now().UTC()
+	c := &Comment{ID: s.nextID, Body: body, User: User{Login: login}, CreatedAt: now, UpdatedAt: now,
+		HTMLURL: fmt.Sprintf("https://github.example/o/r/pull/%d#issuecomment-%d", pr, s.nextID)}
+	s.comments[pr] = append(s.comments[pr], c)
+	return c
+}
+
+// Comments returns a copy of a PR's comments.
+func (s *Server) Comments(pr int) []Comment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Comment
+	for _, c := range s.comments[pr] {
+		out = append(out, *c)
+	}
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) login(r *http.Request) (string, string) {
+	tok := strings.TrimPrefix(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), "token ")
+	if strings.HasPrefix(tok, "ghs_") {
+		return "github-actions[bot]", tok
+	}
+	return s.Tokens[tok], tok
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
+	s.Calls = append(s.Calls, r.Method+" "+path)
+	if s.ServerErrors > 0 {
+		s.ServerErrors--
+		writeJSON(w, http.StatusBadGateway, map[string]string{"message": "Server Error"})
+		return
+	}
+	if s.SecondaryLimit > 0 {
+		s.SecondaryLimit--
+		w.Header().Set("Retry-After", strconv.Itoa(s.RetryAfter))
+		writeJSON(w, http.StatusForbidden, map[string]string{
+			"message":           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+			"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+		})
+		return
+	}
+	login, tok := s.login(r)
+	if login == "" {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
+		return
+	}
+	forbidden := func() {
+		writeJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration",
+			"documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment"})
+	}
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case path == "/user" && r.Method == http.MethodGet:
+		if strings.HasPrefix(tok, "ghs_") {
+			forbidden()
+			return
+		}
+		writeJSON(w, 200, User{Login: login})
+	// /repos/o/r/issues/N/comments
+	case len(parts) == 6 && parts[0] == "repos" && parts[3] == "issues" && parts[5] == "comments":
+		pr, _ := strconv.Atoi(parts[4])
+		switch r.Method {
+		case http.MethodGet:
+			s.list(w, r, pr)
+		case http.MethodPost:
+			if s.ReadOnly[tok] {
+				forbidden()
+				return
+			}
+			var in struct{ Body string }
+			_ = json.NewDecoder(r.Body).Decode(&in)
+			if len([]rune(in.Body)) > s.MaxBody {
+				s.tooLong(w)
+				return
+			}
+			writeJSON(w, http.StatusCreated, s.add(pr, login, in.Body))
+		default:
+			w.WriteHeader(http.StatusMethodNotAllowed)
+		}
+	// /repos/o/r/issues/comments/ID
+	case len(parts) == 6 && parts[0] == "repos" && parts[3] == "issues" && parts[4] == "comments":
+		id, _ := strconv.ParseInt(parts[5], 10, 64)
+		c, pr := s.byID(id)
+		if c == nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+			return
+		}
+		if s.ReadOnly[tok] || c.User.Login != login {
+			forbidden()
+			return
+		}
+		switch r.Method {
+		case http.MethodPatch:
+			var in struct{ Body string }
+			_ = json.NewDecoder(r.Body).Decode(&in)
+			if len([]rune(in.Body)) > s.MaxBody {
+				s.tooLong(w)
+				return
+			}
+			c.Body, c.UpdatedAt = in.Body, time.Now().UTC()
+			writeJSON(w, 200, c)
+		case http.MethodDelete:
+			list := s.comments[pr]
+			for i, x := range list {
+				if x.ID == id {
+					s.comments[pr] = append(list[:i:i], list[i+1:]...)
+				}
+			}
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.WriteHeader(http.StatusMethodNotAllowed)
+		}
+	// /repos/o/r/pulls/N
+	case len(parts) == 5 && parts[0] == "repos" && parts[3] == "pulls" && r.Method == http.MethodGet:
+		pr, _ := strconv.Atoi(parts[4])
+		sha, ok := s.heads[pr]
+		if !ok {
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+			return
+		}
+		writeJSON(w, 200, map[string]any{"number": pr, "head": map[string]string{"sha": sha}})
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found: " + path})
+	}
+}
+
+func (s *Server) tooLong(w http.ResponseWriter) {
+	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+		"message": "Validation Failed",
+		"errors": []map[string]string{{"resource": "IssueComment", "code": "custom", "field": "body",
+			"message": fmt.Sprintf("body is too long (maximum is %d characters)", s.MaxBody)}},
+		"documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
+	})
+}
+
+func (s *Server) byID(id int64) (*Comment, int) {
+	for pr, list := range s.comments {
+		for _, c := range list {
+			if c.ID == id {
+				return c, pr
+			}
+		}
+	}
+	return nil, 0
+}
+
+// list serves one page, with a Link header like GitHub's.
+func (s *Server) list(w http.ResponseWriter, r *http.Request, pr int) {
+	per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
+	if per <= 0 || per > 100 {
+		per = 30
+	}
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	if page <= 0 {
+		page = 1
+	}
+	all := s.comments[pr]
+	last := (len(all) + per - 1) / per
+	from := min((page-1)*per, len(all))
+	to := min(from+per, len(all))
+	link := func(p int, rel string) string {
+		q := r.URL.Query()
+		q.Set("page", strconv.Itoa(p))
+		q.Set("per_page", strconv.Itoa(per))
+		return fmt.Sprintf(`<%s%s?%s>; rel="%s"`, s.Server.URL, r.URL.Path, q.Encode(), rel)
+	}
+	var links []string
+	if page < last {
+		links = append(links, link(page+1, "next"), link(last, "last"))
+	}
+	if page > 1 {
+		links = append(links, link(1, "first"), link(page-1, "prev"))
+	}
+	if len(links) > 0 {
+		w.Header().Set("Link", strings.Join(links, ", "))
+	}
+	out := make([]*Comment, 0, to-from)
+	out = append(out, all[from:to]...)
+	writeJSON(w, 200, out)
+}
