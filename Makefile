@@ -57,8 +57,7 @@ demo-cluster: testenv
 # The main job on the local demo cluster: start it, seed it, run ci-report, stop it.
 demo: testenv build
 	rm -rf ci-report
-	$(GO) run ./cmd/sandbox --demo -- $(CURDIR)/$(BIN) collect -n turbo-engine-e2e --output ci-report --results testdata/results/gotestsum-junit.xml
-	$(BIN) render ci-report
+	$(GO) run ./cmd/sandbox --demo -- $(CURDIR)/$(BIN) run -n turbo-engine-e2e --output ci-report --results testdata/results/gotestsum-junit.xml
 	@echo; echo 'Report: ci-report/REPORT.md (also REPORT.html, comment.md, summary.md, report.json)'
 
 

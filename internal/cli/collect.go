@@ -84,6 +84,11 @@ Exit codes: 0 when something useful was collected (gaps are listed in manifest.j
 			return nil
 		},
 	}
+	addCollectFlags(cmd, f)
+	return cmd
+}
+
+func addCollectFlags(cmd *cobra.Command, f *collectFlags) {
 	fl := cmd.Flags()
 	fl.StringVarP(&f.output, "output", "o", "ci-report", "bundle directory to write")
 	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "collect from every namespace")
@@ -101,7 +106,6 @@ Exit codes: 0 when something useful was collected (gaps are listed in manifest.j
 	fl.StringArrayVar(&f.operatorFields, "operator-field", nil, "structured log key(s) for a role, ROLE=KEY[,KEY] (roles: time, level, msg, controller, reconcileID, error, kind, namespace, name, object; repeatable)")
 	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact from logs and objects (repeatable)")
 	fl.StringArrayVar(&f.results, "results", nil, "test results file, directory or glob to copy into the bundle's results/ (repeatable)")
-	return cmd
 }
 
 func parseBytes(flag, v string) (int64, error) {

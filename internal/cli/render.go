@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/org/k8s-e2e-report/internal/ghactions"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/render"
 	"github.com/org/k8s-e2e-report/internal/results"
@@ -19,7 +20,6 @@ type renderFlags struct {
 	templates    string
 	reportBudget string
 	logLines     int
-	commentKey   string
 }
 
 func newRenderCmd(g *globals) *cobra.Command {
@@ -49,7 +49,12 @@ go test -json and Ginkgo JSON reports; files under the bundle's results/ are rea
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			return runRender(g, dir, f)
+			report, err := runRender(g, dir, f)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(g.stdout, report)
+			return err
 		},
 	}
 	addRenderFlags(cmd, f)
@@ -60,40 +65,45 @@ func addRenderFlags(cmd *cobra.Command, f *renderFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.output, "report-dir", "", "where to write the outputs (default: the bundle directory)")
 	fl.StringArrayVar(&f.results, "results", nil, "test results file, directory or glob (repeatable)")
+	addRenderOutputFlags(cmd, f)
+}
+
+// addRenderOutputFlags are the render flags that run shares.
+func addRenderOutputFlags(cmd *cobra.Command, f *renderFlags) {
+	fl := cmd.Flags()
 	fl.StringVar(&f.metrics, "metrics", "", "JSON list of {name, value, unit, threshold, direction} to check")
 	fl.StringVar(&f.templates, "templates", "", "directory with templates overriding the embedded ones (report.md.tmpl, comment.md.tmpl, report.html.tmpl)")
 	fl.StringVar(&f.reportBudget, "report-budget", "240Ki", "size limit of REPORT.md; lower-priority sections shrink to fit")
 	fl.IntVar(&f.logLines, "log-lines", 200, "log lines shown per container")
-	fl.StringVar(&f.commentKey, "comment-key", "default", "key of the hidden marker that identifies this job's PR comment")
 }
 
-func runRender(g *globals, dir string, f *renderFlags) error {
+// runRender renders the bundle in dir and returns the path of REPORT.md.
+func runRender(g *globals, dir string, f *renderFlags) (string, error) {
 	budget, err := parseBytes("report-budget", f.reportBudget)
 	if err != nil {
-		return err
+		return "", err
 	}
 	files, missing := results.Expand(f.results)
-	opts := render.Options{ReportBudget: int(budget), LogLines: f.logLines, Marker: Marker(f.commentKey)}
+	opts := render.Options{ReportBudget: int(budget), LogLines: f.logLines, Marker: Marker(ghactions.Key(g.getenv))}
 	if f.templates != "" {
 		if info, err := os.Stat(f.templates); err != nil || !info.IsDir() {
-			return usageErrorf("--templates %s: not a directory", f.templates)
+			return "", usageErrorf("--templates %s: not a directory", f.templates)
 		}
 		opts.Templates = os.DirFS(f.templates)
 	}
 	r, err := model.Load(dir, model.Options{Results: files, Missing: missing, Metrics: f.metrics, TailLines: f.logLines})
 	if err != nil {
-		return err
+		return "", err
 	}
 	out := f.output
 	if out == "" {
 		out = dir
 	}
 	if err := render.WriteAll(out, r, opts); err != nil {
-		return err
+		return "", err
 	}
 	g.log.Info("report written", "dir", out, "findings", len(r.Findings), "tests", len(r.Tests.Cases), "gaps", len(r.Gaps), "status", r.Status.Level)
-	_, err = fmt.Fprintln(g.stdout, filepath.Join(out, render.ReportFile))
-	return err
+	return filepath.Join(out, render.ReportFile), nil
 }
 
 // Marker is the hidden comment marker for a key.

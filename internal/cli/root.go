@@ -24,6 +24,7 @@ type globals struct {
 	quiet      bool
 
 	stdout, stderr io.Writer
+	getenv         func(string) string
 	log            *slog.Logger
 }
 
@@ -31,7 +32,7 @@ type globals struct {
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	g := &globals{stdout: stdout, stderr: stderr}
+	g := &globals{stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -75,7 +76,7 @@ actions from a Kubernetes cluster after an e2e run, and turns them into a report
 	cmd.PersistentFlags().CountVarP(&g.verbose, "verbose", "v", "more logging on stderr (-v debug)")
 	cmd.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "log only warnings and errors on stderr")
 
-	cmd.AddCommand(newVersionCmd(g), newCollectCmd(g), newRenderCmd(g))
+	cmd.AddCommand(newVersionCmd(g), newCollectCmd(g), newRenderCmd(g), newAnnotateCmd(g), newCommentCmd(g), newRunCmd(g))
 	return cmd
 }
 

@@ -512,6 +512,7 @@ func (in *Input) testFindings() []Finding {
 			}
 			f.Time, f.Count = c.End(), c.Attempts
 			f.Refs = []string{"k8s-e2e-results.json"}
+			f.File, f.Line = c.File, c.Line
 			out = append(out, f)
 		case c.Status == results.Flaky:
 			f := newFinding("TestFlaky", Warning, subj, fmt.Sprintf("Test %s is flaky (%d attempts)", c.Name, c.Attempts), oneLine(c.Message))

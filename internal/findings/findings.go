@@ -64,6 +64,8 @@ type Finding struct {
 	Count       int       `json:"count"`
 	Time        time.Time `json:"time,omitzero"`
 	Related     []string  `json:"related,omitempty"` // IDs of findings this one is caused by or causes
+	File        string    `json:"file,omitempty"`    // source file, for a test failure annotation
+	Line        int       `json:"line,omitempty"`
 	rank        int
 }
 

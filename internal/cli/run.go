@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/org/k8s-e2e-report/internal/collect"
+	"github.com/org/k8s-e2e-report/internal/ghactions"
+	"github.com/org/k8s-e2e-report/internal/render"
+)
+
+func newRunCmd(g *globals) *cobra.Command {
+	cf, rf, mf := &collectFlags{}, &renderFlags{}, &commentFlags{}
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "collect, render, annotate and comment in one step (what the GitHub Action calls)",
+		Long: `run is the whole job: collect the bundle, render the reports, and in GitHub Actions emit
+annotations, write the job summary and outputs, and upsert the PR comment. Outside GitHub
+Actions it stops after writing summary.md and comment.md and says so. The last line on
+stdout is the path of REPORT.md.
+
+A cluster that cannot be reached still gives a report (with the gap and any test
+results). run does not fail the job for its own troubles unless --strict.`,
+		Example: `  ci-report run -n turbo-engine-e2e --results 'test-results/*.xml'`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			inActions := ghactions.InActions(g.getenv)
+			group := func(name string, f func() error) error {
+				if inActions {
+					fmt.Fprintf(g.stdout, "::group::ci-report %s\n", name)
+					defer fmt.Fprintln(g.stdout, "::endgroup::")
+				}
+				start := time.Now()
+				err := f()
+				g.log.Info("step done", "step", name, "took", time.Since(start).Round(time.Millisecond))
+				return err
+			}
+			opts, err := cf.options(g)
+			if err != nil {
+				return err
+			}
+			dir := opts.OutputDir
+			var collectErr error
+			_ = group("collect", func() error {
+				_, collectErr = collect.Run(cmd.Context(), opts)
+				if collectErr != nil {
+					g.log.Warn("collect gathered nothing; the report will say why", "err", collectErr)
+				}
+				return nil
+			})
+			if err := group("render", func() error { _, err := runRender(g, dir, rf); return err }); err != nil {
+				return err
+			}
+			report := filepath.Join(dir, render.ReportFile)
+			if !inActions {
+				g.log.Info("not running in GitHub Actions (GITHUB_ACTIONS is not true): annotations and the PR comment were not posted",
+					"summary", filepath.Join(dir, render.SummaryFile), "comment", filepath.Join(dir, render.CommentFile))
+				fmt.Fprintln(g.stdout, "Posting skipped (not in GitHub Actions); comment.md and summary.md are in", dir)
+				fmt.Fprintln(g.stdout, report)
+				return strictErr(mf.strict, collectErr)
+			}
+			if err := group("annotate", func() error { _, err := annotate(g, dir); return err }); err != nil {
+				if mf.strict {
+					return err
+				}
+				g.log.Warn("annotate failed", "err", err)
+			}
+			if err := group("comment", func() error { _, err := comment(cmd.Context(), g, dir, mf); return err }); err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout, report)
+			return strictErr(mf.strict, collectErr)
+		},
+	}
+	addCollectFlags(cmd, cf)
+	addRenderOutputFlags(cmd, rf)
+	addCommentFlags(cmd, mf)
+	return cmd
+}
+
+func strictErr(strict bool, err error) error {
+	if strict && errors.Is(err, collect.ErrNothingCollected) {
+		return withExitCode(ExitNothingCollected, err)
+	}
+	return nil
+}
