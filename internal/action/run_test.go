@@ -1,0 +1,225 @@
+package action
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/org/k8s-e2e-report/internal/demo"
+	"github.com/org/k8s-e2e-report/internal/github/githubtest"
+	"github.com/org/k8s-e2e-report/internal/testenv"
+)
+
+// runner emulates the GitHub runner for this action's steps.
+type runner struct {
+	t                     *testing.T
+	dir, temp             string
+	output, summary, envf string
+	event                 string
+	env                   map[string]string
+	inputs                map[string]string
+	stdout                bytes.Buffer
+}
+
+func newRunner(t *testing.T, gh *githubtest.Server, kubeconfig, token string, inputs map[string]string) *runner {
+	r := &runner{t: t, dir: t.TempDir(), inputs: inputs}
+	r.temp = filepath.Join(r.dir, "runner-temp")
+	os.MkdirAll(r.temp, 0o755)
+	r.output, r.summary, r.envf = filepath.Join(r.dir, "output"), filepath.Join(r.dir, "summary"), filepath.Join(r.dir, "env")
+	r.event = filepath.Join(r.dir, "event.json")
+	for _, f := range []string{r.output, r.summary, r.envf} {
+		os.WriteFile(f, nil, 0o644)
+	}
+	ev, _ := json.Marshal(map[string]any{"action": "synchronize", "number": 7,
+		"pull_request": map[string]any{"number": 7, "head": map[string]any{"sha": "abc123"}}})
+	os.WriteFile(r.event, ev, 0o644)
+	abs, _ := filepath.Abs(root)
+	r.env = map[string]string{
+		"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "GOCACHE": os.Getenv("GOCACHE"), "GOPATH": os.Getenv("GOPATH"),
+		"GOFLAGS": os.Getenv("GOFLAGS"), "GOMODCACHE": os.Getenv("GOMODCACHE"),
+		"GITHUB_ACTIONS": "true", "CI": "true", "RUNNER_TEMP": r.temp, "GITHUB_OUTPUT": r.output, "GITHUB_STEP_SUMMARY": r.summary,
+		"GITHUB_ENV": r.envf, "GITHUB_EVENT_PATH": r.event, "GITHUB_EVENT_NAME": "pull_request", "GITHUB_REPOSITORY": "o/r",
+		"GITHUB_API_URL": gh.URL, "GITHUB_WORKFLOW": "k8s-e2e", "GITHUB_JOB": "e2e", "GITHUB_RUN_ATTEMPT": "1",
+		"GITHUB_ACTION_PATH": abs, "GITHUB_WORKSPACE": r.dir, "KUBECONFIG": kubeconfig,
+	}
+	r.env["_token"] = token
+	return r
+}
+
+// run executes action.yml's steps: run: scripts with bash as the runner does, inputs
+// through the step's env (and as INPUT_*), uses: steps checked and skipped.
+func (r *runner) run(a *Action) map[string]string {
+	t := r.t
+	abs := r.env["GITHUB_ACTION_PATH"]
+	values := map[string]string{"github.action_path": abs, "github.token": r.env["_token"], "runner.temp": r.temp}
+	for name, in := range a.Inputs {
+		v, ok := r.inputs[name]
+		if !ok {
+			v = in.Default
+		}
+		if v == "${{ github.token }}" {
+			v = r.env["_token"]
+		}
+		values["inputs."+name] = v
+	}
+	outputs := map[string]string{}
+	for _, s := range a.Runs.Steps {
+		if s.Uses != "" {
+			if strings.HasPrefix(s.Uses, "actions/upload-artifact") {
+				name, _ := Eval(s.With["name"].(string), prefixed("steps.run.outputs.", outputs))
+				path, _ := Eval(s.With["path"].(string), values)
+				if name == "" {
+					t.Error("artifact has no name")
+				}
+				if _, err := os.Stat(filepath.Join(path, "REPORT.md")); err != nil {
+					t.Errorf("artifact path %s lacks REPORT.md: %v", path, err)
+				}
+				outputs["_artifact-path"] = path
+			}
+			continue
+		}
+		env := []string{}
+		for k, v := range r.env {
+			if k != "_token" {
+				env = append(env, k+"="+v)
+			}
+		}
+		for name, v := range values {
+			if strings.HasPrefix(name, "inputs.") {
+				env = append(env, "INPUT_"+strings.ToUpper(strings.ReplaceAll(strings.TrimPrefix(name, "inputs."), " ", "_"))+"="+v)
+			}
+		}
+		for k, v := range s.Env {
+			ev, err := Eval(v, values)
+			if err != nil {
+				t.Fatalf("step %q env %s: %v", s.Name, k, err)
+			}
+			env = append(env, k+"="+ev)
+		}
+		script := filepath.Join(r.dir, "step.sh")
+		os.WriteFile(script, []byte(s.Run), 0o755)
+		cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", script)
+		cmd.Env = env
+		cmd.Dir = r.dir
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &r.stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("step %q failed: %v\nstdout:\n%s\nstderr:\n%s", s.Name, err, r.stdout.String(), stderr.String())
+		}
+		if s.ID == "run" {
+			for k, v := range parseOutputs(t, r.output) {
+				outputs[k] = v
+			}
+		}
+	}
+	return outputs
+}
+
+func prefixed(p string, m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[p+k] = v
+	}
+	return out
+}
+
+// parseOutputs reads a GITHUB_OUTPUT file: name=value and name<<DELIM heredocs.
+func parseOutputs(t *testing.T, path string) map[string]string {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if name, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(name, "=") {
+			var val []string
+			for sc.Scan() && sc.Text() != delim {
+				val = append(val, sc.Text())
+			}
+			out[name] = strings.Join(val, "\n")
+			continue
+		}
+		if name, val, ok := strings.Cut(line, "="); ok {
+			out[name] = val
+		}
+	}
+	return out
+}
+
+func TestIntegrationActionOnDemoCluster(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cluster, err := testenv.Start(ctx, testenv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Stop()
+	if _, err := demo.Seed(ctx, cluster); err != nil {
+		t.Fatal(err)
+	}
+	gh := githubtest.New()
+	defer gh.Close()
+	a, err := Load(filepath.Join(root, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, _ := filepath.Abs(filepath.Join(root, "testdata/results/gotestsum-junit.xml"))
+	inputs := map[string]string{
+		"namespaces": demo.Namespace, "crds": "apigraphs.turboengine.io", "results": results + "\n",
+		"matrix": `{"k8s":"v1.36.0"}`, "operator-selector": "app.kubernetes.io/name=operator",
+	}
+	for attempt := 1; attempt <= 2; attempt++ {
+		r := newRunner(t, gh, cluster.Kubeconfig, "ghs_installation", inputs)
+		out := r.run(a)
+		if out["status"] != "failed" || out["findings"] == "0" || out["failed-tests"] != "1" {
+			t.Errorf("outputs = %v", out)
+		}
+		if !strings.Contains(out["comment-url"], "issuecomment-") {
+			t.Errorf("comment-url = %q (attempt %d)", out["comment-url"], attempt)
+		}
+		if !strings.HasPrefix(out["artifact-name"], "ci-report-e2e-") || !strings.HasSuffix(out["artifact-name"], "-1") || out["report-dir"] == "" {
+			t.Errorf("artifact-name %q report-dir %q", out["artifact-name"], out["report-dir"])
+		}
+		summary, _ := os.ReadFile(r.summary)
+		if len(summary) == 0 || len(summary) > 1<<20 || !strings.Contains(string(summary), "What went wrong") {
+			t.Errorf("job summary: %d bytes", len(summary))
+		}
+		errs, warns := 0, 0
+		for _, l := range strings.Split(r.stdout.String(), "\n") {
+			switch {
+			case strings.HasPrefix(l, "::error "):
+				errs++
+			case strings.HasPrefix(l, "::warning "):
+				warns++
+			}
+		}
+		if errs == 0 || errs > 10 || warns > 10 {
+			t.Errorf("annotations: %d errors, %d warnings", errs, warns)
+		}
+		if !strings.Contains(r.stdout.String(), "::group::ci-report collect") {
+			t.Error("no ::group:: sections")
+		}
+		if !strings.Contains(r.stdout.String(), "file=orders_test.go,line=16") {
+			t.Errorf("the failed test's annotation has no file/line:\n%s", r.stdout.String())
+		}
+	}
+	var ours []githubtest.Comment
+	for _, c := range gh.Comments(7) {
+		if strings.Contains(c.Body, "<!-- ci-report:k8s-e2e/e2e/k8s=v1.36.0 -->") {
+			ours = append(ours, c)
+		}
+	}
+	if len(ours) != 1 || !strings.Contains(ours[0].Body, "CrashLoopBackOff") || len(ours[0].Body) > 65536 {
+		t.Errorf("comments with our key: %d", len(ours))
+	}
+}
