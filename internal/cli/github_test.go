@@ -163,3 +163,33 @@ func TestAnnotateLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestMergeShards(t *testing.T) {
+	a, b := renderedBundle(t), renderedBundle(t)
+	out := filepath.Join(t.TempDir(), "merged")
+	code, stdout, stderr := run("merge", a, b, "--name", "k8s=v1.35", "--name", "k8s=v1.36", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if strings.TrimSpace(stdout) != filepath.Join(out, render.ReportFile) {
+		t.Errorf("stdout = %q", stdout)
+	}
+	r, err := readReport(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Shards) != 2 || r.Status.Level != "failed" {
+		t.Fatalf("shards %+v status %+v", r.Shards, r.Status)
+	}
+	one, _ := readReport(a)
+	if len(r.Findings) != len(one.Findings) {
+		t.Errorf("merged %d findings, want the %d root causes once each", len(r.Findings), len(one.Findings))
+	}
+	if f := r.Findings[0]; len(f.Shards) != 2 || f.Category != "CrashLoopBackOff" {
+		t.Errorf("first merged finding = %+v", f)
+	}
+	comment, _ := os.ReadFile(filepath.Join(out, render.CommentFile))
+	if !strings.Contains(string(comment), "| k8s=v1.35 |") || len(comment) > render.CommentBudget {
+		t.Errorf("merged comment lacks the shard table or is too long (%d bytes)", len(comment))
+	}
+}

@@ -66,6 +66,7 @@ type Finding struct {
 	Related     []string  `json:"related,omitempty"` // IDs of findings this one is caused by or causes
 	File        string    `json:"file,omitempty"`    // source file, for a test failure annotation
 	Line        int       `json:"line,omitempty"`
+	Shards      []string  `json:"shards,omitempty"` // matrix legs it was seen in (merged reports)
 	rank        int
 }
 

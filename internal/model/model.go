@@ -27,6 +27,9 @@ import (
 	"github.com/org/k8s-e2e-report/internal/timeline"
 )
 
+// OperatorAction is an operator log line parsed into an action.
+type OperatorAction = opactions.Action
+
 // Version of report.json.
 const Version = 1
 
@@ -51,6 +54,7 @@ type Report struct {
 	Errors          []ExtractedError   `json:"errors"`
 	Gaps            []bundle.Gap       `json:"gaps"`
 	Files           []File             `json:"files"`
+	Shards          []Shard            `json:"shards,omitempty"`
 	TailStats       TailStats          `json:"-"`
 }
 

@@ -77,6 +77,7 @@ func reportSections(r *model.Report) []section {
 	}
 	return []section{
 		{"status", 0, 1, 1},
+		{"shards", 0, len(r.Shards), len(r.Shards)},
 		{"findings", 12, len(r.Findings), len(r.Findings)},
 		{"failed-tests", 11, len(r.FailedTests), len(r.FailedTests)},
 		{"timeline", 7, len(r.Timeline), min(len(r.Timeline), 400)},
@@ -97,6 +98,7 @@ func commentSections(r *model.Report) []section {
 	unhealthy := len(unhealthyPods(r.Pods))
 	return []section{
 		{"status", 0, 1, 1},
+		{"shards", 0, len(r.Shards), len(r.Shards)},
 		{"findings", 12, len(r.Findings), min(len(r.Findings), 15)},
 		{"failed-tests", 11, len(r.FailedTests), min(len(r.FailedTests), 30)},
 		{"pods", 9, unhealthy, min(unhealthy, 20)},

@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/org/k8s-e2e-report/internal/ghactions"
+	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/render"
+)
+
+func newMergeCmd(g *globals) *cobra.Command {
+	var out string
+	var names []string
+	cmd := &cobra.Command{
+		Use:   "merge BUNDLE...",
+		Short: "Merge the bundles of matrix jobs into one report and one comment",
+		Long: `merge reads the (rendered or not) bundles that matrix jobs uploaded and writes one
+REPORT.md, summary.md and comment.md for all of them: a per-shard status table, findings
+merged across shards (one per root cause, with the shards it was seen in), and every
+shard's failed tests, pods and gaps. Post it with ci-report comment, so parallel jobs do
+not race on one comment.`,
+		Example: `  ci-report merge artifacts/ci-report-* -o merged && ci-report comment merged --key e2e`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(names) > 0 && len(names) != len(args) {
+				return usageErrorf("--name given %d times for %d bundles", len(names), len(args))
+			}
+			var reports []*model.Report
+			var shardNames []string
+			for i, dir := range args {
+				r, err := readReport(dir)
+				if err != nil {
+					if r, err = model.Load(dir, model.Options{}); err != nil {
+						return fmt.Errorf("bundle %s: %w", dir, err)
+					}
+				}
+				name := filepath.Base(filepath.Clean(dir))
+				if len(names) > 0 {
+					name = names[i]
+				}
+				reports = append(reports, r)
+				shardNames = append(shardNames, name)
+			}
+			m := model.Merge(shardNames, reports)
+			m.Bundle = out
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return err
+			}
+			if err := render.WriteAll(out, m, render.Options{Marker: Marker(ghactions.Key(g.getenv))}); err != nil {
+				return err
+			}
+			g.log.Info("merged", "shards", len(reports), "findings", len(m.Findings), "status", m.Status.Level)
+			_, err := fmt.Fprintln(g.stdout, filepath.Join(out, render.ReportFile))
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "ci-report-merged", "directory for the merged reports")
+	cmd.Flags().StringArrayVar(&names, "name", nil, "shard name for each bundle, in order (default: the directory name)")
+	return cmd
+}

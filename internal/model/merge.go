@@ -1,0 +1,69 @@
+package model
+
+import (
+	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/results"
+)
+
+// Shard is one matrix leg's bundle in a merged report.
+type Shard struct {
+	Name     string         `json:"name"`
+	Status   Status         `json:"status"`
+	Findings int            `json:"findings"`
+	Tests    map[string]int `json:"tests"`
+	Gaps     int            `json:"gaps"`
+}
+
+// Merge combines the reports of matrix shards into one: a per-shard status table,
+// findings merged (one per root cause across shards, counts added, shard names noted),
+// and every shard's tests, failed tests, pods, custom resources and gaps.
+func Merge(names []string, reports []*Report) *Report {
+	m := &Report{Version: Version, Tests: &results.Results{Cases: []results.Case{}}, TestCounts: map[string]int{},
+		Gaps: []bundle.Gap{}, Findings: []findings.Finding{}, FailedTests: []FailedTest{}}
+	idx := map[string]int{}
+	for i, r := range reports {
+		name := names[i]
+		m.Shards = append(m.Shards, Shard{Name: name, Status: r.Status, Findings: len(r.Findings), Tests: r.TestCounts, Gaps: len(r.Gaps)})
+		for _, f := range r.Findings {
+			if j, ok := idx[f.ID]; ok {
+				m.Findings[j].Count += f.Count
+				m.Findings[j].Shards = append(m.Findings[j].Shards, name)
+				continue
+			}
+			f.Shards = []string{name}
+			idx[f.ID] = len(m.Findings)
+			m.Findings = append(m.Findings, f)
+		}
+		for _, c := range r.Tests.Cases {
+			c.Suite = name + " · " + c.Suite
+			m.Tests.Cases = append(m.Tests.Cases, c)
+		}
+		m.Tests.Sources = append(m.Tests.Sources, r.Tests.Sources...)
+		for _, ft := range r.FailedTests {
+			ft.Case.Suite = name + " · " + ft.Case.Suite
+			m.FailedTests = append(m.FailedTests, ft)
+		}
+		for _, p := range r.Pods {
+			p.Namespace = name + " · " + p.Namespace
+			m.Pods = append(m.Pods, p)
+		}
+		m.CustomResources = append(m.CustomResources, r.CustomResources...)
+		for _, g := range r.Gaps {
+			g.Collector = name + " · " + g.Collector
+			m.Gaps = append(m.Gaps, g)
+		}
+		m.Metrics = append(m.Metrics, r.Metrics...)
+		if m.Manifest == nil && r.Manifest != nil {
+			mf := *r.Manifest
+			m.Manifest = &mf
+		}
+	}
+	findings.Rank(m.Findings)
+	for k, v := range m.Tests.Counts() {
+		m.TestCounts[string(k)] = v
+	}
+	m.OperatorActions = []OperatorAction{}
+	m.Status = m.status()
+	return m
+}
