@@ -99,6 +99,7 @@ type run struct {
 	dir      *bundle.Dir
 	manifest *bundle.Manifest
 	cfg      *rest.Config
+	bounded  *rest.Config // cfg with a request timeout
 	client   kubernetes.Interface
 	dynamic  dynamic.Interface
 	log      *slog.Logger
@@ -158,6 +159,10 @@ func (r *run) collect(ctx context.Context) error {
 	}
 	r.cfg = clientConfig(o.Config, o.ConnectTimeout)
 	r.cfg.WarningHandler = warningLogger{r.log}
+	// Calls that take no context (discovery, kubectl's describer) are bounded by the
+	// client's own timeout instead; log streams use r.cfg, bounded by their context.
+	r.bounded = rest.CopyConfig(r.cfg)
+	r.bounded.Timeout = o.CollectorTimeout
 	r.manifest.Cluster.Server = safeURL(r.cfg.Host)
 	var err error
 	if r.client, err = kubernetes.NewForConfig(r.cfg); err != nil {

@@ -22,7 +22,7 @@ var describeLine = regexp.MustCompile(`^(\s+)([A-Za-z_][A-Za-z0-9_.-]*):(\s+)(\S
 func (r *run) collectDescriptions(ctx context.Context) {
 	rec := r.newRecord("pod-descriptions")
 	defer rec.done()
-	d, ok := describe.DescriberFor(schema.GroupKind{Kind: "Pod"}, r.cfg)
+	d, ok := describe.DescriberFor(schema.GroupKind{Kind: "Pod"}, r.bounded)
 	if !ok {
 		rec.fail(fmt.Errorf("kubectl has no pod describer"))
 		return

@@ -101,7 +101,11 @@ func (rs *resources) jobs() []batchv1.Job {
 
 // discover finds every listable namespaced type, nodes, and the --crd extras.
 func (r *run) discover(ctx context.Context, rec *record) []resourceType {
-	dc := r.client.Discovery()
+	dc, err := discovery.NewDiscoveryClientForConfig(r.bounded)
+	if err != nil {
+		rec.errorf("discovery: %v", err)
+		return nil
+	}
 	lists, err := dc.ServerPreferredResources()
 	if err != nil {
 		// Partial discovery (an aggregated API down) still returns the rest.
