@@ -20,21 +20,37 @@ type rule struct {
 	name string
 	re   *regexp.Regexp
 	repl string
+	// hint is a cheap test on the lower-cased text: the regexp runs only when it may
+	// match. Scrubbing is on the hot path of every log line.
+	hint []string
+}
+
+func (ru *rule) mayMatch(lower string) bool {
+	if len(ru.hint) == 0 {
+		return true
+	}
+	for _, h := range ru.hint {
+		if strings.Contains(lower, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // secretName matches names (env vars, annotations, keys) that look like they hold a secret.
 var secretName = regexp.MustCompile(`(?i)(token|passw|secret|key|credential|auth|private|cookie|session)`)
 
 var builtin = []rule{
-	{"pem-private-key", regexp.MustCompile(`(?s)-----BEGIN[A-Z ]*PRIVATE KEY-----.*?(-----END[A-Z ]*PRIVATE KEY-----|$)`), "-----BEGIN PRIVATE KEY-----" + Mask + "-----END PRIVATE KEY-----"},
-	{"jwt", regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), Mask},
-	{"bearer", regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}" + Mask},
-	{"authorization", regexp.MustCompile(`(?i)(authorization["']?\s*[:=]\s*["']?(?:basic|token|digest)?\s*)[^\s"',]+`), "${1}" + Mask},
-	{"url-credentials", regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@"'<>]+:[^/\s@"'<>]+@`), "${1}" + Mask + "@"},
-	{"aws-access-key", regexp.MustCompile(`\b(AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b`), Mask},
-	{"github-token", regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})\b`), Mask},
-	{"slack-token", regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`), Mask},
-	{"secret-assignment", regexp.MustCompile(`(?i)([\w.-]*(?:token|passw(?:or)?d|passwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|credential)[\w.-]*["']?\s*[:=]\s*["']?)([^\s"',;&]{3,})`), "${1}" + Mask},
+	{"pem-private-key", regexp.MustCompile(`(?s)-----BEGIN[A-Z ]*PRIVATE KEY-----.*?(-----END[A-Z ]*PRIVATE KEY-----|$)`), "-----BEGIN PRIVATE KEY-----" + Mask + "-----END PRIVATE KEY-----", []string{"private key"}},
+	{"jwt", regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), Mask, []string{"eyj"}},
+	{"bearer", regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}" + Mask, []string{"bearer"}},
+	{"authorization", regexp.MustCompile(`(?i)(authorization["']?\s*[:=]\s*["']?(?:basic|token|digest)?\s*)[^\s"',]+`), "${1}" + Mask, []string{"authorization"}},
+	{"url-credentials", regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@"'<>]+:[^/\s@"'<>]+@`), "${1}" + Mask + "@", []string{"://"}},
+	{"aws-access-key", regexp.MustCompile(`\b(AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b`), Mask, []string{"akia", "asia", "agpa", "aida", "aroa"}},
+	{"github-token", regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})\b`), Mask, []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}},
+	{"slack-token", regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`), Mask, []string{"xox"}},
+	{"secret-assignment", regexp.MustCompile(`(?i)([\w.-]*(?:token|passw(?:or)?d|passwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|credential)[\w.-]*["']?\s*[:=]\s*["']?)([^\s"',;&]{3,})`), "${1}" + Mask,
+		[]string{"token", "passw", "secret", "api_key", "api-key", "apikey", "access_key", "access-key", "accesskey", "private_key", "private-key", "privatekey", "credential"}},
 }
 
 // Redactor scrubs text and objects. It is safe for concurrent use.
@@ -82,7 +98,11 @@ func (r *Redactor) add(name string, n int) {
 // String scrubs s and returns the result and the number of redactions.
 func (r *Redactor) String(s string) (string, int) {
 	total := 0
+	lower := strings.ToLower(s)
 	for _, ru := range r.rules {
+		if !ru.mayMatch(lower) {
+			continue
+		}
 		n := 0
 		s = ru.re.ReplaceAllStringFunc(s, func(m string) string {
 			n++
@@ -90,6 +110,9 @@ func (r *Redactor) String(s string) (string, int) {
 		})
 		r.add(ru.name, n)
 		total += n
+		if n > 0 {
+			lower = strings.ToLower(s)
+		}
 	}
 	return s, total
 }
@@ -120,6 +143,10 @@ func (l *Lines) Line(s string) string {
 		}
 		l.r.add("pem-private-key", 1)
 		return Mask
+	}
+	if !strings.Contains(s, "PRIVATE KEY") {
+		out, _ := l.r.String(s)
+		return out
 	}
 	if loc := pemBegin.FindStringIndex(s); loc != nil && !pemEnd.MatchString(s[loc[1]:]) {
 		l.inPEM = true
