@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // Paths inside a bundle. Keep them stable: render and users' scripts depend on them.
@@ -35,6 +37,22 @@ func LogPath(namespace, pod, container string, previous bool) string {
 		name = container + ".previous.log"
 	}
 	return filepath.ToSlash(filepath.Join(LogsDir, safe(namespace), safe(pod), safe(name)))
+}
+
+// ContainerNames lists a pod's init, regular and ephemeral containers: the containers
+// that can have logs in a bundle.
+func ContainerNames(p *corev1.Pod) []string {
+	var names []string
+	for _, c := range p.Spec.InitContainers {
+		names = append(names, c.Name)
+	}
+	for _, c := range p.Spec.Containers {
+		names = append(names, c.Name)
+	}
+	for _, c := range p.Spec.EphemeralContainers {
+		names = append(names, c.Name)
+	}
+	return names
 }
 
 // CustomResourcePath is the bundle path of one custom resource type's objects.

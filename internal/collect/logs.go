@@ -41,17 +41,7 @@ func logTargets(pods []corev1.Pod) []logTarget {
 				status[cs.Name] = cs
 			}
 		}
-		var names []string
-		for _, c := range p.Spec.InitContainers {
-			names = append(names, c.Name)
-		}
-		for _, c := range p.Spec.Containers {
-			names = append(names, c.Name)
-		}
-		for _, c := range p.Spec.EphemeralContainers {
-			names = append(names, c.Name)
-		}
-		for _, name := range names {
+		for _, name := range bundle.ContainerNames(p) {
 			cs, known := status[name]
 			neverRan := known && cs.State.Running == nil && cs.State.Terminated == nil && cs.RestartCount == 0 && cs.LastTerminationState.Terminated == nil
 			if !neverRan {

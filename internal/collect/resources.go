@@ -2,7 +2,6 @@ package collect
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -20,8 +19,6 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 )
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // resourceType is one listable resource found by discovery.
 type resourceType struct {

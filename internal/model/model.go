@@ -362,17 +362,7 @@ func (r *Report) loadLogs(dir string, pods []corev1.Pod, n int) []LogTail {
 	var out []LogTail
 	for i := range pods {
 		p := &pods[i]
-		var names []string
-		for _, c := range p.Spec.InitContainers {
-			names = append(names, c.Name)
-		}
-		for _, c := range p.Spec.Containers {
-			names = append(names, c.Name)
-		}
-		for _, c := range p.Spec.EphemeralContainers {
-			names = append(names, c.Name)
-		}
-		for _, ctr := range names {
+		for _, ctr := range bundle.ContainerNames(p) {
 			for _, prev := range []bool{true, false} {
 				rel := bundle.LogPath(p.Namespace, p.Name, ctr, prev)
 				lines, more, size, err := tailLines(filepath.Join(dir, filepath.FromSlash(rel)), n, 4<<20, &r.TailStats)

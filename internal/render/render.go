@@ -63,7 +63,6 @@ type data struct {
 	R     *model.Report
 	Limit int
 	Lines int
-	Empty string
 }
 
 func reportSections(r *model.Report) []section {
@@ -209,7 +208,6 @@ func tidy(s string) string {
 	for _, l := range lines {
 		trimmed := strings.TrimSpace(l)
 		if inFence == "" && strings.HasPrefix(trimmed, "```") {
-			inFence = strings.TrimRight(trimmed[:strings.LastIndex(trimmed, "`")+1], " ")
 			inFence = trimmed[:len(trimmed)-len(strings.TrimLeft(trimmed, "`"))]
 		} else if inFence != "" && trimmed == inFence {
 			inFence = ""
@@ -414,7 +412,6 @@ func funcs(comment bool) template.FuncMap {
 			}
 			return o.String()
 		},
-		"fileLine":  func(f string, _ string) string { return f },
 		"unhealthy": unhealthyPods,
 	}
 }
