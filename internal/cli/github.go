@@ -12,6 +12,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 
+	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/ghactions"
 	gh "github.com/org/k8s-e2e-report/internal/github"
 	"github.com/org/k8s-e2e-report/internal/model"
@@ -24,19 +25,6 @@ const PRFile = "pr.json"
 
 func (g *globals) action() *githubactions.Action {
 	return githubactions.New(githubactions.WithWriter(g.stdout), githubactions.WithGetenv(g.getenv))
-}
-
-// readReport reads the model that render wrote as report.json.
-func readReport(dir string) (*model.Report, error) {
-	b, err := os.ReadFile(filepath.Join(dir, render.JSONFile))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w (run `ci-report render %s` first)", filepath.Join(dir, render.JSONFile), err, dir)
-	}
-	var r model.Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", render.JSONFile, err)
-	}
-	return &r, nil
 }
 
 func newAnnotateCmd(g *globals) *cobra.Command {
@@ -60,14 +48,14 @@ each, the last saying how many more), appends summary.md to $GITHUB_STEP_SUMMARY
 }
 
 func annotate(g *globals, dir string) (*model.Report, error) {
-	r, err := readReport(dir)
+	r, err := model.Read(dir)
 	if err != nil {
 		return nil, err
 	}
 	a := g.action()
 	counts := ghactions.Annotate(a, r.Findings)
 	if g.getenv("GITHUB_STEP_SUMMARY") != "" {
-		summary, err := os.ReadFile(filepath.Join(dir, render.SummaryFile))
+		summary, err := readBundleFile(dir, render.SummaryFile, ghactions.SummaryLimit)
 		if err != nil {
 			return r, err
 		}
@@ -187,7 +175,7 @@ func comment(ctx context.Context, g *globals, dir string, f *commentFlags) (stri
 		g.log.Info("comment mode is off")
 		return "", nil
 	}
-	r, err := readReport(dir)
+	r, err := model.Read(dir)
 	if err != nil {
 		return "", err
 	}
@@ -244,14 +232,14 @@ func comment(ctx context.Context, g *globals, dir string, f *commentFlags) (stri
 // the PR's head is still the commit the report is about.
 func postFromArtifact(ctx context.Context, g *globals, f *commentFlags) error {
 	var saved ghactions.PR
-	b, err := os.ReadFile(filepath.Join(f.fromArtifact, PRFile))
+	b, err := readBundleFile(f.fromArtifact, PRFile, 64<<10)
 	if err != nil {
 		return fmt.Errorf("--from-artifact: %w", err)
 	}
 	if err := json.Unmarshal(b, &saved); err != nil || saved.Number <= 0 || saved.HeadSHA == "" {
 		return fmt.Errorf("--from-artifact: %s is not a valid PR record (%v)", PRFile, err)
 	}
-	body, err := os.ReadFile(filepath.Join(f.fromArtifact, render.CommentFile))
+	body, err := readBundleFile(f.fromArtifact, render.CommentFile, render.CommentBudget)
 	if err != nil {
 		return fmt.Errorf("--from-artifact: %w", err)
 	}
@@ -298,4 +286,14 @@ func postFromArtifact(ctx context.Context, g *globals, f *commentFlags) error {
 	}
 	g.log.Info("PR comment "+res.Action, "pr", saved.Number, "url", res.URL)
 	return nil
+}
+
+// readBundleFile reads one file of a bundle or artifact, confined to it.
+func readBundleFile(dir, name string, max int64) ([]byte, error) {
+	br, err := bundle.OpenReader(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer br.Close()
+	return br.ReadFile(name, max)
 }

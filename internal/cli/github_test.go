@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -29,7 +30,7 @@ func renderedBundle(t *testing.T) string {
 		b, _ := os.ReadFile(p)
 		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
 	})
-	r, err := model.Load(dir, model.Options{})
+	r, err := model.Load(context.Background(), dir, model.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func TestAnnotateLimits(t *testing.T) {
 	defer gh.Close()
 	dir := renderedBundle(t)
 	actionsEnv(t, gh, "ghs_x")
-	r, err := readReport(dir)
+	r, err := model.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,14 +175,14 @@ func TestMergeShards(t *testing.T) {
 	if strings.TrimSpace(stdout) != filepath.Join(out, render.ReportFile) {
 		t.Errorf("stdout = %q", stdout)
 	}
-	r, err := readReport(out)
+	r, err := model.Read(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(r.Shards) != 2 || r.Status.Level != "failed" {
 		t.Fatalf("shards %+v status %+v", r.Shards, r.Status)
 	}
-	one, _ := readReport(a)
+	one, _ := model.Read(a)
 	if len(r.Findings) != len(one.Findings) {
 		t.Errorf("merged %d findings, want the %d root causes once each", len(r.Findings), len(one.Findings))
 	}

@@ -9,12 +9,13 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/ghactions"
 	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/render"
 )
 
 func newMergeCmd(g *globals) *cobra.Command {
 	var out string
-	var names []string
+	var names, redactPatterns []string
 	cmd := &cobra.Command{
 		Use:   "merge BUNDLE...",
 		Short: "Merge the bundles of matrix jobs into one report and one comment",
@@ -29,15 +30,21 @@ not race on one comment.`,
 			if len(names) > 0 && len(names) != len(args) {
 				return usageErrorf("--name given %d times for %d bundles", len(names), len(args))
 			}
+			rd, err := redact.New(redactPatterns)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
 			var reports []*model.Report
 			var shardNames []string
 			for i, dir := range args {
-				r, err := readReport(dir)
+				r, err := model.Read(dir)
 				if err != nil {
-					if r, err = model.Load(dir, model.Options{}); err != nil {
+					g.log.Debug("no usable report.json; rendering the shard's bundle", "dir", dir, "err", err)
+					if r, err = model.Load(cmd.Context(), dir, model.Options{Redactor: rd}); err != nil {
 						return fmt.Errorf("bundle %s: %w", dir, err)
 					}
 				}
+				r.Redact(rd) // a shard's report.json is someone else's output
 				name := filepath.Base(filepath.Clean(dir))
 				if len(names) > 0 {
 					name = names[i]
@@ -54,11 +61,12 @@ not race on one comment.`,
 				return err
 			}
 			g.log.Info("merged", "shards", len(reports), "findings", len(m.Findings), "status", m.Status.Level)
-			_, err := fmt.Fprintln(g.stdout, filepath.Join(out, render.ReportFile))
+			_, err = fmt.Fprintln(g.stdout, filepath.Join(out, render.ReportFile))
 			return err
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "ci-report-merged", "directory for the merged reports")
+	cmd.Flags().StringArrayVar(&redactPatterns, "redact", nil, "extra regular expression to redact (repeatable)")
 	cmd.Flags().StringArrayVar(&names, "name", nil, "shard name for each bundle, in order (default: the directory name)")
 	return cmd
 }

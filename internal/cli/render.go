@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/ghactions"
 	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/render"
 	"github.com/org/k8s-e2e-report/internal/results"
 )
@@ -20,6 +22,7 @@ type renderFlags struct {
 	templates    string
 	reportBudget string
 	logLines     int
+	redact       []string
 }
 
 func newRenderCmd(g *globals) *cobra.Command {
@@ -49,7 +52,7 @@ go test -json and Ginkgo JSON reports; files under the bundle's results/ are rea
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			report, err := runRender(g, dir, f)
+			report, err := runRender(cmd.Context(), g, dir, f)
 			if err != nil {
 				return err
 			}
@@ -65,6 +68,7 @@ func addRenderFlags(cmd *cobra.Command, f *renderFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.output, "report-dir", "", "where to write the outputs (default: the bundle directory)")
 	fl.StringArrayVar(&f.results, "results", nil, "test results file, directory or glob (repeatable)")
+	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact from every text of the reports (repeatable)")
 	addRenderOutputFlags(cmd, f)
 }
 
@@ -78,7 +82,7 @@ func addRenderOutputFlags(cmd *cobra.Command, f *renderFlags) {
 }
 
 // runRender renders the bundle in dir and returns the path of REPORT.md.
-func runRender(g *globals, dir string, f *renderFlags) (string, error) {
+func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (string, error) {
 	budget, err := parseBytes("report-budget", f.reportBudget)
 	if err != nil {
 		return "", err
@@ -91,7 +95,11 @@ func runRender(g *globals, dir string, f *renderFlags) (string, error) {
 		}
 		opts.Templates = os.DirFS(f.templates)
 	}
-	r, err := model.Load(dir, model.Options{Results: files, Missing: missing, Metrics: f.metrics, TailLines: f.logLines})
+	rd, err := redact.New(f.redact)
+	if err != nil {
+		return "", usageErrorf("%v", err)
+	}
+	r, err := model.Load(ctx, dir, model.Options{Results: files, Missing: missing, Metrics: f.metrics, TailLines: f.logLines, Redactor: rd})
 	if err != nil {
 		return "", err
 	}

@@ -52,7 +52,7 @@ results). run does not fail the job for its own troubles unless --strict.`,
 				}
 				return nil
 			})
-			if err := group("render", func() error { _, err := runRender(g, dir, rf); return err }); err != nil {
+			if err := group("render", func() error { rf.redact = cf.redact; _, err := runRender(cmd.Context(), g, dir, rf); return err }); err != nil {
 				return err
 			}
 			report := filepath.Join(dir, render.ReportFile)

@@ -3,10 +3,13 @@
 package model
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+	"net/http"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -23,6 +26,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/metrics"
 	"github.com/org/k8s-e2e-report/internal/opactions"
+	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/results"
 	"github.com/org/k8s-e2e-report/internal/timeline"
 )
@@ -58,10 +62,29 @@ type Report struct {
 	TailStats       TailStats          `json:"-"`
 }
 
-// Status is the one-line verdict.
+// Status is the one-line verdict. Its texts are plain (namespaces and shard names in
+// them are untrusted); renderers format and escape them.
 type Status struct {
-	Level string `json:"level"` // "passed", "warning" or "failed"
-	Line  string `json:"line"`
+	Level  string `json:"level"`  // "passed", "warning" or "failed"
+	Detail string `json:"detail"` // counts, gaps and where, e.g. "2 of 9 tests failed, 5 findings in ns"
+	Line   string `json:"line"`   // the label and the detail, as plain text
+}
+
+// StatusLabel is a status level's label.
+func StatusLabel(level string) string {
+	switch level {
+	case "failed":
+		return "Failed"
+	case "warning":
+		return "Passed with warnings"
+	case "passed":
+		return "Passed"
+	}
+	return "Unknown"
+}
+
+func newStatus(level, detail string) Status {
+	return Status{Level: level, Detail: detail, Line: StatusLabel(level) + " — " + detail}
 }
 
 // FailedTest is a failed test with what happened around it.
@@ -117,6 +140,8 @@ type TraceSummary struct {
 type Screenshot struct {
 	Path  string `json:"path"`
 	Title string `json:"title"`
+	Type  string `json:"type,omitempty"` // from the image's bytes
+	Data  []byte `json:"-"`
 }
 
 // LogLine is one log line with its parsed time and level.
@@ -170,59 +195,72 @@ type Options struct {
 	Results   []string // files (already expanded)
 	Missing   []results.Source
 	Metrics   string
-	TailLines int // per log; default 200
+	TailLines int              // per log; default 200
+	Redactor  *redact.Redactor // scrubs every string of the report; nil: none (tests only)
 }
 
 // Load reads a bundle. Missing or unreadable files become gaps; only an unreadable
-// bundle directory is an error.
-func Load(dir string, o Options) (*Report, error) {
+// bundle directory is an error. Every read is confined to the bundle (see
+// bundle.Reader), and every string that reaches the report is scrubbed of secrets.
+func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 	if o.TailLines <= 0 {
 		o.TailLines = 200
 	}
-	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-		return nil, fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass --bundle): %v", dir, err)
+	br, err := bundle.OpenReader(dir)
+	if err != nil {
+		return nil, fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass the bundle directory): %v", dir, err)
 	}
+	defer br.Close()
 	r := &Report{Version: Version, Bundle: dir, Gaps: []bundle.Gap{}}
 	gap := func(what string, err error) { r.Gaps = append(r.Gaps, bundle.Gap{Collector: what, Error: err.Error()}) }
+	optional := func(rel string, err error) {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			gap("render", fmt.Errorf("%s: %v", rel, err))
+		}
+	}
 
-	if m, err := bundle.ReadManifest(dir); err == nil {
-		r.Manifest = m
+	var m bundle.Manifest
+	if err := readJSON(br, bundle.ManifestFile, &m); err == nil {
+		r.Manifest = &m
 		r.Gaps = append(r.Gaps, m.Gaps...)
 	} else {
 		gap("render", fmt.Errorf("%s: %v", bundle.ManifestFile, err))
 	}
 
 	in := &findings.Input{}
-	objs, err := readList(filepath.Join(dir, bundle.ResourcesJSON))
-	if err != nil && !os.IsNotExist(err) {
-		gap("render", fmt.Errorf("%s: %v", bundle.ResourcesJSON, err))
+	objs, bad, err := readList(br, bundle.ResourcesJSON)
+	optional(bundle.ResourcesJSON, err)
+	if bad > 0 {
+		gap("render", fmt.Errorf("%s: %d malformed items skipped", bundle.ResourcesJSON, bad))
 	}
+	unconvertible := 0
 	for i := range objs {
 		u := &objs[i]
+		ok := true
 		switch u.GetAPIVersion() + "/" + u.GetKind() {
 		case "v1/Pod":
 			var p corev1.Pod
-			if convert(u, &p) {
+			if ok = convert(u, &p); ok {
 				in.Pods = append(in.Pods, p)
 			}
 		case "apps/v1/Deployment":
 			var d appsv1.Deployment
-			if convert(u, &d) {
+			if ok = convert(u, &d); ok {
 				in.Deployments = append(in.Deployments, d)
 			}
 		case "apps/v1/ReplicaSet":
 			var rs appsv1.ReplicaSet
-			if convert(u, &rs) {
+			if ok = convert(u, &rs); ok {
 				in.ReplicaSets = append(in.ReplicaSets, rs)
 			}
 		case "batch/v1/Job":
 			var j batchv1.Job
-			if convert(u, &j) {
+			if ok = convert(u, &j); ok {
 				in.Jobs = append(in.Jobs, j)
 			}
 		case "v1/PersistentVolumeClaim":
 			var pvc corev1.PersistentVolumeClaim
-			if convert(u, &pvc) {
+			if ok = convert(u, &pvc); ok {
 				in.PVCs = append(in.PVCs, pvc)
 			}
 		default:
@@ -230,27 +268,38 @@ func Load(dir string, o Options) (*Report, error) {
 				in.Objects = append(in.Objects, *u)
 			}
 		}
+		if !ok {
+			unconvertible++
+		}
 	}
-	if err := readJSON(filepath.Join(dir, bundle.EventsJSON), &in.Events); err != nil && !os.IsNotExist(err) {
-		gap("render", fmt.Errorf("%s: %v", bundle.EventsJSON, err))
+	if unconvertible > 0 {
+		gap("render", fmt.Errorf("%s: %d objects do not match their kind's schema and were skipped", bundle.ResourcesJSON, unconvertible))
 	}
-	if err := readJSON(filepath.Join(dir, bundle.OperatorActionsJSON), &in.Actions); err != nil && !os.IsNotExist(err) {
-		gap("render", fmt.Errorf("%s: %v", bundle.OperatorActionsJSON, err))
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
+	optional(bundle.EventsJSON, readJSON(br, bundle.EventsJSON, &in.Events))
+	optional(bundle.OperatorActionsJSON, readJSON(br, bundle.OperatorActionsJSON, &in.Actions))
 	r.OperatorActions = in.Actions
 	if r.OperatorActions == nil {
 		r.OperatorActions = []opactions.Action{}
 	}
-	if err := readJSON(filepath.Join(dir, bundle.TimelineJSON), &r.Timeline); err != nil && !os.IsNotExist(err) {
-		gap("render", fmt.Errorf("%s: %v", bundle.TimelineJSON, err))
-	}
+	optional(bundle.TimelineJSON, readJSON(br, bundle.TimelineJSON, &r.Timeline))
 
 	// Test results: the files given, and any the bundle carries under results/.
-	files := append([]string(nil), o.Results...)
-	if bundled, _ := filepath.Glob(filepath.Join(dir, "results", "*")); len(bundled) > 0 {
-		files = append(files, bundled...)
+	var inputs []results.Input
+	for _, f := range o.Results {
+		inputs = append(inputs, results.Input{Path: f, Read: func() ([]byte, error) { return bundle.ReadRegular(f, results.MaxFile) }})
 	}
-	r.Tests = results.ParseFiles(files)
+	bundled, err := br.List("results")
+	optional("results/", err)
+	for _, e := range bundled {
+		inputs = append(inputs, results.Input{Path: filepath.Join(dir, filepath.FromSlash(e.Path)), Read: func() ([]byte, error) { return br.ReadFile(e.Path, results.MaxFile) }})
+	}
+	r.Tests, err = results.Parse(ctx, inputs)
+	if err != nil {
+		return nil, err
+	}
 	r.Tests.Sources = append(r.Tests.Sources, o.Missing...)
 	for _, s := range r.Tests.Sources {
 		if s.Error != "" {
@@ -270,12 +319,15 @@ func Load(dir string, o Options) (*Report, error) {
 		}
 		r.Metrics, in.Metrics = ms, ms
 	}
-	r.Traces = loadTraces(dir, gap)
+	r.Traces = loadTraces(br, gap)
 	if r.Traces != nil {
 		in.ErrorSpans = r.Traces.ErrorSpans
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
-	r.Logs = r.loadLogs(dir, in.Pods, o.TailLines)
+	r.Logs = r.loadLogs(br, in.Pods, o.TailLines)
 	in.LogTail = func(ns, pod, ctr string, previous bool, n int) []string {
 		for _, t := range r.Logs {
 			if t.Namespace == ns && t.Pod == pod && t.Container == ctr && t.Previous == previous {
@@ -300,10 +352,19 @@ func Load(dir string, o Options) (*Report, error) {
 	r.Pods = podRows(in.Pods)
 	r.CustomResources = customResources(in.Objects)
 	r.Errors = extractErrors(r.Logs)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	r.FailedTests = r.slices()
-	r.Screenshots = screenshots(dir)
-	r.Files = index(dir)
+	r.Screenshots = screenshots(br, gap)
+	r.Files = index(br, gap)
 	r.Status = r.status()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if o.Redactor != nil {
+		r.Redact(o.Redactor)
+	}
 	return r, nil
 }
 
@@ -311,26 +372,34 @@ func convert(u *unstructured.Unstructured, into any) bool {
 	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into) == nil
 }
 
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
+func readJSON(br *bundle.Reader, rel string, v any) error {
+	b, err := br.ReadFile(rel, bundle.MaxJSON)
 	if err != nil {
 		return err
 	}
 	return json.Unmarshal(b, v)
 }
 
-func readList(path string) ([]unstructured.Unstructured, error) {
+// readList reads a kubectl List item by item: a malformed item is skipped and counted,
+// never the reason every object is lost.
+func readList(br *bundle.Reader, rel string) ([]unstructured.Unstructured, int, error) {
 	var list struct {
-		Items []map[string]any `json:"items"`
+		Items []json.RawMessage `json:"items"`
 	}
-	if err := readJSON(path, &list); err != nil {
-		return nil, err
+	if err := readJSON(br, rel, &list); err != nil {
+		return nil, 0, err
 	}
 	out := make([]unstructured.Unstructured, 0, len(list.Items))
-	for _, it := range list.Items {
+	bad := 0
+	for _, raw := range list.Items {
+		var it map[string]any
+		if err := json.Unmarshal(raw, &it); err != nil || it == nil {
+			bad++
+			continue
+		}
 		out = append(out, unstructured.Unstructured{Object: it})
 	}
-	return out, nil
+	return out, bad, nil
 }
 
 // errorLine and warnLine classify log lines.
@@ -358,14 +427,14 @@ func serviceOf(p *corev1.Pod) string {
 	return p.Name
 }
 
-func (r *Report) loadLogs(dir string, pods []corev1.Pod, n int) []LogTail {
+func (r *Report) loadLogs(br *bundle.Reader, pods []corev1.Pod, n int) []LogTail {
 	var out []LogTail
 	for i := range pods {
 		p := &pods[i]
 		for _, ctr := range bundle.ContainerNames(p) {
 			for _, prev := range []bool{true, false} {
 				rel := bundle.LogPath(p.Namespace, p.Name, ctr, prev)
-				lines, more, size, err := tailLines(filepath.Join(dir, filepath.FromSlash(rel)), n, 4<<20, &r.TailStats)
+				lines, more, size, err := tailLines(br, rel, n, 4<<20, &r.TailStats)
 				if err != nil {
 					continue
 				}
@@ -541,40 +610,63 @@ func (r *Report) slices() []FailedTest {
 	return out
 }
 
-func screenshots(dir string) []Screenshot {
-	var out []Screenshot
-	for _, pat := range []string{"screenshots/*.png", "screenshots/*.jpg", "screenshots/*.jpeg"} {
-		m, _ := filepath.Glob(filepath.Join(dir, pat))
-		for _, p := range m {
-			rel, _ := filepath.Rel(dir, p)
-			name := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
-			out = append(out, Screenshot{Path: filepath.ToSlash(rel), Title: name})
-		}
+// Image limits: one screenshot, and all of them together.
+const (
+	maxImage       = 8 << 20
+	maxImagesTotal = 64 << 20
+)
+
+// screenshots reads the images under screenshots/, keeping only files whose bytes are a
+// PNG, JPEG, GIF or WebP image (whatever their names say).
+func screenshots(br *bundle.Reader, gap func(string, error)) []Screenshot {
+	entries, err := br.List("screenshots")
+	if err != nil {
+		gap("render", fmt.Errorf("screenshots/: %v", err))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	var out []Screenshot
+	total := 0
+	for _, e := range entries {
+		ext := strings.ToLower(path.Ext(e.Path))
+		if ext != ".png" && ext != ".jpg" && ext != ".jpeg" && ext != ".gif" && ext != ".webp" {
+			continue
+		}
+		if e.Size > maxImage || total+int(e.Size) > maxImagesTotal {
+			gap("render", fmt.Errorf("%s: %d bytes, too large to embed", e.Path, e.Size))
+			continue
+		}
+		b, err := br.ReadFile(e.Path, maxImage)
+		if err != nil {
+			gap("render", fmt.Errorf("%s: %v", e.Path, err))
+			continue
+		}
+		typ := http.DetectContentType(b)
+		switch typ {
+		case "image/png", "image/jpeg", "image/gif", "image/webp":
+		default:
+			gap("render", fmt.Errorf("%s: not an image (its bytes say %s)", e.Path, typ))
+			continue
+		}
+		total += len(b)
+		name := strings.TrimSuffix(path.Base(e.Path), path.Ext(e.Path))
+		out = append(out, Screenshot{Path: e.Path, Title: name, Type: typ, Data: b})
+	}
 	return out
 }
 
 // Outputs render writes into the bundle; they are left out of its index.
 var Outputs = map[string]bool{"REPORT.md": true, "REPORT.html": true, "report.json": true, "summary.md": true, "comment.md": true, "k8s-e2e-results.json": true}
 
-func index(dir string) []File {
-	var out []File
-	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		rel, _ := filepath.Rel(dir, path)
-		rel = filepath.ToSlash(rel)
-		if Outputs[rel] || strings.HasPrefix(filepath.Base(rel), ".") {
-			return nil
-		}
-		info, err := d.Info()
-		if err == nil {
-			out = append(out, File{Path: rel, Bytes: info.Size()})
-		}
-		return nil
+func index(br *bundle.Reader, gap func(string, error)) []File {
+	entries, cut := br.Walk(func(rel string) bool {
+		return Outputs[rel] || strings.HasPrefix(path.Base(rel), ".")
 	})
+	if cut {
+		gap("render", fmt.Errorf("file index: stopped at %d files or %d directories deep", bundle.MaxWalkEntries, bundle.MaxWalkDepth))
+	}
+	out := make([]File, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, File{Path: e.Path, Bytes: e.Size})
+	}
 	return out
 }
 
@@ -616,9 +708,65 @@ func (r *Report) status() Status {
 	}
 	switch {
 	case failedTests > 0 || serious > 0:
-		return Status{Level: "failed", Line: "🔴 **Failed** — " + strings.Join(parts, ", ") + where}
+		return newStatus("failed", strings.Join(parts, ", ")+where)
 	case len(r.Findings) > 0 || r.TestCounts["flaky"] > 0:
-		return Status{Level: "warning", Line: "🟡 **Passed with warnings** — " + strings.Join(parts, ", ") + where}
+		return newStatus("warning", strings.Join(parts, ", ")+where)
 	}
-	return Status{Level: "passed", Line: "🟢 **Passed** — " + strings.Join(parts, ", ") + where}
+	return newStatus("passed", strings.Join(parts, ", ")+where)
+}
+
+// ReportFile is where render writes the model as JSON.
+const ReportFile = "report.json"
+
+// Read reads the report.json that render wrote into dir, confined to dir like any
+// bundle read. The file may come from someone else's run (a matrix shard, a fork's
+// artifact): missing parts are filled in, never trusted to be there.
+func Read(dir string) (*Report, error) {
+	br, err := bundle.OpenReader(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	defer br.Close()
+	b, err := br.ReadFile(ReportFile, bundle.MaxJSON)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (run `ci-report render %s` first)", filepath.Join(dir, ReportFile), err, dir)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ReportFile), err)
+	}
+	if r.Version != Version {
+		return nil, fmt.Errorf("%s: report version %d, this ci-report reads version %d", filepath.Join(dir, ReportFile), r.Version, Version)
+	}
+	r.Bundle = dir
+	r.normalise()
+	return &r, nil
+}
+
+// normalise replaces the nil parts of a report read from JSON by empty ones.
+func (r *Report) normalise() {
+	if r.Tests == nil {
+		r.Tests = &results.Results{}
+	}
+	if r.Tests.Cases == nil {
+		r.Tests.Cases = []results.Case{}
+	}
+	if r.TestCounts == nil {
+		r.TestCounts = map[string]int{}
+		for k, v := range r.Tests.Counts() {
+			r.TestCounts[string(k)] = v
+		}
+	}
+	if r.Findings == nil {
+		r.Findings = []findings.Finding{}
+	}
+	if r.FailedTests == nil {
+		r.FailedTests = []FailedTest{}
+	}
+	if r.Gaps == nil {
+		r.Gaps = []bundle.Gap{}
+	}
+	if r.OperatorActions == nil {
+		r.OperatorActions = []opactions.Action{}
+	}
 }

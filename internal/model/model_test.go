@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -47,7 +48,7 @@ func bigLogBundle(t testing.TB, size int64) string {
 func TestRenderReadsOnlyTails(t *testing.T) {
 	dir := bigLogBundle(t, 1<<30)
 	start := time.Now()
-	r, err := Load(dir, Options{TailLines: 200})
+	r, err := Load(context.Background(), dir, Options{TailLines: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,24 +67,30 @@ func TestRenderReadsOnlyTails(t *testing.T) {
 }
 
 func TestTailLines(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "l")
+	dir := t.TempDir()
+	p := filepath.Join(dir, "l")
 	os.WriteFile(p, []byte("a\nb\nc\n"), 0o644)
-	got, more, _, err := tailLines(p, 2, 1<<20, nil)
+	br, err := bundle.OpenReader(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer br.Close()
+	got, more, _, err := tailLines(br, "l", 2, 1<<20, nil)
 	if err != nil || strings.Join(got, ",") != "b,c" || !more {
 		t.Errorf("got %q more=%v err=%v", got, more, err)
 	}
-	got, more, _, _ = tailLines(p, 10, 1<<20, nil)
+	got, more, _, _ = tailLines(br, "l", 10, 1<<20, nil)
 	if strings.Join(got, ",") != "a,b,c" || more {
 		t.Errorf("got %q more=%v", got, more)
 	}
 	os.WriteFile(p, nil, 0o644)
-	if got, _, _, _ := tailLines(p, 10, 1<<20, nil); len(got) != 0 {
+	if got, _, _, _ := tailLines(br, "l", 10, 1<<20, nil); len(got) != 0 {
 		t.Errorf("empty file gave %q", got)
 	}
 	// A single huge line is cut at maxBytes, not read whole.
 	os.WriteFile(p, []byte(strings.Repeat("x", 1<<20)+"\nlast\n"), 0o644)
 	var st TailStats
-	got, _, _, _ = tailLines(p, 5, 64<<10, &st)
+	got, _, _, _ = tailLines(br, "l", 5, 64<<10, &st)
 	if st.BytesRead > 64<<10 || got[len(got)-1] != "last" {
 		t.Errorf("read %d bytes; got %d lines", st.BytesRead, len(got))
 	}
@@ -94,7 +101,7 @@ func BenchmarkLoadHugeLog(b *testing.B) {
 	dir := bigLogBundle(b, 1<<30)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Load(dir, Options{}); err != nil {
+		if _, err := Load(context.Background(), dir, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -106,7 +113,7 @@ func TestTracesErrorSpans(t *testing.T) {
 	 {"operationName":"GET /api/orders","processID":"p1","startTime":1767225600000000,"tags":[{"key":"error","type":"bool","value":true},{"key":"otel.status_description","value":"upstream 503"}]},
 	 {"operationName":"GET /api/users","processID":"p1","startTime":1767225601000000,"tags":[]}],
 	 "processes":{"p1":{"serviceName":"gateway"}}}]}`), 0o644)
-	r, err := Load(dir, Options{})
+	r, err := Load(context.Background(), dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,8 @@ package model
 import (
 	"bytes"
 	"io"
-	"os"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
 )
 
 // TailStats counts what reading tails cost, for the benchmark that proves render reads
@@ -13,16 +14,12 @@ type TailStats struct{ BytesRead int64 }
 // tailLines returns the last n lines of the file, reading backwards from its end in
 // blocks and never more than maxBytes. The bool is true when the file holds more than
 // what was returned.
-func tailLines(path string, n int, maxBytes int64, st *TailStats) ([]string, bool, int64, error) {
-	f, err := os.Open(path)
+func tailLines(br *bundle.Reader, rel string, n int, maxBytes int64, st *TailStats) ([]string, bool, int64, error) {
+	f, info, err := br.Open(rel)
 	if err != nil {
 		return nil, false, 0, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, false, 0, err
-	}
 	size := info.Size()
 	const block = 64 * 1024
 	var buf []byte

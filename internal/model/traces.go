@@ -2,10 +2,9 @@ package model
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
 )
 
@@ -13,9 +12,8 @@ import (
 const TracesFile = "traces.json"
 
 // loadTraces summarises traces.json (Jaeger query API format: {"data": [trace...]}) if present.
-func loadTraces(dir string, gap func(string, error)) *TraceSummary {
-	path := filepath.Join(dir, TracesFile)
-	if _, err := os.Stat(path); err != nil {
+func loadTraces(br *bundle.Reader, gap func(string, error)) *TraceSummary {
+	if _, err := br.Stat(TracesFile); err != nil {
 		return nil
 	}
 	var doc struct {
@@ -35,7 +33,7 @@ func loadTraces(dir string, gap func(string, error)) *TraceSummary {
 			} `json:"processes"`
 		} `json:"data"`
 	}
-	if err := readJSON(path, &doc); err != nil {
+	if err := readJSON(br, TracesFile, &doc); err != nil {
 		gap("render", fmt.Errorf("%s: %v", TracesFile, err))
 		return nil
 	}

@@ -5,9 +5,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"io/fs"
-	"mime"
-	"os"
-	"path/filepath"
+	"net/url"
 	"strings"
 
 	"github.com/yuin/goldmark"
@@ -18,20 +16,22 @@ import (
 	"github.com/yuin/goldmark/util"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/model"
 	deftemplates "github.com/org/k8s-e2e-report/templates"
 )
 
 type bundleGap = bundle.Gap
 
-// maxEmbed is the largest image embedded into REPORT.html.
-const maxEmbed = 8 << 20
-
 // HTML renders REPORT.md as a self-contained page: GFM tables, raw HTML dropped, and
-// images from the bundle embedded as data: URLs.
-func HTML(md, bundleDir string, o Options) ([]byte, error) {
+// the report's screenshots embedded as data: URLs (nothing else is ever read).
+func HTML(md string, r *model.Report, o Options) ([]byte, error) {
+	images := map[string]model.Screenshot{}
+	for _, s := range r.Screenshots {
+		images[s.Path] = s
+	}
 	gm := goldmark.New(
 		goldmark.WithExtensions(extension.GFM),
-		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(&embedImages{dir: bundleDir}, 100))),
+		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(&embedImages{images: images}, 100))),
 	)
 	var body bytes.Buffer
 	if err := gm.Convert([]byte(md), &body); err != nil {
@@ -54,37 +54,22 @@ func HTML(md, bundleDir string, o Options) ([]byte, error) {
 	return out.Bytes(), err
 }
 
-// embedImages rewrites relative image links that point into the bundle to data: URLs.
-type embedImages struct{ dir string }
+// embedImages rewrites image links to the report's screenshots into data: URLs.
+type embedImages struct{ images map[string]model.Screenshot }
 
 func (e *embedImages) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
-	root, _ := filepath.Abs(e.dir)
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		img, ok := n.(*ast.Image)
 		if !entering || !ok {
 			return ast.WalkContinue, nil
 		}
-		dest := string(img.Destination)
-		if strings.Contains(dest, ":") || strings.HasPrefix(dest, "/") {
-			return ast.WalkContinue, nil
-		}
-		p, _ := filepath.Abs(filepath.Join(e.dir, filepath.FromSlash(dest)))
-		if !strings.HasPrefix(p, root+string(filepath.Separator)) {
-			return ast.WalkContinue, nil
-		}
-		info, err := os.Stat(p)
-		if err != nil || info.Size() > maxEmbed {
-			return ast.WalkContinue, nil
-		}
-		b, err := os.ReadFile(p)
+		dest, err := url.PathUnescape(strings.TrimPrefix(string(img.Destination), "./"))
 		if err != nil {
 			return ast.WalkContinue, nil
 		}
-		typ := mime.TypeByExtension(filepath.Ext(p))
-		if !strings.HasPrefix(typ, "image/") {
-			return ast.WalkContinue, nil
+		if s, ok := e.images[dest]; ok && len(s.Data) > 0 {
+			img.Destination = []byte("data:" + s.Type + ";base64," + base64.StdEncoding.EncodeToString(s.Data))
 		}
-		img.Destination = []byte("data:" + typ + ";base64," + base64.StdEncoding.EncodeToString(b))
 		return ast.WalkContinue, nil
 	})
 }

@@ -301,28 +301,27 @@ func funcs(comment bool) template.FuncMap {
 	return template.FuncMap{
 		"text":   func(s string) string { return mdText(s, comment) },
 		"cell":   func(s string) string { return cell(s, comment) },
-		"inline": inlineCode,
+		"inline": func(s string) string { return inlineCode(s, comment) },
 		"code": func(s, lang string) string {
 			limit := 32 * 1024
 			if comment {
 				limit = 6 * 1024
 			}
-			if comment {
-				// Mentions inside code do not notify today; do not rely on it.
-				s = neutralise(s)
-			}
-			return fence(truncate(s, limit), lang)
+			// Mentions inside code do not notify today; fence neutralises them anyway.
+			return fence(truncate(s, limit), lang, comment)
 		},
+		"status": func(s model.Status) string {
+			icon := map[string]string{"failed": "🔴", "warning": "🟡", "passed": "🟢"}[s.Level]
+			if icon == "" {
+				icon = "⚪"
+			}
+			return icon + " **" + model.StatusLabel(s.Level) + "** — " + mdText(s.Detail, comment)
+		},
+		"image": func(title, p string) string { return imageLink(title, p, comment) },
 		"trunc": truncate,
 		"join":  strings.Join,
 		"add":   func(a, b int) int { return a + b },
-		"link": func(p string) string {
-			// A relative link into the bundle; paths come from collect, but stay careful.
-			if strings.ContainsAny(p, "()<> \n") {
-				return inlineCode(p)
-			}
-			return "[" + mdText(p, comment) + "](" + p + ")"
-		},
+		"link": func(p string) string { return link(p, comment) },
 		"limit": func(list any, n int) any { return limitSlice(list, n) },
 		"more": func(total, shown int, what string) string {
 			if total <= shown {

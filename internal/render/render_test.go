@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -24,7 +25,9 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 const bundles = "../../testdata/bundles"
 
-func loadDir(dir string) (*model.Report, error) { return model.Load(dir, model.Options{}) }
+func loadDir(dir string) (*model.Report, error) {
+	return model.Load(context.Background(), dir, model.Options{})
+}
 
 func load(t testing.TB, name string) *model.Report {
 	t.Helper()
@@ -160,7 +163,7 @@ func TestHostileTextStaysInert(t *testing.T) {
 	if strings.Contains(comment, "@octocat") || strings.Contains(comment, "#123") {
 		t.Error("comment still mentions @octocat or links #123")
 	}
-	page, err := HTML(md, filepath.Join(bundles, "demo"), Options{})
+	page, err := HTML(md, r, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +243,7 @@ func FuzzFence(f *testing.F) {
 	f.Add("```\nbreak\n```")
 	f.Add("~~~\n````` x")
 	f.Fuzz(func(t *testing.T, s string) {
-		doc := fence(s, "text")
+		doc := fence(s, "text", true)
 		gm := goldmark.New(goldmark.WithExtensions(extension.GFM))
 		root := gm.Parser().Parse(gtext.NewReader([]byte(doc)))
 		if root.ChildCount() != 1 {

@@ -1,42 +1,26 @@
 package render
 
 import (
+	"net/url"
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
 
 // Untrusted text (logs, events, CR fields, test output) goes through these helpers
 // before it reaches Markdown: it cannot leave a code block, break a table, inject HTML,
 // or (in a PR comment) mention anyone or link an issue.
 
-var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]`)
-
-// clean removes ANSI escapes and control characters (keeping tabs and newlines) and
-// repairs invalid UTF-8.
-func clean(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "�")
-	}
-	s = ansi.ReplaceAllString(s, "")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			return -1
-		case r == '\u2028' || r == '\u2029' || r == '\ufeff':
-			return ' '
-		}
-		return r
-	}, s)
-}
+// clean strips escapes, control and invisible characters (see textsafe).
+func clean(s string) string { return textsafe.Clean(s) }
 
 // fence returns s as a fenced code block whose fence is longer than any run of
 // backticks inside it.
-func fence(s, lang string) string {
+func fence(s, lang string, comment bool) string {
 	s = strings.TrimRight(clean(s), "\n")
+	s = neutralise(s, comment)
 	f := strings.Repeat("`", max(3, longestBacktickRun(s)+1))
 	if strings.ContainsAny(lang, "` \n") {
 		lang = ""
@@ -58,8 +42,8 @@ func longestBacktickRun(s string) int {
 }
 
 // inlineCode returns s as a code span that cannot be closed early.
-func inlineCode(s string) string {
-	s = strings.Join(strings.Fields(clean(s)), " ")
+func inlineCode(s string, comment bool) string {
+	s = neutralise(strings.Join(strings.Fields(clean(s)), " "), comment)
 	if s == "" {
 		return ""
 	}
@@ -77,7 +61,10 @@ var mdSpecial = strings.NewReplacer(
 
 var (
 	mention  = regexp.MustCompile(`@([A-Za-z0-9])`)
-	issueRef = regexp.MustCompile(`(^|[^&\w])#(\d)`)
+	issueRef = regexp.MustCompile(`(^|[^&])#(\d)`)
+	ghRef    = regexp.MustCompile(`(?i)\b(GH)-(\d)`)
+	autolink = regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*:)(//)|\b(www)(\.)`)
+	marker   = regexp.MustCompile(`(?i)<!--(\s*ci-report)`)
 	listMark = regexp.MustCompile(`^(\s*)([-+]|\d+[.)])(\s)`)
 )
 
@@ -86,17 +73,25 @@ func mdText(s string, comment bool) string {
 	s = strings.Join(strings.Fields(clean(s)), " ")
 	s = mdSpecial.Replace(s)
 	s = listMark.ReplaceAllString(s, `$1\$2$3`)
-	if comment {
-		s = neutralise(s)
-	}
-	return s
+	return neutralise(s, comment)
 }
 
-// neutralise stops @mentions and #123 issue references from notifying or linking, by
-// putting a zero-width joiner after the @ or #.
-func neutralise(s string) string {
-	s = mention.ReplaceAllString(s, "@\u2060$1")
-	s = issueRef.ReplaceAllString(s, "$1#\u2060$2")
+// wj is the word joiner: invisible, and it breaks what GitHub would otherwise link.
+const wj = "\u2060"
+
+// neutralise keeps untrusted text from posing as our comment marker, and in a PR
+// comment also from notifying or linking: @mentions, #123, owner/repo#123 and GH-123
+// references, and autolinked URLs (which GitHub turns into cross-references) all get
+// a word joiner. It runs on cleaned text (clean strips word joiners), never before.
+func neutralise(s string, comment bool) string {
+	s = marker.ReplaceAllString(s, "<!-"+wj+"-$1")
+	if !comment {
+		return s
+	}
+	s = mention.ReplaceAllString(s, "@"+wj+"$1")
+	s = issueRef.ReplaceAllString(s, "$1#"+wj+"$2")
+	s = ghRef.ReplaceAllString(s, "$1-"+wj+"$2")
+	s = autolink.ReplaceAllString(s, "$1$3"+wj+"$2$4")
 	return s
 }
 
@@ -119,4 +114,41 @@ func truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + " […]"
+}
+
+// link is a relative link to a bundle file: the text escaped, the destination
+// percent-encoded segment by segment and anchored with "./", so no scheme
+// (javascript:, data:) and no absolute or parent path can come through.
+func link(p string, comment bool) string {
+	dest, ok := relPath(p)
+	if !ok {
+		return inlineCode(p, comment)
+	}
+	return "[" + mdText(p, comment) + "](" + dest + ")"
+}
+
+// imageLink is an image link to a bundle file, under the same rules as link.
+func imageLink(title, p string, comment bool) string {
+	dest, ok := relPath(p)
+	if !ok {
+		return inlineCode(p, comment)
+	}
+	return "![" + mdText(title, comment) + "](" + dest + ")"
+}
+
+func relPath(p string) (string, bool) {
+	p = clean(p)
+	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || strings.ContainsAny(p, "\n") {
+		return "", false
+	}
+	segs := strings.Split(p, "/")
+	for i, seg := range segs {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", false
+		}
+		segs[i] = url.PathEscape(seg)
+		// PathEscape keeps these; Markdown link destinations must not see them raw.
+		segs[i] = strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "'", "%27", "\"", "%22", "[", "%5B", "]", "%5D", "|", "%7C").Replace(segs[i])
+	}
+	return "./" + strings.Join(segs, "/"), true
 }

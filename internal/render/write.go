@@ -36,7 +36,7 @@ func WriteAll(outDir string, r *model.Report, o Options) error {
 	if err != nil {
 		return err
 	}
-	page, err := HTML(md, r.Bundle, o)
+	page, err := HTML(md, r, o)
 	if err != nil {
 		return err
 	}

@@ -6,12 +6,15 @@ package results
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
 )
 
 // Status of a test case.
@@ -130,16 +133,35 @@ func Expand(patterns []string) ([]string, []Source) {
 	return files, bad
 }
 
-// maxFile is the largest results file read.
-const maxFile = 256 << 20
+// MaxFile is the largest results file read.
+const MaxFile = 256 << 20
 
-// ParseFiles reads every file; a file that cannot be parsed becomes a Source with an
-// error naming it, and the others are still read.
+// Input is one results file: its name (for messages) and how to read it.
+type Input struct {
+	Path string
+	Read func() ([]byte, error)
+}
+
+// ParseFiles reads every file (only regular files, at most MaxFile bytes each).
 func ParseFiles(files []string) *Results {
-	r := &Results{Cases: []Case{}}
+	var in []Input
 	for _, f := range files {
-		src := Source{Path: f}
-		cases, format, err := parseFile(f)
+		in = append(in, Input{Path: f, Read: func() ([]byte, error) { return bundle.ReadRegular(f, MaxFile) }})
+	}
+	r, _ := Parse(context.Background(), in)
+	return r
+}
+
+// Parse reads every input; one that cannot be read or parsed becomes a Source with an
+// error naming it, and the others are still read. It stops early only when ctx ends.
+func Parse(ctx context.Context, inputs []Input) (*Results, error) {
+	r := &Results{Cases: []Case{}}
+	for _, in := range inputs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		src := Source{Path: in.Path}
+		cases, format, err := parseInput(in)
 		src.Format, src.Cases = format, len(cases)
 		if err != nil {
 			src.Error = err.Error()
@@ -148,21 +170,15 @@ func ParseFiles(files []string) *Results {
 		r.Cases = append(r.Cases, cases...)
 	}
 	r.Cases = MergeRetries(r.Cases)
-	return r
+	return r, nil
 }
 
-func parseFile(path string) ([]Case, string, error) {
-	info, err := os.Stat(path)
+func parseInput(in Input) ([]Case, string, error) {
+	b, err := in.Read()
 	if err != nil {
 		return nil, "", err
 	}
-	if info.Size() > maxFile {
-		return nil, "", fmt.Errorf("%s: %d bytes is over the %d-byte limit for a results file", path, info.Size(), maxFile)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, "", err
-	}
+	path := in.Path
 	format := Detect(b)
 	var cases []Case
 	switch format {

@@ -1,0 +1,85 @@
+package model
+
+import (
+	"reflect"
+
+	"github.com/org/k8s-e2e-report/internal/redact"
+)
+
+// Redact scrubs every string of the report in place: test names, messages and output,
+// log lines, events, conditions, spans, metrics, gaps, shard names — whatever a bundle,
+// a results file or a shard's report.json put there. Collect scrubs what it writes, but a
+// report may be rendered from anyone's bundle and from test output collect never saw.
+func (r *Report) Redact(rd *redact.Redactor) {
+	scrub(reflect.ValueOf(r).Elem(), rd)
+}
+
+func scrub(v reflect.Value, rd *redact.Redactor) {
+	switch v.Kind() {
+	case reflect.String:
+		if v.CanSet() && v.Len() > 0 {
+			if s, n := rd.String(v.String()); n > 0 {
+				v.SetString(s)
+			}
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			e := v.Elem()
+			if v.Kind() == reflect.Interface {
+				// Values in interfaces cannot be set in place: scrub a copy and put it back.
+				if e.Kind() == reflect.String {
+					if s, n := rd.String(e.String()); n > 0 && v.CanSet() {
+						v.Set(reflect.ValueOf(s))
+					}
+					return
+				}
+				if e.Kind() == reflect.Map || e.Kind() == reflect.Slice {
+					scrub(e, rd)
+				}
+				return
+			}
+			scrub(e, rd)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				scrub(v.Field(i), rd)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return // image bytes
+		}
+		for i := 0; i < v.Len(); i++ {
+			scrub(v.Index(i), rd)
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			return
+		}
+		iter := v.MapRange()
+		type kv struct{ k, v reflect.Value }
+		var changed []kv
+		var removed []reflect.Value
+		for iter.Next() {
+			k, val := iter.Key(), iter.Value()
+			nk := k
+			if k.Kind() == reflect.String {
+				if s, n := rd.String(k.String()); n > 0 {
+					nk = reflect.ValueOf(s).Convert(k.Type())
+					removed = append(removed, k)
+				}
+			}
+			nv := reflect.New(val.Type()).Elem()
+			nv.Set(val)
+			scrub(nv, rd)
+			changed = append(changed, kv{nk, nv})
+		}
+		for _, k := range removed {
+			v.SetMapIndex(k, reflect.Value{})
+		}
+		for _, c := range changed {
+			v.SetMapIndex(c.k, c.v)
+		}
+	}
+}

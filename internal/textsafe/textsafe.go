@@ -1,0 +1,57 @@
+// Package textsafe strips what untrusted text (logs, events, test output, CR fields,
+// artifact files) may carry to fool a reader or a terminal: ANSI and OSC escape
+// sequences, control characters, bidirectional overrides and invisible characters.
+// Every output format escapes on top of this, in its own way.
+package textsafe
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// escapes matches terminal escape sequences: CSI (ESC [ … final, or the C1 byte 0x9b),
+// OSC (ESC ] … BEL or ST, e.g. hyperlinks and window titles), DCS/SOS/PM/APC strings
+// (ESC P/X/^/_ … ST), and two-byte ESC sequences.
+var escapes = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x{9b}[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\|$)|\x1b[PX^_][^\x1b]*(?:\x1b\\|$)|\x1b[ -/]*[0-~]`)
+
+// Clean removes escape sequences, control characters (keeping tabs and newlines),
+// bidirectional controls and zero-width characters, turns line and paragraph
+// separators into spaces, and repairs invalid UTF-8.
+func Clean(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\ufffd")
+	}
+	if strings.ContainsAny(s, "\x1b\u009b") {
+		s = escapes.ReplaceAllString(s, "")
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return -1
+		case r == '\u2028' || r == '\u2029':
+			return ' '
+		case Invisible(r):
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// Invisible reports characters that change how text reads without showing: bidi
+// embeddings, overrides and isolates, zero-width spaces and joiners, the word joiner,
+// invisible operators, the BOM and the soft hyphen.
+func Invisible(r rune) bool {
+	switch {
+	case r >= '\u200b' && r <= '\u200f', // zero-width space/non-joiner/joiner, LRM, RLM
+		r >= '\u202a' && r <= '\u202e', // bidi embeddings and overrides
+		r >= '\u2060' && r <= '\u2064', // word joiner, invisible operators
+		r >= '\u2066' && r <= '\u2069', // bidi isolates
+		r == '\u061c', r == '\ufeff', r == '\u00ad', r == '\u180e':
+		return true
+	}
+	return false
+}
