@@ -321,7 +321,7 @@ func funcs(comment bool) template.FuncMap {
 		"trunc": truncate,
 		"join":  strings.Join,
 		"add":   func(a, b int) int { return a + b },
-		"link": func(p string) string { return link(p, comment) },
+		"link":  func(p string) string { return link(p, comment) },
 		"limit": func(list any, n int) any { return limitSlice(list, n) },
 		"more": func(total, shown int, what string) string {
 			if total <= shown {
