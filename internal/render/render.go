@@ -74,22 +74,24 @@ func reportSections(r *model.Report) []section {
 	if r.Traces != nil {
 		spans = len(r.Traces.ErrorSpans)
 	}
+	// Initial limits: no REPORT.md within budget shows more than these, and starting
+	// lower keeps shrinking cheap for huge reports.
 	return []section{
 		{"status", 0, 1, 1},
-		{"shards", 0, len(r.Shards), len(r.Shards)},
-		{"findings", 12, len(r.Findings), len(r.Findings)},
-		{"failed-tests", 11, len(r.FailedTests), len(r.FailedTests)},
+		{"shards", 0, len(r.Shards), min(len(r.Shards), 200)},
+		{"findings", 12, len(r.Findings), min(len(r.Findings), 500)},
+		{"failed-tests", 11, len(r.FailedTests), min(len(r.FailedTests), 300)},
 		{"timeline", 7, len(r.Timeline), min(len(r.Timeline), 400)},
-		{"pods", 9, len(r.Pods), len(r.Pods)},
-		{"tests", 8, len(r.Tests.Cases), len(r.Tests.Cases)},
+		{"pods", 9, len(r.Pods), min(len(r.Pods), 1000)},
+		{"tests", 8, len(r.Tests.Cases), min(len(r.Tests.Cases), 2000)},
 		{"operator", 4, len(r.OperatorActions), min(len(r.OperatorActions), 300)},
-		{"crs", 6, crItems, crItems},
-		{"traces", 5, spans, spans},
-		{"screenshots", 5, len(r.Screenshots), len(r.Screenshots)},
-		{"logs", 2, len(r.Logs), len(r.Logs)},
+		{"crs", 6, crItems, min(crItems, 500)},
+		{"traces", 5, spans, min(spans, 200)},
+		{"screenshots", 5, len(r.Screenshots), min(len(r.Screenshots), 100)},
+		{"logs", 2, len(r.Logs), min(len(r.Logs), 500)},
 		{"errors", 3, len(r.Errors), min(len(r.Errors), 100)},
-		{"gaps", 10, len(r.Gaps), len(r.Gaps)},
-		{"files", 1, len(r.Files), len(r.Files)},
+		{"gaps", 10, len(r.Gaps), min(len(r.Gaps), 200)},
+		{"files", 1, len(r.Files), min(len(r.Files), 2000)},
 	}
 }
 
@@ -165,7 +167,15 @@ func assemble(t *template.Template, r *model.Report, secs []section, budget, lin
 			// Nothing left to shrink: keep what fits of the uncuttable parts.
 			return hardCut(parts, budget), nil
 		}
-		secs[pick].limit /= 2
+		// Halve the section, or cut it to the share of the overshoot it can absorb when
+		// that is smaller, so a huge section does not take many rounds to fit.
+		over := total() - budget
+		size := len(parts[pick])
+		newLimit := secs[pick].limit / 2
+		if size > 0 && over < size {
+			newLimit = min(newLimit, int(float64(secs[pick].limit)*float64(size-over)/float64(size)))
+		}
+		secs[pick].limit = max(newLimit, 0)
 		if err := exec(pick); err != nil {
 			return "", err
 		}

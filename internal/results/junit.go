@@ -9,117 +9,183 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	junit "github.com/joshdk/go-junit"
 )
 
+// MaxXMLDepth is how deeply JUnit elements may nest; real files nest suites a few levels.
+const MaxXMLDepth = 64
+
+// maxCapture caps each text a case keeps while parsing (failure body, system-out, …).
+const maxCapture = 2 * maxDetails
+
 // ParseJUnit reads JUnit XML: a <testsuites> root or a lone <testsuite>, nested suites,
-// <failure> vs <error>, <skipped>, system-out/err, properties, timestamps and the
-// file/line attributes some tools add.
+// <failure> vs <error>, <skipped>, system-out/err, timestamps and the file/line
+// attributes some tools add. It streams the document with encoding/xml, keeping only
+// capped texts of the case being read, so memory stays bounded whatever the file's
+// shape, and refuses elements nested deeper than MaxXMLDepth.
 func ParseJUnit(b []byte) ([]Case, error) {
-	suites, err := junit.Ingest(b)
-	if err != nil {
-		return nil, fmt.Errorf("malformed JUnit XML: %w", err)
+	dec := xml.NewDecoder(bytes.NewReader(b))
+	type suite struct {
+		name   string
+		start  time.Time
+		offset time.Duration
 	}
-	// go-junit drops a suite's attributes when it has <properties>; read the
-	// timestamps ourselves, in document order (the order go-junit walks suites in).
-	stamps, err := suiteTimestamps(b)
-	if err != nil {
-		return nil, fmt.Errorf("malformed JUnit XML: %w", err)
+	type capture struct {
+		b     *strings.Builder
+		depth int
 	}
-	var out []Case
-	next := 0
-	var walk func(s junit.Suite, parent string)
-	walk = func(s junit.Suite, parent string) {
-		name := s.Name
-		if name == "" {
-			name = parent
+	var (
+		suites  []*suite
+		out     []Case
+		depth   int
+		cur     *junitCase
+		target  *capture
+		sawRoot bool
+	)
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
 		}
-		var start time.Time
-		if next < len(stamps) {
-			start = parseJUnitTime(stamps[next])
-			next++
+		if err != nil {
+			return out, fmt.Errorf("malformed JUnit XML: %w", err)
 		}
-		offset := time.Duration(0)
-		for _, t := range s.Tests {
-			c := Case{Suite: name, Classname: t.Classname, Name: t.Name, Duration: t.Duration, Attempts: 1}
-			if ts := parseJUnitTime(t.Properties["timestamp"]); !ts.IsZero() {
-				c.Start = ts
-			} else if !start.IsZero() {
-				// Cases of a suite ran one after another (close enough for time slices).
-				c.Start = start.Add(offset)
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			sawRoot = true
+			if depth > MaxXMLDepth {
+				return out, fmt.Errorf("malformed JUnit XML: elements nested deeper than %d levels", MaxXMLDepth)
 			}
-			offset += t.Duration
-			switch t.Status {
-			case junit.StatusPassed:
-				c.Status = Passed
-			case junit.StatusSkipped:
-				c.Status = Skipped
-				c.Message = t.Message
-			case junit.StatusFailed:
-				c.Status = Failed
-			case junit.StatusError:
-				c.Status = Error
-			default:
-				c.Status = Passed
+			if target != nil {
+				continue // markup inside a captured text: keep only its text
 			}
-			if t.Error != nil {
-				if e, ok := t.Error.(junit.Error); ok {
-					c.Message = firstLine(e.Message)
-					c.Details = capText(e.Body)
-					if c.Message == "" || c.Message == "Failed" {
-						c.Message = firstMeaningful(e.Body, c.Message)
+			attr := func(name string) string {
+				for _, a := range t.Attr {
+					if a.Name.Local == name {
+						return a.Value
 					}
-				} else {
-					c.Message = firstLine(t.Error.Error())
+				}
+				return ""
+			}
+			switch name := t.Name.Local; {
+			case name == "testsuite" && cur == nil:
+				s := &suite{name: attr("name"), start: parseJUnitTime(attr("timestamp"))}
+				if s.name == "" && len(suites) > 0 {
+					s.name = suites[len(suites)-1].name
+				}
+				suites = append(suites, s)
+			case name == "testcase" && cur == nil:
+				cur = &junitCase{depth: depth, attrs: map[string]string{}}
+				for _, a := range t.Attr {
+					cur.attrs[a.Name.Local] = a.Value
+				}
+			case cur != nil && depth == cur.depth+1:
+				switch name {
+				case "skipped":
+					cur.status, cur.message = Skipped, attr("message")
+				case "failure", "error":
+					cur.status = Failed
+					if name == "error" {
+						cur.status = Error
+					}
+					cur.message, cur.hasErr = attr("message"), true
+					cur.body.Reset()
+					target = &capture{&cur.body, depth}
+				case "system-out":
+					target = &capture{&cur.out, depth}
+				case "system-err":
+					target = &capture{&cur.err, depth}
 				}
 			}
-			if c.Status.Failing() && c.Details == "" {
-				c.Details = capText(strings.TrimSpace(t.SystemOut + "\n" + t.SystemErr))
+		case xml.CharData:
+			if target != nil && target.b.Len() < maxCapture {
+				target.b.Write(t[:min(len(t), maxCapture-target.b.Len())])
 			}
-			c.File = t.Properties["file"]
-			if l, err := strconv.Atoi(t.Properties["line"]); err == nil {
-				c.Line = l
+		case xml.EndElement:
+			if target != nil && depth == target.depth {
+				target = nil
 			}
-			if c.File == "" || c.Line == 0 {
-				if f, l := fileLine(c.Details); f != "" && c.File == "" {
-					c.File, c.Line = f, l
+			switch {
+			case cur != nil && depth == cur.depth:
+				var s *suite
+				if len(suites) > 0 {
+					s = suites[len(suites)-1]
 				}
+				c := cur.toCase()
+				if s != nil {
+					c.Suite = s.name
+					if c.Start.IsZero() && !s.start.IsZero() {
+						// Cases of a suite ran one after another (close enough for time slices).
+						c.Start = s.start.Add(s.offset)
+					}
+					s.offset += c.Duration
+				}
+				out = append(out, c)
+				cur = nil
+			case cur == nil && t.Name.Local == "testsuite" && len(suites) > 0:
+				suites = suites[:len(suites)-1]
 			}
-			out = append(out, c)
-		}
-		for _, child := range s.Suites {
-			walk(child, name)
+			depth--
 		}
 	}
-	for _, s := range suites {
-		walk(s, "")
+	if !sawRoot {
+		return nil, fmt.Errorf("malformed JUnit XML: no elements")
 	}
 	return out, nil
 }
 
-func suiteTimestamps(b []byte) ([]string, error) {
-	dec := xml.NewDecoder(bytes.NewReader(b))
-	dec.Strict = false
-	var out []string
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return out, nil
+// junitCase is the <testcase> being read.
+type junitCase struct {
+	depth          int
+	attrs          map[string]string
+	status         Status
+	message        string
+	hasErr         bool
+	body, out, err strings.Builder
+}
+
+func (j *junitCase) toCase() Case {
+	c := Case{Classname: j.attrs["classname"], Name: j.attrs["name"], Duration: junitDuration(j.attrs["time"]), Attempts: 1, Status: Passed}
+	if j.status != "" {
+		c.Status = j.status
+	}
+	c.Start = parseJUnitTime(j.attrs["timestamp"])
+	switch {
+	case j.hasErr:
+		body := j.body.String()
+		c.Message = firstLine(j.message)
+		c.Details = capText(body)
+		if c.Message == "" || c.Message == "Failed" {
+			c.Message = firstMeaningful(body, c.Message)
 		}
-		if err != nil {
-			return out, err
-		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "testsuite" {
-			ts := ""
-			for _, a := range se.Attr {
-				if a.Name.Local == "timestamp" {
-					ts = a.Value
-				}
-			}
-			out = append(out, ts)
+	case c.Status == Skipped:
+		c.Message = j.message
+	}
+	if c.Status.Failing() && c.Details == "" {
+		c.Details = capText(strings.TrimSpace(j.out.String() + "\n" + j.err.String()))
+	}
+	c.File = j.attrs["file"]
+	if l, err := strconv.Atoi(j.attrs["line"]); err == nil {
+		c.Line = l
+	}
+	if c.File == "" || c.Line == 0 {
+		if f, l := fileLine(c.Details); f != "" && c.File == "" {
+			c.File, c.Line = f, l
 		}
 	}
+	return c
+}
+
+// junitDuration reads a time attribute: seconds ("1.5", "1,234.5") or a Go duration.
+func junitDuration(t string) time.Duration {
+	t = strings.ReplaceAll(t, ",", "")
+	if s, err := strconv.ParseFloat(t, 64); err == nil {
+		return time.Duration(s*1000000) * time.Microsecond
+	}
+	if d, err := time.ParseDuration(t); err == nil {
+		return d
+	}
+	return 0
 }
 
 func parseJUnitTime(s string) time.Time {

@@ -3,10 +3,13 @@ package results
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -162,4 +165,54 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A hostile file of ~10k nested suites once took go-junit to 4.3 GB and an OOM kill.
+func TestJUnitDeepNestingIsRefusedCheaply(t *testing.T) {
+	const n = 10000
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0"?><testsuites>`)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, `<testsuite name="s%d" tests="1"><testcase name="c%d"><failure message="x">%s</failure></testcase>`, i, i, strings.Repeat("y", 64))
+	}
+	for i := 0; i < n; i++ {
+		b.WriteString(`</testsuite>`)
+	}
+	b.WriteString(`</testsuites>`)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	cases, err := ParseJUnit([]byte(b.String()))
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "nested deeper than") {
+		t.Fatalf("err = %v, want the nesting limit named", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
+		t.Errorf("allocated %d MiB for a %d KiB file", got>>20, b.Len()>>10)
+	}
+	if len(cases) == 0 {
+		t.Error("the cases before the limit were lost")
+	}
+}
+
+func TestJUnitNestedSuitesAndCapturedText(t *testing.T) {
+	doc := `<testsuites><testsuite name="outer" timestamp="2026-01-02T03:04:05Z"><testsuite name="inner">
+<testcase name="a" classname="c" time="1.5"><failure message="boom &amp; bust"><![CDATA[trace <b>x</b>]]> tail</failure><system-out>out</system-out></testcase>
+</testsuite><testcase name="b" time="2"><error type="E">err body</error></testcase><testcase name="s"><skipped message="later"/></testcase></testsuite></testsuites>`
+	cases, err := ParseJUnit([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != 3 {
+		t.Fatalf("got %d cases", len(cases))
+	}
+	a, b, s := cases[0], cases[1], cases[2]
+	if a.Suite != "inner" || a.Status != Failed || a.Message != "boom & bust" || a.Details != "trace <b>x</b> tail" || a.Duration != 1500*time.Millisecond {
+		t.Errorf("a = %+v", a)
+	}
+	if b.Suite != "outer" || b.Status != Error || b.Message != "err body" || !b.Start.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("b = %+v", b)
+	}
+	if s.Status != Skipped || s.Message != "later" {
+		t.Errorf("s = %+v", s)
+	}
 }
