@@ -34,7 +34,7 @@ func renderedBundle(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := render.WriteAll(dir, r, render.Options{}); err != nil {
+	if err := render.WriteAll(context.Background(), dir, r, render.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

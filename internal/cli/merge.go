@@ -57,7 +57,7 @@ not race on one comment.`,
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
-			if err := render.WriteAll(out, m, render.Options{Marker: Marker(ghactions.Key(g.getenv))}); err != nil {
+			if err := render.WriteAll(cmd.Context(), out, m, render.Options{Marker: Marker(ghactions.Key(g.getenv))}); err != nil {
 				return err
 			}
 			g.log.Info("merged", "shards", len(reports), "findings", len(m.Findings), "status", m.Status.Level)

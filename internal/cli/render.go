@@ -21,6 +21,7 @@ type renderFlags struct {
 	metrics      string
 	templates    string
 	reportBudget string
+	jsonBudget   string
 	logLines     int
 	redact       []string
 }
@@ -78,6 +79,7 @@ func addRenderOutputFlags(cmd *cobra.Command, f *renderFlags) {
 	fl.StringVar(&f.metrics, "metrics", "", "JSON list of {name, value, unit, threshold, direction} to check")
 	fl.StringVar(&f.templates, "templates", "", "directory with templates overriding the embedded ones (report.md.tmpl, comment.md.tmpl, report.html.tmpl)")
 	fl.StringVar(&f.reportBudget, "report-budget", "240Ki", "size limit of REPORT.md; lower-priority sections shrink to fit")
+	fl.StringVar(&f.jsonBudget, "json-budget", "32Mi", "size limit of report.json; healthy log tails and passing tests' output go first, each cut listed under \"cuts\"")
 	fl.IntVar(&f.logLines, "log-lines", 200, "log lines shown per container")
 }
 
@@ -87,8 +89,12 @@ func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (str
 	if err != nil {
 		return "", err
 	}
+	jsonBudget, err := parseBytes("json-budget", f.jsonBudget)
+	if err != nil {
+		return "", err
+	}
 	files, missing := results.Expand(f.results)
-	opts := render.Options{ReportBudget: int(budget), LogLines: f.logLines, Marker: Marker(ghactions.Key(g.getenv))}
+	opts := render.Options{ReportBudget: int(budget), JSONBudget: int(jsonBudget), LogLines: f.logLines, Marker: Marker(ghactions.Key(g.getenv))}
 	if f.templates != "" {
 		if info, err := os.Stat(f.templates); err != nil || !info.IsDir() {
 			return "", usageErrorf("--templates %s: not a directory", f.templates)
@@ -107,7 +113,7 @@ func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (str
 	if out == "" {
 		out = dir
 	}
-	if err := render.WriteAll(out, r, opts); err != nil {
+	if err := render.WriteAll(ctx, out, r, opts); err != nil {
 		return "", err
 	}
 	g.log.Info("report written", "dir", out, "findings", len(r.Findings), "tests", len(r.Tests.Cases), "gaps", len(r.Gaps), "status", r.Status.Level)

@@ -59,6 +59,7 @@ type Report struct {
 	Gaps            []bundle.Gap       `json:"gaps"`
 	Files           []File             `json:"files"`
 	Shards          []Shard            `json:"shards,omitempty"`
+	Cuts            []string           `json:"cuts,omitempty"` // what was left out to keep an output within its budget
 	TailStats       TailStats          `json:"-"`
 }
 

@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,7 +45,7 @@ func BenchmarkRender40kFailingTests(b *testing.B) {
 			b.Fatal(err)
 		}
 		loaded := time.Since(start)
-		if err := WriteAll(out, r, Options{}); err != nil {
+		if err := WriteAll(context.Background(), out, r, Options{}); err != nil {
 			b.Fatal(err)
 		}
 		if len(r.FailedTests) < 40000 {
@@ -52,4 +53,42 @@ func BenchmarkRender40kFailingTests(b *testing.B) {
 		}
 		b.ReportMetric(loaded.Seconds(), "load-s/op")
 	}
+}
+
+// report.json once grew without bound (100 MB of input gave 414 MB); now it keeps to its
+// budget, says what it cut, and keeps what an agent needs first.
+func TestJSONBudget(t *testing.T) {
+	dir := t.TempDir()
+	copyDir(t, filepath.Join(bundles, "demo"), dir)
+	failingJUnit(t, filepath.Join(dir, "results", "many.xml"), 5000)
+	r, err := model.Load(context.Background(), dir, model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := JSON(r, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const budget = 512 << 10
+	if len(full) <= budget {
+		t.Fatalf("the fixture is too small (%d bytes) to test a %d-byte budget", len(full), budget)
+	}
+	b, err := JSON(r, budget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > budget {
+		t.Fatalf("report.json is %d bytes, over its %d-byte budget", len(b), budget)
+	}
+	var got model.Report
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Cuts) == 0 || len(got.Findings) == 0 || got.TestCounts["failed"] != r.TestCounts["failed"] || got.Status != r.Status {
+		t.Errorf("cuts %q, %d findings, counts %v, status %+v", got.Cuts, len(got.Findings), got.TestCounts, got.Status)
+	}
+	if len(r.Cuts) != 0 {
+		t.Error("JSON changed the report it was given")
+	}
+	t.Logf("%d bytes in full, %d within the budget; cuts: %q", len(full), len(b), got.Cuts)
 }

@@ -78,7 +78,7 @@ func TestIntegrationHTMLInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteAll(dir, r, Options{}); err != nil {
+	if err := WriteAll(context.Background(), dir, r, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	page := filepath.Join(dir, HTMLFile)

@@ -6,7 +6,6 @@ package render
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -39,6 +38,7 @@ type Options struct {
 	ReportBudget int
 	LogLines     int    // per container in REPORT.md; default 200
 	Marker       string // hidden comment marker, e.g. "<!-- ci-report:KEY -->"
+	JSONBudget   int    // size limit of report.json; default DefaultJSONBudget
 }
 
 func (o *Options) defaults() {
@@ -286,15 +286,6 @@ func CommentWithin(r *model.Report, o Options, budget int) (string, error) {
 		return "", err
 	}
 	return marker + body, nil
-}
-
-// JSON renders report.json.
-func JSON(r *model.Report) ([]byte, error) {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
 }
 
 func unhealthyPods(rows []model.PodRow) []model.PodRow {

@@ -44,7 +44,7 @@ func TestGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := load(t, name)
 			out := t.TempDir()
-			if err := WriteAll(out, r, Options{Marker: "<!-- ci-report:test -->"}); err != nil {
+			if err := WriteAll(context.Background(), out, r, Options{Marker: "<!-- ci-report:test -->"}); err != nil {
 				t.Fatal(err)
 			}
 			for _, f := range []string{ReportFile, SummaryFile, CommentFile, HTMLFile, JSONFile, ResultsFile} {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -19,29 +20,28 @@ const (
 	ResultsFile = "k8s-e2e-results.json"
 )
 
-// WriteAll renders every output into outDir.
-func WriteAll(outDir string, r *model.Report, o Options) error {
+// WriteAll renders every output into outDir. It stops, writing nothing, when ctx ends.
+func WriteAll(ctx context.Context, outDir string, r *model.Report, o Options) error {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
 	}
-	md, err := Markdown(r, o)
-	if err != nil {
-		return err
+	var md, summary, comment string
+	var page, js []byte
+	for _, step := range []func() error{
+		func() (err error) { md, err = Markdown(r, o); return },
+		func() (err error) { summary, err = Summary(r, o); return },
+		func() (err error) { comment, err = Comment(r, o); return },
+		func() (err error) { page, err = HTML(md, r, o); return },
+		func() (err error) { js, err = JSON(r, o.JSONBudget); return },
+	} {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := step(); err != nil {
+			return err
+		}
 	}
-	summary, err := Summary(r, o)
-	if err != nil {
-		return err
-	}
-	comment, err := Comment(r, o)
-	if err != nil {
-		return err
-	}
-	page, err := HTML(md, r, o)
-	if err != nil {
-		return err
-	}
-	js, err := JSON(r)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	res, err := json.MarshalIndent(r.Tests, "", "  ")

@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -22,7 +23,9 @@ const maxCapture = 2 * maxDetails
 // attributes some tools add. It streams the document with encoding/xml, keeping only
 // capped texts of the case being read, so memory stays bounded whatever the file's
 // shape, and refuses elements nested deeper than MaxXMLDepth.
-func ParseJUnit(b []byte) ([]Case, error) {
+func ParseJUnit(b []byte) ([]Case, error) { return parseJUnit(context.Background(), b) }
+
+func parseJUnit(ctx context.Context, b []byte) ([]Case, error) {
 	dec := xml.NewDecoder(bytes.NewReader(b))
 	type suite struct {
 		name   string
@@ -41,7 +44,10 @@ func ParseJUnit(b []byte) ([]Case, error) {
 		target  *capture
 		sawRoot bool
 	)
-	for {
+	for n := 0; ; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		tok, err := dec.Token()
 		if err == io.EOF {
 			break

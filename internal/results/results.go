@@ -161,7 +161,10 @@ func Parse(ctx context.Context, inputs []Input) (*Results, error) {
 			return nil, err
 		}
 		src := Source{Path: in.Path}
-		cases, format, err := parseInput(in)
+		cases, format, err := parseInput(ctx, in)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		src.Format, src.Cases = format, len(cases)
 		if err != nil {
 			src.Error = err.Error()
@@ -173,7 +176,7 @@ func Parse(ctx context.Context, inputs []Input) (*Results, error) {
 	return r, nil
 }
 
-func parseInput(in Input) ([]Case, string, error) {
+func parseInput(ctx context.Context, in Input) ([]Case, string, error) {
 	b, err := in.Read()
 	if err != nil {
 		return nil, "", err
@@ -183,7 +186,7 @@ func parseInput(in Input) ([]Case, string, error) {
 	var cases []Case
 	switch format {
 	case "junit":
-		cases, err = ParseJUnit(b)
+		cases, err = parseJUnit(ctx, b)
 	case "ginkgo-json":
 		cases, err = ParseGinkgoJSON(b)
 	case "go-test-json":

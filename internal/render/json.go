@@ -1,0 +1,142 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/results"
+)
+
+// DefaultJSONBudget is the size limit of report.json.
+const DefaultJSONBudget = 32 << 20
+
+// JSON renders report.json within budget bytes (0: DefaultJSONBudget). When the whole
+// model does not fit, the parts an agent needs least go first — healthy log tails, the
+// output of passing tests, old timeline entries — each cut named in the report's "cuts"
+// so a reader knows what is missing. The report passed in is not changed.
+func JSON(r *model.Report, budget int) ([]byte, error) {
+	if budget <= 0 {
+		budget = DefaultJSONBudget
+	}
+	enc := func(r *model.Report) ([]byte, error) {
+		b, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		return append(b, '\n'), nil
+	}
+	b, err := enc(r)
+	if err != nil || len(b) <= budget {
+		return b, err
+	}
+	c := *r // shallow: every cut below replaces a slice, never writes into r's
+	c.Cuts = append([]string(nil), r.Cuts...)
+	cut := func(what string) { c.Cuts = append(c.Cuts, "report.json: "+what+" to fit its budget") }
+	steps := []func(){
+		func() {
+			c.Logs = mapSlice(c.Logs, func(t model.LogTail) model.LogTail {
+				if len(t.Errors()) == 0 && !t.Previous {
+					t.Lines = tailOf(t.Lines, 5)
+				} else {
+					t.Lines = tailOf(t.Lines, 50)
+				}
+				return t
+			})
+			cut("log tails cut to 5 lines (50 with errors or from a previous run)")
+		},
+		func() {
+			tests := *c.Tests
+			tests.Cases = mapSlice(tests.Cases, func(k results.Case) results.Case {
+				if !k.Status.Failing() {
+					k.Details = ""
+				}
+				return k
+			})
+			c.Tests = &tests
+			cut("output of passing, skipped and flaky tests dropped")
+		},
+		func() {
+			c.Timeline = tailOf(c.Timeline, 2000)
+			c.OperatorActions = tailOf(c.OperatorActions, 2000)
+			c.Errors = c.Errors[:min(len(c.Errors), 500)]
+			c.Files = c.Files[:min(len(c.Files), 2000)]
+			cut("timeline and operator actions cut to their last 2000, errors to 500, files to 2000")
+		},
+		func() {
+			tests := *c.Tests
+			tests.Cases = filter(tests.Cases, func(k results.Case) bool { return k.Status != results.Passed && k.Status != results.Skipped })
+			c.Tests = &tests
+			cut("passing and skipped tests dropped from tests.cases (testCounts still counts them)")
+		},
+		func() {
+			c.FailedTests = mapSlice(c.FailedTests, func(f model.FailedTest) model.FailedTest {
+				f.Case.Details = truncate(f.Case.Details, 2048)
+				f.Entries = f.Entries[:min(len(f.Entries), 5)]
+				f.LogLines = f.LogLines[:min(len(f.LogLines), 5)]
+				return f
+			})
+			tests := *c.Tests
+			tests.Cases = mapSlice(tests.Cases, func(k results.Case) results.Case { k.Details = truncate(k.Details, 2048); return k })
+			c.Tests = &tests
+			cut("test output cut to 2 KiB a test")
+		},
+	}
+	for _, step := range steps {
+		step()
+		if b, err = enc(&c); err != nil || len(b) <= budget {
+			return b, err
+		}
+	}
+	// Last resort: halve every long list until it fits.
+	for round := 1; len(b) > budget && round <= 40; round++ {
+		half := func(n int) int { return n / 2 }
+		c.Logs = c.Logs[:half(len(c.Logs))]
+		c.Timeline = tailOf(c.Timeline, half(len(c.Timeline)))
+		c.OperatorActions = tailOf(c.OperatorActions, half(len(c.OperatorActions)))
+		c.FailedTests = c.FailedTests[:half(len(c.FailedTests))]
+		tests := *c.Tests
+		tests.Cases = tests.Cases[:half(len(tests.Cases))]
+		c.Tests = &tests
+		c.Findings = c.Findings[:max(half(len(c.Findings)), min(len(c.Findings), 20))]
+		c.Errors = c.Errors[:half(len(c.Errors))]
+		c.Files = c.Files[:half(len(c.Files))]
+		c.Pods = c.Pods[:half(len(c.Pods))]
+		c.CustomResources = c.CustomResources[:half(len(c.CustomResources))]
+		c.Cuts = append(c.Cuts[:len(c.Cuts):len(c.Cuts)], fmt.Sprintf("report.json: every list halved (round %d) to fit its budget", round))
+		if b, err = enc(&c); err != nil {
+			return nil, err
+		}
+		c.Cuts = c.Cuts[:len(c.Cuts)-1]
+		if len(b) <= budget {
+			c.Cuts = append(c.Cuts, fmt.Sprintf("report.json: every list halved %d times to fit its budget", round))
+			return enc(&c)
+		}
+	}
+	return b, nil
+}
+
+func tailOf[T any](s []T, n int) []T {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func mapSlice[T any](s []T, f func(T) T) []T {
+	out := make([]T, len(s))
+	for i, v := range s {
+		out[i] = f(v)
+	}
+	return out
+}
+
+func filter[T any](s []T, keep func(T) bool) []T {
+	out := []T{}
+	for _, v := range s {
+		if keep(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
