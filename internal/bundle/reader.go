@@ -130,28 +130,31 @@ type Entry struct {
 }
 
 // List returns the regular files directly inside the bundle directory rel (sorted),
-// skipping anything else. A missing directory is no error.
-func (r *Reader) List(rel string) ([]Entry, error) {
+// and the names of the other entries it skipped (directories, symlinks, FIFOs, …). A
+// missing directory is no error.
+func (r *Reader) List(rel string) ([]Entry, []string, error) {
 	p, err := clean(rel)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if li, err := r.root.Lstat(p); err != nil || !li.IsDir() {
 		if err != nil && errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
+			return nil, nil, nil
 		}
 		if err == nil {
-			return nil, fmt.Errorf("%s: not a directory", rel)
+			return nil, nil, fmt.Errorf("%s: not a directory", rel)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	entries, err := fs.ReadDir(r.root.FS(), filepath.ToSlash(p))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []Entry
+	var skipped []string
 	for _, e := range entries {
 		if !e.Type().IsRegular() {
+			skipped = append(skipped, path.Join(filepath.ToSlash(p), e.Name()))
 			continue
 		}
 		info, err := e.Info()
@@ -163,7 +166,7 @@ func (r *Reader) List(rel string) ([]Entry, error) {
 			break
 		}
 	}
-	return out, nil
+	return out, skipped, nil
 }
 
 // Walk lists the bundle's regular files (never following symlinks), at most

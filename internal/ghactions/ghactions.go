@@ -13,7 +13,10 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
+
+func oneLine(s string) string { return strings.Join(strings.Fields(textsafe.Clean(s)), " ") }
 
 // MaxPerLevel is how many annotations of one level GitHub shows per step.
 const MaxPerLevel = 10
@@ -48,14 +51,16 @@ func Annotate(a *githubactions.Action, fs []findings.Finding) map[string]int {
 				counts[lvl]++
 				break
 			}
-			fields := map[string]string{"title": truncate(f.Title, 200)}
+			// Annotation texts come from untrusted text; go-githubactions escapes newlines
+			// and %, and textsafe drops terminal escapes and invisible characters.
+			fields := map[string]string{"title": truncate(oneLine(f.Title), 200)}
 			if f.File != "" {
-				fields["file"] = f.File
+				fields["file"] = oneLine(f.File)
 				if f.Line > 0 {
 					fields["line"] = fmt.Sprint(f.Line)
 				}
 			}
-			msg := f.Explanation
+			msg := textsafe.Clean(f.Explanation)
 			if f.Count > 1 {
 				msg += fmt.Sprintf(" (×%d)", f.Count)
 			}

@@ -292,8 +292,11 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 	for _, f := range o.Results {
 		inputs = append(inputs, results.Input{Path: f, Read: func() ([]byte, error) { return bundle.ReadRegular(f, results.MaxFile) }})
 	}
-	bundled, err := br.List("results")
+	bundled, skipped, err := br.List("results")
 	optional("results/", err)
+	for _, name := range skipped {
+		gap("results", fmt.Errorf("%s: %w", name, bundle.ErrNotRegular))
+	}
 	for _, e := range bundled {
 		inputs = append(inputs, results.Input{Path: filepath.Join(dir, filepath.FromSlash(e.Path)), Read: func() ([]byte, error) { return br.ReadFile(e.Path, results.MaxFile) }})
 	}
@@ -356,15 +359,18 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r.FailedTests = r.slices()
 	r.Screenshots = screenshots(br, gap)
 	r.Files = index(br, gap)
-	r.Status = r.status()
+	if o.Redactor != nil {
+		r.Redact(o.Redactor) // before slices, which copy what it scrubs
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if o.Redactor != nil {
-		r.Redact(o.Redactor)
+	r.FailedTests = r.slices()
+	r.Status = r.status()
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -664,9 +670,12 @@ const (
 // screenshots reads the images under screenshots/, keeping only files whose bytes are a
 // PNG, JPEG, GIF or WebP image (whatever their names say).
 func screenshots(br *bundle.Reader, gap func(string, error)) []Screenshot {
-	entries, err := br.List("screenshots")
+	entries, skipped, err := br.List("screenshots")
 	if err != nil {
 		gap("render", fmt.Errorf("screenshots/: %v", err))
+	}
+	for _, name := range skipped {
+		gap("render", fmt.Errorf("%s: %w", name, bundle.ErrNotRegular))
 	}
 	var out []Screenshot
 	total := 0

@@ -3,6 +3,8 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"time"
 
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/results"
@@ -26,10 +28,17 @@ func JSON(r *model.Report, budget int) ([]byte, error) {
 		}
 		return append(b, '\n'), nil
 	}
-	b, err := enc(r)
-	if err != nil || len(b) <= budget {
-		return b, err
+	// Encoding a huge model takes seconds, so cuts are decided on an estimate of the
+	// encoded size, and the real size is checked only when the estimate says it fits.
+	fits := func(r *model.Report) bool { return approxSize(reflect.ValueOf(r), 0) <= budget*9/10 }
+	if fits(r) {
+		b, err := enc(r)
+		if err != nil || len(b) <= budget {
+			return b, err
+		}
 	}
+	var b []byte
+	var err error
 	c := *r // shallow: every cut below replaces a slice, never writes into r's
 	c.Cuts = append([]string(nil), r.Cuts...)
 	cut := func(what string) { c.Cuts = append(c.Cuts, "report.json: "+what+" to fit its budget") }
@@ -84,12 +93,17 @@ func JSON(r *model.Report, budget int) ([]byte, error) {
 	}
 	for _, step := range steps {
 		step()
-		if b, err = enc(&c); err != nil || len(b) <= budget {
-			return b, err
+		if fits(&c) {
+			if b, err = enc(&c); err != nil || len(b) <= budget {
+				return b, err
+			}
 		}
 	}
+	if b, err = enc(&c); err != nil || len(b) <= budget {
+		return b, err
+	}
 	// Last resort: halve every long list until it fits.
-	for round := 1; len(b) > budget && round <= 40; round++ {
+	for round := 1; round <= 40; round++ {
 		half := func(n int) int { return n / 2 }
 		c.Logs = c.Logs[:half(len(c.Logs))]
 		c.Timeline = tailOf(c.Timeline, half(len(c.Timeline)))
@@ -103,14 +117,13 @@ func JSON(r *model.Report, budget int) ([]byte, error) {
 		c.Files = c.Files[:half(len(c.Files))]
 		c.Pods = c.Pods[:half(len(c.Pods))]
 		c.CustomResources = c.CustomResources[:half(len(c.CustomResources))]
-		c.Cuts = append(c.Cuts[:len(c.Cuts):len(c.Cuts)], fmt.Sprintf("report.json: every list halved (round %d) to fit its budget", round))
-		if b, err = enc(&c); err != nil {
-			return nil, err
+		if !fits(&c) {
+			continue
 		}
-		c.Cuts = c.Cuts[:len(c.Cuts)-1]
-		if len(b) <= budget {
-			c.Cuts = append(c.Cuts, fmt.Sprintf("report.json: every list halved %d times to fit its budget", round))
-			return enc(&c)
+		done := c
+		done.Cuts = append(c.Cuts[:len(c.Cuts):len(c.Cuts)], fmt.Sprintf("report.json: every list halved %d times to fit its budget", round))
+		if b, err = enc(&done); err != nil || len(b) <= budget {
+			return b, err
 		}
 	}
 	return b, nil
@@ -139,4 +152,47 @@ func filter[T any](s []T, keep func(T) bool) []T {
 		}
 	}
 	return out
+}
+
+// approxSize estimates the indented JSON size of v: string and number lengths, plus the
+// key, quotes and indentation of each field and element.
+func approxSize(v reflect.Value, depth int) int {
+	indent := 2*depth + 4
+	switch v.Kind() {
+	case reflect.String:
+		return v.Len() + v.Len()/8 + 2 // escapes
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return 4
+		}
+		return approxSize(v.Elem(), depth)
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			return 32
+		}
+		n := 2
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Type().Field(i); f.IsExported() && f.Tag.Get("json") != "-" {
+				n += indent + len(f.Name) + 4 + approxSize(v.Field(i), depth+1)
+			}
+		}
+		return n
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return v.Len()*4/3 + 2
+		}
+		n := 2
+		for i := 0; i < v.Len(); i++ {
+			n += indent + 2 + approxSize(v.Index(i), depth+1)
+		}
+		return n
+	case reflect.Map:
+		n := 2
+		iter := v.MapRange()
+		for iter.Next() {
+			n += indent + 4 + approxSize(iter.Key(), depth+1) + approxSize(iter.Value(), depth+1)
+		}
+		return n
+	}
+	return 8
 }

@@ -152,33 +152,46 @@ func assemble(t *template.Template, r *model.Report, secs []section, budget, lin
 		}
 		return n
 	}
-	for total() > budget {
-		// The lowest-priority section that can still lose items.
-		pick := -1
-		for i, s := range secs {
-			if s.prio == 0 || s.limit == 0 {
-				continue
+	// Two passes: first every section shrinks, lowest priority first, down to a few
+	// items, so each keeps a sample; only then do sections empty, in the same order.
+	const keep = 3
+	floor := func(s section, pass int) int {
+		if pass == 0 {
+			return min(s.items, keep)
+		}
+		return 0
+	}
+	for pass := 0; pass < 2 && total() > budget; pass++ {
+		for total() > budget {
+			pick := -1
+			for i, s := range secs {
+				if s.prio == 0 || s.limit <= floor(s, pass) {
+					continue
+				}
+				if pick < 0 || s.prio < secs[pick].prio {
+					pick = i
+				}
 			}
-			if pick < 0 || s.prio < secs[pick].prio {
-				pick = i
+			if pick < 0 {
+				break
+			}
+			// Halve the section, or cut it to the share of the overshoot it can absorb
+			// when that is smaller, so a huge section does not take many rounds to fit.
+			over := total() - budget
+			size := len(parts[pick])
+			newLimit := secs[pick].limit / 2
+			if size > 0 && over < size {
+				newLimit = min(newLimit, int(float64(secs[pick].limit)*float64(size-over)/float64(size)))
+			}
+			secs[pick].limit = max(newLimit, floor(secs[pick], pass))
+			if err := exec(pick); err != nil {
+				return "", err
 			}
 		}
-		if pick < 0 {
-			// Nothing left to shrink: keep what fits of the uncuttable parts.
-			return hardCut(parts, budget), nil
-		}
-		// Halve the section, or cut it to the share of the overshoot it can absorb when
-		// that is smaller, so a huge section does not take many rounds to fit.
-		over := total() - budget
-		size := len(parts[pick])
-		newLimit := secs[pick].limit / 2
-		if size > 0 && over < size {
-			newLimit = min(newLimit, int(float64(secs[pick].limit)*float64(size-over)/float64(size)))
-		}
-		secs[pick].limit = max(newLimit, 0)
-		if err := exec(pick); err != nil {
-			return "", err
-		}
+	}
+	if total() > budget {
+		// Nothing left to shrink: keep what fits of the uncuttable parts.
+		return hardCut(parts, budget), nil
 	}
 	return strings.Join(nonEmpty(parts), "\n"), nil
 }

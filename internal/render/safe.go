@@ -70,11 +70,17 @@ var (
 
 // text makes s safe as inline Markdown text on one line.
 func mdText(s string, comment bool) string {
-	s = strings.Join(strings.Fields(clean(s)), " ")
+	s = strings.Join(strings.Fields(clean(truncate(s, maxText))), " ")
 	s = mdSpecial.Replace(s)
 	s = listMark.ReplaceAllString(s, `$1\$2$3`)
+	if !comment {
+		s = unlink(s) // the comment's neutralise does this too
+	}
 	return neutralise(s, comment)
 }
+
+// unlink keeps URLs in text from being autolinked.
+func unlink(s string) string { return autolink.ReplaceAllString(s, "$1$3"+wj+"$2$4") }
 
 // wj is the word joiner: invisible, and it breaks what GitHub would otherwise link.
 const wj = "\u2060"
@@ -91,13 +97,20 @@ func neutralise(s string, comment bool) string {
 	s = mention.ReplaceAllString(s, "@"+wj+"$1")
 	s = issueRef.ReplaceAllString(s, "$1#"+wj+"$2")
 	s = ghRef.ReplaceAllString(s, "$1-"+wj+"$2")
-	s = autolink.ReplaceAllString(s, "$1$3"+wj+"$2$4")
-	return s
+	return unlink(s)
 }
 
-// cell makes s safe inside a table cell: one line, pipes escaped.
+// Caps on one untrusted item, so one huge test name or message cannot push every
+// other item out of a budget.
+const (
+	maxText = 4096
+	maxCell = 512
+)
+
+// cell makes s safe inside a table cell: one line, pipes escaped, at most maxCell bytes
+// of source text.
 func cell(s string, comment bool) string {
-	out := mdText(s, comment)
+	out := mdText(truncate(s, maxCell), comment)
 	if out == "" {
 		return " "
 	}
