@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/yuin/goldmark"
-	"golang.org/x/net/html"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	gtext "github.com/yuin/goldmark/text"
+	"golang.org/x/net/html"
 
 	"github.com/org/k8s-e2e-report/internal/render"
 )
