@@ -153,8 +153,8 @@ func TestAnnotateLimits(t *testing.T) {
 	if !strings.Contains(errs[9], "16 more findings") || !strings.Contains(warns[9], "6 more findings") {
 		t.Errorf("last annotations: %q / %q", errs[9], warns[9])
 	}
-	// Escaped as the runner expects: % and newlines in properties and message.
-	if !strings.Contains(errs[0], "title=error 0%3A 100%25 broken%0Aline two") || !strings.Contains(errs[0], "::a:b,c") {
+	// Escaped as the runner expects (%, :), and the title kept to one line.
+	if !strings.Contains(errs[0], "title=error 0%3A 100%25 broken line two") || !strings.Contains(errs[0], "::a:b,c") {
 		t.Errorf("escaping: %q", errs[0])
 	}
 	out, _ := os.ReadFile(os.Getenv("GITHUB_OUTPUT"))

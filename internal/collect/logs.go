@@ -176,8 +176,8 @@ type copyStats struct {
 	redacted, binary, longLines int
 }
 
-// copyLog copies a log line by line through the scrubber, holding at most one line
-// (capped at MaxLogLine) in memory.
+// copyLog copies a log line by line through the scrubber, holding at most one block of
+// lines (512 lines or 256 KiB, each line capped at MaxLogLine) in memory.
 func (r *run) copyLog(w io.Writer, src io.Reader) (copyStats, error) {
 	var st copyStats
 	br := bufio.NewReaderSize(src, 32*1024)
@@ -185,6 +185,26 @@ func (r *run) copyLog(w io.Writer, src io.Reader) (copyStats, error) {
 	scrub := r.opts.Redactor.NewLines()
 	line := make([]byte, 0, 4096)
 	lineLen := 0 // the whole line's length, including what did not fit
+	// Lines are scrubbed in blocks (see redact.Lines.Block), at most blockLines lines
+	// or blockBytes bytes held at once.
+	const blockLines, blockBytes = 512, 256 << 10
+	var pending, raw, suffix []string
+	pendingBytes := 0
+	writeBlock := func() {
+		if len(pending) == 0 {
+			return
+		}
+		out := scrub.Block(pending)
+		for i, text := range out {
+			if text != raw[i] {
+				st.redacted++
+			}
+			bw.WriteString(text)
+			bw.WriteString(suffix[i])
+			bw.WriteByte('\n')
+		}
+		pending, raw, suffix, pendingBytes = pending[:0], raw[:0], suffix[:0], 0
+	}
 	flush := func() {
 		st.lines++
 		cut := lineLen > len(line)
@@ -194,22 +214,22 @@ func (r *run) copyLog(w io.Writer, src io.Reader) (copyStats, error) {
 				line = line[:len(line)-1]
 			}
 		}
-		var text string
+		var text, tail string
 		if isBinary(line) {
 			st.binary++
 			text = fmt.Sprintf("[ci-report: %d bytes of binary data omitted]", lineLen)
 		} else {
-			text = scrub.Line(string(line))
-			if text != string(line) {
-				st.redacted++
-			}
+			text = string(line)
 			if cut {
-				text += fmt.Sprintf(" [ci-report: line cut, %d bytes]", lineLen)
+				tail = fmt.Sprintf(" [ci-report: line cut, %d bytes]", lineLen)
 				st.longLines++
 			}
 		}
-		bw.WriteString(text)
-		bw.WriteByte('\n')
+		pending, raw, suffix = append(pending, text), append(raw, text), append(suffix, tail)
+		pendingBytes += len(text)
+		if len(pending) >= blockLines || pendingBytes >= blockBytes {
+			writeBlock()
+		}
 		line, lineLen = line[:0], 0
 	}
 	for {
@@ -234,6 +254,7 @@ func (r *run) copyLog(w io.Writer, src io.Reader) (copyStats, error) {
 			if lineLen > 0 {
 				flush()
 			}
+			writeBlock()
 			if ferr := bw.Flush(); ferr != nil {
 				return st, ferr
 			}

@@ -1,7 +1,8 @@
-// Package redact keeps secrets out of a bundle: it scrubs log lines and free text
-// (bearer tokens, JWTs, cloud keys, PEM private keys, credentials in URLs, secret-looking
-// key=value pairs, user patterns) and redacts Kubernetes objects (Secret data, secret-looking
-// env vars and annotations, last-applied configurations).
+// Package redact keeps secrets out of every output: it scrubs log lines and free text
+// with gitleaks' maintained default rules plus ci-report's own rules for Kubernetes, CLI
+// and log shapes (key=value pairs, flags, URLs with credentials, headers, PEM and JWT
+// spanning lines), and redacts Kubernetes objects (Secret data, secret-looking fields,
+// env vars, annotations and arguments, last-applied configurations).
 package redact
 
 import (
@@ -16,46 +17,13 @@ import (
 // Mask replaces every redacted value.
 const Mask = "[REDACTED]"
 
-type rule struct {
-	name string
-	re   *regexp.Regexp
-	repl string
-	// hint is a cheap test on the lower-cased text: the regexp runs only when it may
-	// match. Scrubbing is on the hot path of every log line.
-	hint []string
-}
-
-func (ru *rule) mayMatch(lower string) bool {
-	if len(ru.hint) == 0 {
-		return true
-	}
-	for _, h := range ru.hint {
-		if strings.Contains(lower, h) {
-			return true
-		}
-	}
-	return false
-}
-
-// secretName matches names (env vars, annotations, keys) that look like they hold a secret.
-var secretName = regexp.MustCompile(`(?i)(token|passw|secret|key|credential|auth|private|cookie|session)`)
-
-var builtin = []rule{
-	{"pem-private-key", regexp.MustCompile(`(?s)-----BEGIN[A-Z ]*PRIVATE KEY-----.*?(-----END[A-Z ]*PRIVATE KEY-----|$)`), "-----BEGIN PRIVATE KEY-----" + Mask + "-----END PRIVATE KEY-----", []string{"private key"}},
-	{"jwt", regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), Mask, []string{"eyj"}},
-	{"bearer", regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}" + Mask, []string{"bearer"}},
-	{"authorization", regexp.MustCompile(`(?i)(authorization["']?\s*[:=]\s*["']?(?:basic|token|digest)?\s*)[^\s"',]+`), "${1}" + Mask, []string{"authorization"}},
-	{"url-credentials", regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@"'<>]+:[^/\s@"'<>]+@`), "${1}" + Mask + "@", []string{"://"}},
-	{"aws-access-key", regexp.MustCompile(`\b(AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b`), Mask, []string{"akia", "asia", "agpa", "aida", "aroa"}},
-	{"github-token", regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})\b`), Mask, []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}},
-	{"slack-token", regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`), Mask, []string{"xox"}},
-	{"secret-assignment", regexp.MustCompile(`(?i)([\w.-]*(?:token|passw(?:or)?d|passwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|credential)[\w.-]*["']?\s*[:=]\s*["']?)([^\s"',;&]{3,})`), "${1}" + Mask,
-		[]string{"token", "passw", "secret", "api_key", "api-key", "apikey", "access_key", "access-key", "accesskey", "private_key", "private-key", "privatekey", "credential"}},
-}
-
-// Redactor scrubs text and objects. It is safe for concurrent use.
+// Redactor scrubs text and objects with two rule sets: gitleaks' maintained default
+// rules (hundreds of vendor token formats, prefiltered by keyword) and ci-report's own
+// rules for the shapes secrets take in Kubernetes objects, CLIs and logs. It is safe for
+// concurrent use.
 type Redactor struct {
-	rules []rule
+	rules []rule // the built-in rules, then the user's
+	leaks *leaks
 
 	mu     sync.Mutex
 	counts map[string]int
@@ -64,7 +32,11 @@ type Redactor struct {
 // New returns a Redactor with the built-in rules and the extra patterns (Go regexps;
 // whatever matches is replaced by the mask).
 func New(extra []string) (*Redactor, error) {
-	r := &Redactor{rules: append([]rule(nil), builtin...), counts: map[string]int{}}
+	l, err := defaultLeaks()
+	if err != nil {
+		return nil, fmt.Errorf("load gitleaks' default rules: %w", err)
+	}
+	r := &Redactor{rules: append([]rule(nil), builtin...), leaks: l, counts: map[string]int{}}
 	for i, p := range extra {
 		re, err := regexp.Compile(p)
 		if err != nil {
@@ -72,7 +44,25 @@ func New(extra []string) (*Redactor, error) {
 		}
 		r.rules = append(r.rules, rule{name: fmt.Sprintf("user-%d", i+1), re: re, repl: Mask})
 	}
+	if len(r.rules) > 64 {
+		return nil, fmt.Errorf("--redact: at most %d patterns", 64-len(builtin))
+	}
 	return r, nil
+}
+
+// own rules to run on a text whose scan found h: those with a hint in it, and every
+// rule without hints (the user's).
+func (r *Redactor) ownSet(h *hits) uint64 {
+	set := h.own
+	for i := len(builtin); i < len(r.rules); i++ {
+		set |= 1 << i
+	}
+	for i, ru := range builtin {
+		if len(ru.hint) == 0 {
+			set |= 1 << i
+		}
+	}
+	return set
 }
 
 // Counts returns how many redactions each rule made so far.
@@ -97,64 +87,140 @@ func (r *Redactor) add(name string, n int) {
 
 // String scrubs s and returns the result and the number of redactions.
 func (r *Redactor) String(s string) (string, int) {
-	total := 0
-	lower := strings.ToLower(s)
-	for _, ru := range r.rules {
-		if !ru.mayMatch(lower) {
-			continue
-		}
-		n := 0
-		s = ru.re.ReplaceAllStringFunc(s, func(m string) string {
-			n++
-			return ru.re.ReplaceAllString(m, ru.repl)
-		})
-		r.add(ru.name, n)
-		total += n
-		if n > 0 {
-			lower = strings.ToLower(s)
-		}
+	if s == "" {
+		return s, 0
 	}
-	return s, total
+	s, total, _ := r.own(s)
+	s, n := r.leaks.scrub(s, r.add)
+	return s, total + n
 }
 
-// LooksSecret reports whether a name (env var, annotation, key) suggests a secret value.
-func LooksSecret(name string) bool { return secretName.MatchString(name) }
+// own applies ci-report's own rules; it returns the scan of the result, for the
+// gitleaks rules.
+func (r *Redactor) own(s string) (string, int, *hits) {
+	total := 0
+	if strings.IndexByte(s, 0x1b) >= 0 {
+		// A coloured key ("\x1b[33mpassword\x1b[0m=…") must not hide its value.
+		s = ansi.ReplaceAllString(s, "")
+	}
+	h := r.leaks.scan(strings.ToLower(s))
+	set := r.ownSet(h)
+	for i := range r.rules {
+		if set&(1<<i) == 0 {
+			continue
+		}
+		out, n := r.rules[i].apply(s)
+		if n > 0 {
+			r.add(r.rules[i].name, n)
+			total += n
+			s = out
+			h = r.leaks.scan(strings.ToLower(s)) // a mask can enable a later rule
+			set |= r.ownSet(h)
+		}
+	}
+	return s, total, h
+}
 
-// Lines scrubs a stream line by line, remembering when it is inside a PEM private key
-// block that spans lines. Use one per stream.
+var ansi = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)`)
+
+// Lines scrubs a stream in blocks of lines, remembering what spans lines: a PEM private
+// key block, a JWT wrapped onto the next line, and a key whose BEGIN line came before the
+// stream started. Use one per stream.
 type Lines struct {
-	r     *Redactor
-	inPEM bool
+	r            *Redactor
+	inPEM        bool
+	jwtPending   bool
+	valuePending bool // the last line was a YAML "name:" of a secret-looking env var
 }
 
 // NewLines returns a line scrubber.
 func (r *Redactor) NewLines() *Lines { return &Lines{r: r} }
 
 var (
-	pemBegin = regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----`)
-	pemEnd   = regexp.MustCompile(`-----END[A-Z ]*PRIVATE KEY-----`)
+	pemBegin   = regexp.MustCompile(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
+	pemEnd     = regexp.MustCompile(`-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
+	jwtTail    = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*\s*$`)
+	jwtHead    = regexp.MustCompile(`^(\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?(\s*)([A-Za-z0-9_.-]{4,})`)
+	pemBody    = regexp.MustCompile(`^(\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?\s*[A-Za-z0-9+/=]{16,}\s*$`)
+	yamlName   = regexp.MustCompile(`name:\s*["']?([\w.-]+)["']?\s*$`)
+	yamlValue  = regexp.MustCompile(`^(.*?\bvalue:[ \t]*)(\S.*)$`)
+	timePrefix = regexp.MustCompile(`^\d{4}-\d\d-\d\dT[\d:.]+Z?\s+`)
 )
 
 // Line scrubs one line (without its newline).
-func (l *Lines) Line(s string) string {
-	if l.inPEM {
+func (l *Lines) Line(s string) string { return l.Block([]string{s})[0] }
+
+// Block scrubs consecutive lines of the stream in place and returns them. Scrubbing a
+// block at once lets the keyword-prefiltered rule set run once per block rather than
+// once per line, and lets a key whose BEGIN line was never seen (a log that starts
+// mid-key) be masked back to the block's start.
+func (l *Lines) Block(lines []string) []string {
+	var secrets []found
+	seen := map[string]bool{}
+	for i, s := range lines {
+		var h *hits
+		lines[i], h = l.line(lines, i, s)
+		if h != nil && len(h.gl) > 0 && len(lines[i]) >= minSecret {
+			secrets = l.r.leaks.findLine(lines[i], h.gl, seen, secrets)
+		}
+	}
+	if len(secrets) > 0 {
+		sortFound(secrets)
+		for i := range lines {
+			lines[i] = l.r.leaks.replace(lines[i], secrets, l.r.add)
+		}
+	}
+	return lines
+}
+
+func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
+	prefix := func() string { return timePrefix.FindString(s) }
+	switch {
+	case l.inPEM:
 		if pemEnd.MatchString(s) {
 			l.inPEM = false
 		}
 		l.r.add("pem-private-key", 1)
-		return Mask
+		return prefix() + Mask, nil
+	case l.jwtPending:
+		l.jwtPending = false
+		if m := jwtHead.FindStringSubmatchIndex(s); m != nil {
+			l.r.add("jwt", 1)
+			s = s[:m[6]] + Mask + s[m[7]:]
+		}
 	}
-	if !strings.Contains(s, "PRIVATE KEY") {
-		out, _ := l.r.String(s)
-		return out
+	if strings.Contains(s, "PRIVATE KEY") {
+		if loc := pemBegin.FindStringIndex(s); loc != nil && !pemEnd.MatchString(s[loc[1]:]) {
+			l.inPEM = true
+			l.r.add("pem-private-key", 1)
+			return s[:loc[0]] + "-----BEGIN PRIVATE KEY-----" + Mask, nil
+		}
+		if pemEnd.MatchString(s) && !pemBegin.MatchString(s) {
+			// The stream started inside a key: mask the key lines before this one.
+			for j := i - 1; j >= 0 && pemBody.MatchString(lines[j]); j-- {
+				lines[j] = timePrefix.FindString(lines[j]) + Mask
+				l.r.add("pem-private-key", 1)
+			}
+			return prefix() + Mask, nil
+		}
 	}
-	if loc := pemBegin.FindStringIndex(s); loc != nil && !pemEnd.MatchString(s[loc[1]:]) {
-		l.inPEM = true
-		l.r.add("pem-private-key", 1)
-		return s[:loc[0]] + "-----BEGIN PRIVATE KEY-----" + Mask
+	if strings.Contains(s, "eyJ") && jwtTail.MatchString(s) {
+		l.jwtPending = true
 	}
-	out, _ := l.r.String(s)
-	return out
+	if l.valuePending {
+		l.valuePending = false
+		if m := yamlValue.FindStringSubmatchIndex(s); m != nil && !keepValue("password", s[m[4]:m[5]]) {
+			l.r.add("env-yaml", 1)
+			s = s[:m[4]] + Mask
+		}
+	}
+	if strings.Contains(s, "name:") {
+		if m := yamlName.FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {
+			l.valuePending = true
+		}
+	}
+	out, _, h := l.r.own(s)
+	return out, h
 }
 
 // Object redacts a Kubernetes object (as decoded JSON) in place and returns the
@@ -195,8 +261,10 @@ func (r *Redactor) Object(obj map[string]any) int {
 	return n + r.walk(obj, "")
 }
 
-// walk redacts secret-looking env vars and annotations, re-redacts last-applied
-// configurations, and scrubs every string.
+// walk redacts secret-looking env vars, annotations, fields (ConfigMap data keys such
+// as DB_PASSWORD, CR fields such as spec.credentials.password or secretAccessKey) and
+// the value after a secret-looking flag in args and command lists, re-redacts
+// last-applied configurations, and scrubs every string.
 func (r *Redactor) walk(v any, key string) int {
 	n := 0
 	switch t := v.(type) {
@@ -212,6 +280,12 @@ func (r *Redactor) walk(v any, key string) int {
 				continue
 			}
 			if s, ok := child.(string); ok {
+				if k != "env" && k != "annotations" && LooksSecret(k) && !keepValue(k, s) {
+					t[k] = Mask
+					r.add("field", 1)
+					n++
+					continue
+				}
 				out, c := r.String(s)
 				t[k] = out
 				n += c
@@ -220,17 +294,35 @@ func (r *Redactor) walk(v any, key string) int {
 			n += r.walk(child, k)
 		}
 	case []any:
+		flagValue := false
 		for i, child := range t {
 			if s, ok := child.(string); ok {
+				if flagValue && (key == "args" || key == "command") && !strings.HasPrefix(s, "-") && !keepValue("password", s) {
+					t[i] = Mask
+					r.add("flag", 1)
+					n++
+					flagValue = false
+					continue
+				}
+				flagValue = secretFlag(s)
 				out, c := r.String(s)
 				t[i] = out
 				n += c
 				continue
 			}
+			flagValue = false
 			n += r.walk(child, key)
 		}
 	}
 	return n
+}
+
+// secretFlag reports an argument like --db-password whose value is the next argument.
+func secretFlag(s string) bool {
+	if !strings.HasPrefix(s, "-") || strings.Contains(s, "=") {
+		return false
+	}
+	return LooksSecret(strings.TrimLeft(s, "-"))
 }
 
 func (r *Redactor) env(v any) int {

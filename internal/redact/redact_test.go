@@ -122,3 +122,46 @@ func FuzzString(f *testing.F) {
 		}
 	})
 }
+
+// Secret-looking fields leak through objects in many shapes besides env: ConfigMap data
+// keys, CR spec fields, container args and env values that are secrets whatever the name.
+func TestObjectFieldsArgsAndValues(t *testing.T) {
+	r, _ := New(nil)
+	var objs []map[string]any
+	_ = json.Unmarshal([]byte(`[
+		{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"},"data":{"DB_PASSWORD":"`+canary+`","LOG_LEVEL":"debug","secretName":"db-credentials"}},
+		{"apiVersion":"turbo.io/v1","kind":"APIGraph","metadata":{"name":"g"},"spec":{"credentials":{"password":"`+canary+`","username":"bob"},"storage":{"secretAccessKey":"`+canary+`","secretRef":{"name":"s3"}},"maxTokens":4096}},
+		{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c",
+			"args":["--db-password","`+canary+`","--port","8080","--token-file","/var/run/token"],
+			"command":["/app","--api-key=`+canary+`"],
+			"env":[{"name":"STRIPE","value":"sk_live_51HqLyjWDarjtT1zdp7dcXcPD3Kx"},{"name":"MODE","value":"fast"}]}]}}]`), &objs)
+	for _, o := range objs {
+		r.Object(o)
+	}
+	b, _ := json.Marshal(objs)
+	s := string(b)
+	for _, leak := range []string{canary, "sk_live_51HqLyjWDarjtT1zdp7dcXcPD3Kx"} {
+		if strings.Contains(s, leak) {
+			t.Errorf("%q leaked: %s", leak, s)
+		}
+	}
+	for _, keep := range []string{`"LOG_LEVEL":"debug"`, `"secretName":"db-credentials"`, `"username":"bob"`, `"secretRef":{"name":"s3"}`, `"maxTokens":4096`, `"8080"`, `"/var/run/token"`, `"value":"fast"`} {
+		if !strings.Contains(s, keep) {
+			t.Errorf("redaction destroyed %s: %s", keep, s)
+		}
+	}
+}
+
+// Redaction must not hide what debugging needs (kubectl describe, klog, LLM settings).
+func TestLooksSecretNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"DB_PASSWORD": true, "password": true, "secretAccessKey": true, "client_secret": true, "API_TOKEN": true,
+		"apiKey": true, "auth": true, "client-key-data": true, "AccountKey": true,
+		"TokenExpirationSeconds": false, "tokenFile": false, "secretName": false, "secretRef": false, "max_tokens": false,
+		"SecretName": false, "passwordPolicy": false, "key": false, "LOG_LEVEL": false, "authenticationType": false,
+	} {
+		if got := LooksSecret(name); got != want {
+			t.Errorf("LooksSecret(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
