@@ -202,3 +202,51 @@ func TestCorpus(t *testing.T) {
 	}
 	t.Logf("redaction corpus: %d secrets, %d leaks; %d look-alikes, %d false positives", len(cases), leaks, len(lookalikes()), fp)
 }
+
+// benchLines streams lines through a Lines scrubber in blocks of 512, as collect does.
+func benchLines(b *testing.B, lines []string) {
+	r, _ := New(nil)
+	size := 0
+	for _, l := range lines {
+		size += len(l) + 1
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	block := make([]string, 0, 512)
+	for b.Loop() {
+		sc := r.NewLines()
+		for i := 0; i < len(lines); i += 512 {
+			block = append(block[:0], lines[i:min(i+512, len(lines))]...)
+			sc.Block(block)
+		}
+	}
+}
+
+// BenchmarkScrubCleanLines: ordinary controller and access log lines, nothing to hide.
+func BenchmarkScrubCleanLines(b *testing.B) {
+	base := []string{
+		`2026-11-21T23:30:14.123456789Z {"level":"info","ts":"2026-11-21T23:30:14Z","logger":"controller.apigraph","msg":"Reconciling","reconcileID":"7c2e9d44-8b1a-4f0e-b5d3-2a6c9e1f4b21","namespace":"turbo-engine-e2e","name":"orders"}`,
+		`2026-11-21T23:30:14.223456789Z I1121 23:30:14.223456       1 controller.go:142] "Updated status" object="turbo-engine-e2e/orders" generation=3`,
+		`2026-11-21T23:30:14.323456789Z 10.244.0.7 - - [21/Nov/2026:23:30:14 +0000] "GET /api/v1/users?limit=50 HTTP/1.1" 200 1532 "-" "kube-probe/1.36"`,
+		`2026-11-21T23:30:14.423456789Z level=info msg="served request" path=/healthz status=200 duration=1.2ms`,
+	}
+	var lines []string
+	for i := 0; i < 10000; i++ {
+		lines = append(lines, base[i%len(base)])
+	}
+	benchLines(b, lines)
+}
+
+// BenchmarkScrubMixedLines: one line in ten holds a secret of the corpus.
+func BenchmarkScrubMixedLines(b *testing.B) {
+	var lines []string
+	corpus := secretCorpus()
+	for i := 0; i < 10000; i++ {
+		if i%10 == 0 {
+			lines = append(lines, strings.ReplaceAll(corpus[(i/10)%len(corpus)].text, "\n", " "))
+			continue
+		}
+		lines = append(lines, `2026-11-21T23:30:14.123456789Z {"level":"info","msg":"Reconciling","controller":"apigraph","namespace":"turbo-engine-e2e","name":"orders"}`)
+	}
+	benchLines(b, lines)
+}

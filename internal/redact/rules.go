@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // rule is one of ci-report's own patterns, for the shapes Kubernetes, CLIs and logs give
@@ -68,8 +70,20 @@ var (
 // its value is a secret.
 func LooksSecret(name string) bool {
 	name = strings.Trim(name, `"' `)
-	return secretKey.MatchString(name) && !notSecretKey.MatchString(name)
+	if v, ok := looksCache.Load(name); ok {
+		return v.(bool)
+	}
+	v := secretKey.MatchString(name) && !notSecretKey.MatchString(name)
+	if looksCacheSize.Add(1) < 10000 { // names repeat; a hostile stream must not grow it forever
+		looksCache.Store(name, v)
+	}
+	return v
 }
+
+var (
+	looksCache     sync.Map
+	looksCacheSize atomic.Int64
+)
 
 // objectRef is a namespace/name reference, what klog and controllers print as secret="ns/name".
 var objectRef = regexp.MustCompile(`^"?[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?"?$`)
