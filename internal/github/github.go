@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -32,9 +33,6 @@ type Client struct {
 	sleep func(context.Context, time.Duration) error
 	// MaxWait bounds the total time spent waiting for retries.
 	MaxWait time.Duration
-	// BotLogin is the comment author to match when the token cannot read its own
-	// user (an Actions GITHUB_TOKEN): "github-actions[bot]".
-	BotLogin string
 }
 
 // New returns a client for apiURL (GITHUB_API_URL; GitHub Enterprise works) with token.
@@ -52,7 +50,7 @@ func New(apiURL, token string, log *slog.Logger) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{gh: c, log: log, sleep: sleepCtx, MaxWait: 2 * time.Minute, BotLogin: "github-actions[bot]"}, nil
+	return &Client{gh: c, log: log, sleep: sleepCtx, MaxWait: 2 * time.Minute}, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -162,14 +160,19 @@ type Target struct {
 	Marker      string // hidden marker identifying this job's comment
 }
 
-// Upsert posts body (which must contain the marker) to the PR. render(budget) makes the
-// body again within a smaller budget when GitHub says it is too long.
+// Upsert posts body (which must start with the marker) to the PR. render(budget) makes
+// the body again within a smaller budget when GitHub says it is too long.
+//
+// Our comments are those whose body starts with the marker and that we wrote: by the
+// token's user, or — for an installation token (GITHUB_TOKEN or a GitHub App's), which
+// cannot read /user — by a bot. Should there be several (a 5xx after GitHub stored a
+// comment, a race between runs), the newest is kept and the others are deleted.
 func (c *Client) Upsert(ctx context.Context, t Target, mode Mode, body string, render func(budget int) (string, error)) (Result, error) {
 	if mode == ModeOff {
 		return Result{Action: "skipped"}, nil
 	}
-	if !strings.Contains(body, t.Marker) {
-		return Result{}, fmt.Errorf("comment body lacks its marker %q", t.Marker)
+	if !strings.HasPrefix(body, t.Marker) {
+		return Result{}, fmt.Errorf("comment body does not start with its marker %q", t.Marker)
 	}
 	me := c.identity(ctx)
 	mine, err := c.find(ctx, t, me)
@@ -178,19 +181,17 @@ func (c *Client) Upsert(ctx context.Context, t Target, mode Mode, body string, r
 	}
 	var existing *gh.IssueComment
 	if len(mine) > 0 {
-		existing = mine[0]
+		existing = mine[len(mine)-1]
+		if err := c.delete(ctx, t, mine[:len(mine)-1]); err != nil {
+			return Result{}, err
+		}
 	}
 	if mode == ModeUpsert && existing != nil && existing.GetBody() == body {
 		return Result{Action: "unchanged", URL: existing.GetHTMLURL(), ID: existing.GetID()}, nil
 	}
-	if mode == ModeRecreate {
-		for _, old := range mine {
-			id := old.GetID()
-			if err := c.retry(ctx, "delete comment", func() (*gh.Response, error) {
-				return c.gh.Issues.DeleteComment(ctx, t.Owner, t.Repo, id)
-			}); err != nil {
-				return Result{}, fmt.Errorf("delete old comment %d: %w", id, err)
-			}
+	if mode == ModeRecreate && existing != nil {
+		if err := c.delete(ctx, t, []*gh.IssueComment{existing}); err != nil {
+			return Result{}, err
 		}
 		existing = nil
 	}
@@ -207,12 +208,7 @@ func (c *Client) Upsert(ctx context.Context, t Target, mode Mode, body string, r
 				return resp, e
 			})
 		} else {
-			err = c.retry(ctx, "create comment", func() (*gh.Response, error) {
-				var resp *gh.Response
-				var e error
-				out, resp, e = c.gh.Issues.CreateComment(ctx, t.Owner, t.Repo, t.PR, &gh.IssueComment{Body: gh.String(body)})
-				return resp, e
-			})
+			out, err = c.create(ctx, t, me, body, mine)
 		}
 		if errors.Is(err, ErrTooLong) && render != nil && budget > 4096 {
 			budget = budget * 3 / 4
@@ -236,9 +232,57 @@ func (c *Client) Upsert(ctx context.Context, t Target, mode Mode, body string, r
 	}
 }
 
-// identity is the login comments are written by: the token's user, or the Actions bot
-// when the token cannot read /user (an installation token).
-func (c *Client) identity(ctx context.Context) string {
+// create posts a new comment. GitHub may store a comment and still answer 5xx: before
+// each retry the comments are listed again, and a new comment of ours counts as created.
+func (c *Client) create(ctx context.Context, t Target, me identity, body string, known []*gh.IssueComment) (*gh.IssueComment, error) {
+	seen := map[int64]bool{}
+	for _, k := range known {
+		seen[k.GetID()] = true
+	}
+	var out *gh.IssueComment
+	attempt := 0
+	err := c.retry(ctx, "create comment", func() (*gh.Response, error) {
+		if attempt++; attempt > 1 {
+			again, err := c.find(ctx, t, me)
+			if err == nil {
+				for _, cm := range again {
+					if !seen[cm.GetID()] && cm.GetBody() == body {
+						c.log.Warn("GitHub stored the comment despite the error; not posting it again", "id", cm.GetID())
+						out = cm
+						return nil, nil
+					}
+				}
+			}
+		}
+		var resp *gh.Response
+		var e error
+		out, resp, e = c.gh.Issues.CreateComment(ctx, t.Owner, t.Repo, t.PR, &gh.IssueComment{Body: gh.String(body)})
+		return resp, e
+	})
+	return out, err
+}
+
+// delete removes comments of ours (duplicates, or the one recreate replaces).
+func (c *Client) delete(ctx context.Context, t Target, list []*gh.IssueComment) error {
+	for _, old := range list {
+		id := old.GetID()
+		c.log.Info("deleting an older comment with the same key", "id", id)
+		if err := c.retry(ctx, "delete comment", func() (*gh.Response, error) {
+			return c.gh.Issues.DeleteComment(ctx, t.Owner, t.Repo, id)
+		}); err != nil {
+			return fmt.Errorf("delete comment %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// identity is who our comments are written by: the token's user when it can read
+// /user; otherwise an installation token, whose comments are by a bot.
+type identity struct {
+	login string // "" for an installation token
+}
+
+func (c *Client) identity(ctx context.Context) identity {
 	var u *gh.User
 	err := c.retry(ctx, "get user", func() (*gh.Response, error) {
 		var resp *gh.Response
@@ -247,14 +291,25 @@ func (c *Client) identity(ctx context.Context) string {
 		return resp, e
 	})
 	if err != nil || u.GetLogin() == "" {
-		return c.BotLogin
+		return identity{}
 	}
-	return u.GetLogin()
+	return identity{login: u.GetLogin()}
 }
 
-// find lists every page of the PR's comments and returns ours: with the marker AND by
-// the same identity. A comment by anyone else that carries the marker is never touched.
-func (c *Client) find(ctx context.Context, t Target, me string) ([]*gh.IssueComment, error) {
+// ours reports whether cm was written by us: by our user, or for an installation token
+// by a bot (an app: github-actions, or the app whose token this is).
+func (me identity) ours(cm *gh.IssueComment) bool {
+	if me.login != "" {
+		return strings.EqualFold(cm.GetUser().GetLogin(), me.login)
+	}
+	return cm.GetUser().GetType() == "Bot"
+}
+
+// find lists every page of the PR's comments and returns ours, oldest first: those that
+// start with the marker AND are by our identity. A comment by anyone else, or one that
+// merely quotes the marker, is never touched. For an installation token, if bots of
+// several apps carry the marker, only the newest one's author counts as us.
+func (c *Client) find(ctx context.Context, t Target, me identity) ([]*gh.IssueComment, error) {
 	var mine []*gh.IssueComment
 	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
 	for {
@@ -269,15 +324,33 @@ func (c *Client) find(ctx context.Context, t Target, me string) ([]*gh.IssueComm
 			return nil, fmt.Errorf("list comments of %s/%s#%d: %w", t.Owner, t.Repo, t.PR, err)
 		}
 		for _, cm := range page {
-			if strings.Contains(cm.GetBody(), t.Marker) && strings.EqualFold(cm.GetUser().GetLogin(), me) {
+			if strings.HasPrefix(cm.GetBody(), t.Marker) && me.ours(cm) {
 				mine = append(mine, cm)
 			}
 		}
 		if resp.NextPage == 0 {
-			return mine, nil
+			break
 		}
 		opts.Page = resp.NextPage
 	}
+	sort.SliceStable(mine, func(i, j int) bool {
+		a, b := mine[i].GetCreatedAt().Time, mine[j].GetCreatedAt().Time
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return mine[i].GetID() < mine[j].GetID()
+	})
+	if me.login == "" && len(mine) > 0 {
+		author := mine[len(mine)-1].GetUser().GetLogin()
+		kept := mine[:0]
+		for _, cm := range mine {
+			if strings.EqualFold(cm.GetUser().GetLogin(), author) {
+				kept = append(kept, cm)
+			}
+		}
+		mine = kept
+	}
+	return mine, nil
 }
 
 // HeadSHA returns a pull request's current head commit.

@@ -185,3 +185,113 @@ func TestRecreateAndHeadSHA(t *testing.T) {
 		t.Errorf("head = %q, %v", sha, err)
 	}
 }
+
+// A body that quotes another key's marker (log or test text in the evidence) must not be
+// taken for that key's comment: only a marker at the very start counts.
+func TestQuotedMarkerDoesNotTakeOverAnotherKey(t *testing.T) {
+	s := githubtest.New()
+	defer s.Close()
+	c := client(t, s, "ghs_installation")
+	ctx := context.Background()
+	nightly := Target{Owner: "o", Repo: "r", PR: 7, Marker: "<!-- ci-report:nightly -->"}
+	if _, err := c.Upsert(ctx, nightly, ModeUpsert, nightly.Marker+"\nfailed test output: "+marker+" quoted", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Upsert(ctx, target(), ModeUpsert, marker+"\ne2e report", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Action != "created" {
+		t.Errorf("e2e: %s, want created (the nightly comment only quotes its marker)", res.Action)
+	}
+	for _, cm := range s.Comments(7) {
+		if strings.HasPrefix(cm.Body, nightly.Marker) && !strings.Contains(cm.Body, "failed test output") {
+			t.Errorf("the nightly comment was overwritten: %q", cm.Body)
+		}
+	}
+	if n := len(s.Comments(7)); n != 2 {
+		t.Errorf("%d comments, want 2", n)
+	}
+}
+
+// A GitHub App's installation token cannot read /user: its own earlier comment must
+// still be found (and a human's copy of the marker left alone).
+func TestAppInstallationTokenFindsItsComment(t *testing.T) {
+	s := githubtest.New()
+	defer s.Close()
+	s.Apps["ghs_app"] = "turbo-ci"
+	s.AddComment(7, "mallory", marker+"\nnot yours")
+	c := client(t, s, "ghs_app")
+	ctx := context.Background()
+	for run := 1; run <= 3; run++ {
+		if _, err := c.Upsert(ctx, target(), ModeUpsert, fmt.Sprintf("%s\nrun %d", marker, run), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mine := ours(s, "turbo-ci[bot]")
+	if len(mine) != 1 || !strings.HasSuffix(mine[0].Body, "run 3") {
+		t.Fatalf("app comments: %+v, want exactly one, up to date", mine)
+	}
+	if got := ours(s, "mallory"); len(got) != 1 || got[0].Body != marker+"\nnot yours" {
+		t.Errorf("mallory's comment changed: %+v", got)
+	}
+}
+
+// GitHub sometimes stores a comment and answers 502: the retry must not post it again,
+// and a duplicate left by an earlier run is cleaned up (the newest kept).
+func TestServerErrorAfterStoreLeavesOneComment(t *testing.T) {
+	s := githubtest.New()
+	defer s.Close()
+	s.FailAfterStore = 1
+	c := client(t, s, "ghs_installation")
+	c.sleep = func(context.Context, time.Duration) error { return nil }
+	ctx := context.Background()
+	if _, err := c.Upsert(ctx, target(), ModeUpsert, marker+"\nrun 1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if mine := ours(s, "github-actions[bot]"); len(mine) != 1 {
+		t.Fatalf("%d comments after a 502 on a stored create, want 1", len(mine))
+	}
+	// An earlier run's duplicate (as main left them): the next run keeps one.
+	s.AddComment(7, "github-actions[bot]", marker+"\nduplicate")
+	if _, err := c.Upsert(ctx, target(), ModeUpsert, marker+"\nrun 2", nil); err != nil {
+		t.Fatal(err)
+	}
+	mine := ours(s, "github-actions[bot]")
+	if len(mine) != 1 || mine[0].Body != marker+"\nrun 2" {
+		t.Fatalf("comments: %+v, want exactly one, up to date", mine)
+	}
+}
+
+// Everything at once: a secondary rate limit, a 502 after a stored write, 150+ earlier
+// comments, a human's copy of the marker; with a personal token, an Actions token and an
+// App token, one comment per key and identity, ours, up to date.
+func TestUpsertUnderEverything(t *testing.T) {
+	for _, tok := range []struct{ token, login string }{{"pat", "ci-user"}, {"ghs_actions", "github-actions[bot]"}, {"ghs_app", "turbo-ci[bot]"}} {
+		t.Run(tok.login, func(t *testing.T) {
+			s := githubtest.New()
+			defer s.Close()
+			s.Tokens["pat"] = "ci-user"
+			s.Apps["ghs_app"] = "turbo-ci"
+			for i := 0; i < 155; i++ {
+				s.AddComment(7, "reviewer", fmt.Sprintf("comment %d", i))
+			}
+			s.AddComment(7, "mallory", marker+"\nmine now")
+			c := client(t, s, tok.token) // real waits: go-github itself holds back until Retry-After
+			ctx := context.Background()
+			for run := 1; run <= 2; run++ {
+				s.SecondaryLimit, s.FailAfterStore = 2-run, 1
+				if _, err := c.Upsert(ctx, target(), ModeUpsert, fmt.Sprintf("%s\nrun %d", marker, run), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mine := ours(s, tok.login)
+			if len(mine) != 1 || !strings.HasSuffix(mine[0].Body, "run 2") {
+				t.Fatalf("%d comments by %s: %+v", len(mine), tok.login, mine)
+			}
+			if got := ours(s, "mallory"); len(got) != 1 || !strings.HasSuffix(got[0].Body, "mine now") {
+				t.Errorf("mallory's comment changed")
+			}
+		})
+	}
+}

@@ -23,11 +23,20 @@ type Comment struct {
 	HTMLURL   string    `json:"html_url"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// PerformedViaGitHubApp is set, as on GitHub, for comments written with an app's
+	// installation token (GITHUB_TOKEN is the github-actions app's).
+	PerformedViaGitHubApp *App `json:"performed_via_github_app"`
 }
 
-// User is a GitHub user.
+// User is a GitHub user or bot.
 type User struct {
 	Login string `json:"login"`
+	Type  string `json:"type"` // "User" or "Bot"
+}
+
+// App is a GitHub App.
+type App struct {
+	Slug string `json:"slug"`
 }
 
 // Server is the fake API. Its URL ends with "/api/v3/" (as GitHub Enterprise), so a client
@@ -52,6 +61,13 @@ type Server struct {
 	RetryAfter     int // seconds
 	// ServerErrors makes the next N requests fail with 502.
 	ServerErrors int
+	// FailAfterStore makes the next N comment creations store the comment and then
+	// answer 502, as GitHub sometimes does.
+	FailAfterStore int
+	// Apps maps an installation token of a GitHub App to the app's slug: its comments
+	// are by "<slug>[bot]" and it cannot read /user. Other "ghs_" tokens are the
+	// github-actions app's (GITHUB_TOKEN).
+	Apps map[string]string
 	// Calls records "METHOD path" of every request.
 	Calls []string
 }
@@ -59,7 +75,7 @@ type Server struct {
 // New starts a fake GitHub.
 func New() *Server {
 	s := &Server{comments: map[int][]*Comment{}, nextID: 1000, heads: map[int]string{}, Tokens: map[string]string{},
-		ReadOnly: map[string]bool{}, MaxBody: 65536, RetryAfter: 1}
+		ReadOnly: map[string]bool{}, Apps: map[string]string{}, MaxBody: 65536, RetryAfter: 1}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v3/", s.handle)
 	s.Server = httptest.NewServer(mux)
@@ -74,7 +90,7 @@ func (s *Server) SetHead(pr int, sha string) {
 	s.heads[pr] = sha
 }
 
-// AddComment stores a comment as if login wrote it.
+// AddComment stores a comment as if login wrote it (a login ending "[bot]" is an app's).
 func (s *Server) AddComment(pr int, login, body string) *Comment {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -83,9 +99,13 @@ func (s *Server) AddComment(pr int, login, body string) *Comment {
 
 func (s *Server) add(pr int, login, body string) *Comment {
 	s.nextID++
-	now := time.Now().UTC()
-	c := &Comment{ID: s.nextID, Body: body, User: User{Login: login}, CreatedAt: now, UpdatedAt: now,
+	now := time.Now().UTC().Add(time.Duration(s.nextID) * time.Millisecond)
+	c := &Comment{ID: s.nextID, Body: body, User: User{Login: login, Type: "User"}, CreatedAt: now, UpdatedAt: now,
 		HTMLURL: fmt.Sprintf("https://github.example/o/r/pull/%d#issuecomment-%d", pr, s.nextID)}
+	if slug, ok := strings.CutSuffix(login, "[bot]"); ok {
+		c.User.Type = "Bot"
+		c.PerformedViaGitHubApp = &App{Slug: slug}
+	}
 	s.comments[pr] = append(s.comments[pr], c)
 	return c
 }
@@ -109,6 +129,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func (s *Server) login(r *http.Request) (string, string) {
 	tok := strings.TrimPrefix(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), "token ")
+	if slug, ok := s.Apps[tok]; ok {
+		return slug + "[bot]", tok
+	}
 	if strings.HasPrefix(tok, "ghs_") {
 		return "github-actions[bot]", tok
 	}
@@ -146,11 +169,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
 	case path == "/user" && r.Method == http.MethodGet:
-		if strings.HasPrefix(tok, "ghs_") {
-			forbidden()
+		if strings.HasPrefix(tok, "ghs_") || s.Apps[tok] != "" {
+			forbidden() // installation tokens cannot read /user
 			return
 		}
-		writeJSON(w, 200, User{Login: login})
+		writeJSON(w, 200, User{Login: login, Type: "User"})
 	// /repos/o/r/issues/N/comments
 	case len(parts) == 6 && parts[0] == "repos" && parts[3] == "issues" && parts[5] == "comments":
 		pr, _ := strconv.Atoi(parts[4])
@@ -168,7 +191,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 				s.tooLong(w)
 				return
 			}
-			writeJSON(w, http.StatusCreated, s.add(pr, login, in.Body))
+			c := s.add(pr, login, in.Body)
+			if s.FailAfterStore > 0 {
+				s.FailAfterStore--
+				writeJSON(w, http.StatusBadGateway, map[string]string{"message": "Server Error"})
+				return
+			}
+			writeJSON(w, http.StatusCreated, c)
 		default:
 			w.WriteHeader(http.StatusMethodNotAllowed)
 		}
