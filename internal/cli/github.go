@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,14 +11,13 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/ghactions"
-	gh "github.com/org/k8s-e2e-report/internal/github"
 	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/prcomment"
 	"github.com/org/k8s-e2e-report/internal/render"
 )
 
-// PRFile is written into the bundle when a comment could not be posted (a fork PR), for
-// the workflow_run poster.
-const PRFile = "pr.json"
+// PRFile is where a fork's comment is saved for the workflow_run poster.
+const PRFile = prcomment.PRFile
 
 func (g *globals) action() *githubactions.Action {
 	return githubactions.New(githubactions.WithWriter(g.stdout), githubactions.WithGetenv(g.getenv))
@@ -75,22 +71,18 @@ func annotate(g *globals, dir string) (*model.Report, error) {
 }
 
 type commentFlags struct {
-	pr           int
-	key          string
-	mode         string
-	strict       bool
+	prcomment.Flags
 	fromArtifact string
 	headSHA      string
-	token        string
 }
 
 func addCommentFlags(cmd *cobra.Command, f *commentFlags) {
 	fl := cmd.Flags()
-	fl.IntVar(&f.pr, "pr", 0, "pull request number (default: from the event payload)")
-	fl.StringVar(&f.key, "key", "", "comment key; one comment per key (default: workflow/job/matrix values)")
-	fl.StringVar(&f.mode, "mode", "upsert", "upsert (edit in place), recreate (delete and post anew) or off")
-	fl.BoolVar(&f.strict, "strict", false, "fail when the comment cannot be posted (default: warn and go on)")
-	fl.StringVar(&f.token, "token", "", "GitHub token (default: $GITHUB_TOKEN)")
+	fl.IntVar(&f.PR, "pr", 0, "pull request number (default: from the event payload)")
+	fl.StringVar(&f.Key, "key", "", "comment key; one comment per key (default: workflow/job/matrix values)")
+	fl.StringVar(&f.Mode, "mode", "upsert", "upsert (edit in place), recreate (delete and post anew) or off")
+	fl.BoolVar(&f.Strict, "strict", false, "fail when the comment cannot be posted (default: warn and go on)")
+	fl.StringVar(&f.Token, "token", "", "GitHub token (default: $GITHUB_TOKEN)")
 }
 
 func newCommentCmd(g *globals) *cobra.Command {
@@ -99,14 +91,20 @@ func newCommentCmd(g *globals) *cobra.Command {
 		Use:   "comment [BUNDLE]",
 		Short: "Create or update this job's PR comment",
 		Long: `comment posts the report's PR comment with the GitHub API ($GITHUB_API_URL, so GitHub
-Enterprise works). It finds the PR in the event payload (pull_request, pull_request_target)
-or --pr, and the comment by its hidden marker <!-- ci-report:KEY --> AND its author: a
-comment by anyone else that carries the marker is never edited. Retries 5xx and rate
-limits (honouring Retry-After); shrinks and retries a body GitHub finds too long.
+Enterprise works). It renders the comment from the bundle's report.json (with --templates,
+under the key's hidden marker <!-- ci-report:KEY -->), finds the PR in the event payload
+(pull_request, pull_request_target) or --pr, and its earlier comment: the one that starts
+with the marker AND is by the same author (the token's user, or a bot for GITHUB_TOKEN and
+GitHub App tokens). A comment by anyone else, or one that only quotes the marker, is never
+edited; duplicates of ours are deleted, the newest kept. Retries 5xx and rate limits
+(honouring Retry-After, never posting twice after a 5xx); shrinks and retries a body
+GitHub finds too long.
 
-Pull requests from forks get a read-only token: then the comment and pr.json are kept in
-the bundle, and a workflow_run workflow posts them with --from-artifact, after checking
-that the PR's head is still the commit the report is about.
+Pull requests from forks get a read-only token: then pr.json is kept in the bundle, and a
+workflow_run workflow posts the comment with --from-artifact, after checking that the PR's
+head is still the commit the report is about. It re-renders the comment from the
+artifact's report.json (redacted and escaped) and validates every field of pr.json: the
+fork's own comment.md is never posted.
 
 It does not fail the job when the comment cannot be posted, unless --strict.`,
 		Args: cobra.MaximumNArgs(1),
@@ -115,177 +113,51 @@ It does not fail the job when the comment cannot be posted, unless --strict.`,
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			if f.fromArtifact != "" {
-				return postFromArtifact(cmd.Context(), g, f)
+			c, err := resolveComment(g, f.Flags)
+			if err != nil {
+				return err
 			}
-			_, err := comment(cmd.Context(), g, dir, f)
+			if f.fromArtifact != "" {
+				head := f.headSHA
+				if head == "" {
+					if ctx, err := g.action().Context(); err == nil && ctx.Event != nil {
+						head = ghactions.WorkflowRunHeadSHA(ctx.Event)
+					}
+				}
+				return usageOr(prcomment.FromArtifact(cmd.Context(), c, f.fromArtifact, head, commentEnv(g)))
+			}
+			_, err = prcomment.Post(cmd.Context(), c, dir, commentEnv(g))
 			return err
 		},
 	}
 	addCommentFlags(cmd, f)
-	cmd.Flags().StringVar(&f.fromArtifact, "from-artifact", "", "post the comment saved in this downloaded bundle (workflow_run poster for fork PRs)")
+	cmd.Flags().StringVar(&f.Templates, "templates", "", "directory with templates overriding the embedded ones (comment.md.tmpl)")
+	cmd.Flags().StringVar(&f.fromArtifact, "from-artifact", "", "post the comment of this downloaded bundle (workflow_run poster for fork PRs)")
 	cmd.Flags().StringVar(&f.headSHA, "head-sha", "", "with --from-artifact: the commit the report is about (default: the workflow_run event's head_sha)")
 	return cmd
 }
 
-func (f *commentFlags) resolve(g *globals) (ghactions.PR, gh.Mode, string, error) {
-	mode := gh.Mode(f.mode)
-	switch mode {
-	case gh.ModeUpsert, gh.ModeRecreate, gh.ModeOff:
-	default:
-		return ghactions.PR{}, "", "", usageErrorf("--mode %q: want upsert, recreate or off", f.mode)
+// resolveComment resolves the comment's configuration once, from flags, environment
+// and event payload.
+func resolveComment(g *globals, f prcomment.Flags) (prcomment.Config, error) {
+	var event map[string]any
+	if ctx, err := g.action().Context(); err == nil {
+		event = ctx.Event
 	}
-	pr := ghactions.PR{Repo: g.getenv("GITHUB_REPOSITORY"), Number: f.pr}
-	if ctx, err := g.action().Context(); err == nil && ctx.Event != nil {
-		if ev, ok := ghactions.PRFromEvent(ctx.Event); ok {
-			if pr.Number == 0 {
-				pr.Number = ev.Number
-			}
-			pr.HeadSHA = ev.HeadSHA
-		}
-	}
-	pr.Key = f.key
-	if pr.Key == "" {
-		pr.Key = ghactions.Key(g.getenv)
-	}
-	pr.Key = ghactions.SanitizeKey(pr.Key)
-	token := f.token
-	if token == "" {
-		token = g.getenv("GITHUB_TOKEN")
-	}
-	return pr, mode, token, nil
+	c, err := prcomment.Resolve(f, g.getenv, event)
+	return c, usageOr(err)
 }
 
-// soft turns a posting failure into a warning unless --strict.
-func (f *commentFlags) soft(g *globals, err error) error {
-	if err == nil || f.strict {
-		return err
+// usageOr maps prcomment's usage errors to the usage exit code.
+func usageOr(err error) error {
+	if errors.Is(err, prcomment.ErrUsage) {
+		return usageErrorf("%s", strings.TrimPrefix(err.Error(), prcomment.ErrUsage.Error()+": "))
 	}
-	g.log.Warn("comment not posted (use --strict to fail on this)", "err", err)
-	return nil
+	return err
 }
 
-// comment posts the bundle's comment; it returns the comment URL.
-func comment(ctx context.Context, g *globals, dir string, f *commentFlags) (string, error) {
-	pr, mode, token, err := f.resolve(g)
-	if err != nil {
-		return "", err
-	}
-	if mode == gh.ModeOff {
-		g.log.Info("comment mode is off")
-		return "", nil
-	}
-	r, err := model.Read(dir)
-	if err != nil {
-		return "", err
-	}
-	marker := Marker(pr.Key)
-	opts := render.Options{Marker: marker}
-	body, err := render.Comment(r, opts)
-	if err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(dir, render.CommentFile), []byte(body), 0o644); err != nil {
-		return "", err
-	}
-	switch {
-	case pr.Number == 0:
-		g.log.Info("not a pull request (no pull_request event and no --pr): comment not posted", "comment", filepath.Join(dir, render.CommentFile))
-		return "", nil
-	case pr.Repo == "" || !strings.Contains(pr.Repo, "/"):
-		return "", f.soft(g, errors.New("GITHUB_REPOSITORY (owner/name) is not set"))
-	case token == "":
-		return "", f.soft(g, errors.New("no token: set GITHUB_TOKEN or --token"))
-	}
-	client, err := gh.New(g.getenv("GITHUB_API_URL"), token, g.log)
-	if err != nil {
-		return "", err
-	}
-	owner, name, _ := strings.Cut(pr.Repo, "/")
-	res, err := client.Upsert(ctx, gh.Target{Owner: owner, Repo: name, PR: pr.Number, Marker: marker}, mode, body,
-		func(budget int) (string, error) { return render.CommentWithin(r, opts, budget) })
-	if errors.Is(err, gh.ErrForbidden) {
-		b, _ := json.MarshalIndent(pr, "", "  ")
-		if werr := os.WriteFile(filepath.Join(dir, PRFile), append(b, '\n'), 0o644); werr != nil {
-			return "", werr
-		}
-		note := fmt.Sprintf("\n> [!NOTE]\n> ci-report could not post its PR comment: this token is read-only (a pull request from a fork). "+
-			"The comment and `%s` are in the ci-report artifact; add `workflows/ci-report-comment.yml` (a `workflow_run` workflow running "+
-			"`ci-report comment --from-artifact`) to post it.\n", PRFile)
-		if g.getenv("GITHUB_STEP_SUMMARY") != "" {
-			ghactions.WriteSummary(g.action(), note)
-		}
-		g.log.Warn("fork pull request: comment saved for the workflow_run poster", "pr", pr.Number, "file", filepath.Join(dir, PRFile))
-		return "", f.soft(g, err)
-	}
-	if err != nil {
-		return "", f.soft(g, err)
-	}
-	g.log.Info("PR comment "+res.Action, "url", res.URL)
-	if g.getenv("GITHUB_OUTPUT") != "" && res.URL != "" {
-		g.action().SetOutput("comment-url", res.URL)
-	}
-	return res.URL, nil
-}
-
-// postFromArtifact posts a fork PR's saved comment from a workflow_run workflow, only if
-// the PR's head is still the commit the report is about.
-func postFromArtifact(ctx context.Context, g *globals, f *commentFlags) error {
-	var saved ghactions.PR
-	b, err := readBundleFile(f.fromArtifact, PRFile, 64<<10)
-	if err != nil {
-		return fmt.Errorf("--from-artifact: %w", err)
-	}
-	if err := json.Unmarshal(b, &saved); err != nil || saved.Number <= 0 || saved.HeadSHA == "" {
-		return fmt.Errorf("--from-artifact: %s is not a valid PR record (%v)", PRFile, err)
-	}
-	body, err := readBundleFile(f.fromArtifact, render.CommentFile, render.CommentBudget)
-	if err != nil {
-		return fmt.Errorf("--from-artifact: %w", err)
-	}
-	expected := f.headSHA
-	if expected == "" {
-		if c, err := g.action().Context(); err == nil && c.Event != nil {
-			expected = ghactions.WorkflowRunHeadSHA(c.Event)
-		}
-	}
-	if expected == "" {
-		return usageErrorf("--from-artifact needs the workflow_run head SHA: run it on a workflow_run event or pass --head-sha")
-	}
-	if saved.HeadSHA != expected {
-		return fmt.Errorf("refusing to post: the artifact is for %s but the workflow run was for %s", saved.HeadSHA, expected)
-	}
-	repo := g.getenv("GITHUB_REPOSITORY") // the base repository, not the artifact's word
-	owner, name, ok := strings.Cut(repo, "/")
-	token := f.token
-	if token == "" {
-		token = g.getenv("GITHUB_TOKEN")
-	}
-	if !ok || token == "" {
-		return errors.New("GITHUB_REPOSITORY and a token (GITHUB_TOKEN or --token) are needed to post")
-	}
-	client, err := gh.New(g.getenv("GITHUB_API_URL"), token, g.log)
-	if err != nil {
-		return err
-	}
-	head, err := client.HeadSHA(ctx, owner, name, saved.Number)
-	if err != nil {
-		return fmt.Errorf("read PR #%d: %w", saved.Number, err)
-	}
-	if head != expected {
-		return fmt.Errorf("refusing to post: PR #%d has moved to %s since the report was made for %s", saved.Number, head, expected)
-	}
-	marker := Marker(ghactions.SanitizeKey(saved.Key))
-	if !strings.HasPrefix(string(body), marker) {
-		return fmt.Errorf("--from-artifact: %s does not start with its marker %s", render.CommentFile, marker)
-	}
-	mode := gh.Mode(f.mode)
-	res, err := client.Upsert(ctx, gh.Target{Owner: owner, Repo: name, PR: saved.Number, Marker: marker}, mode, string(body), nil)
-	if err != nil {
-		return err
-	}
-	g.log.Info("PR comment "+res.Action, "pr", saved.Number, "url", res.URL)
-	return nil
+func commentEnv(g *globals) prcomment.Env {
+	return prcomment.Env{Log: g.log, Action: g.action(), Getenv: g.getenv}
 }
 
 // readBundleFile reads one file of a bundle or artifact, confined to it.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -44,7 +45,7 @@ func actionsEnv(t *testing.T, gh *githubtest.Server, token string) (summary stri
 	t.Helper()
 	dir := t.TempDir()
 	event := filepath.Join(dir, "event.json")
-	os.WriteFile(event, []byte(`{"pull_request":{"number":7,"head":{"sha":"abc123"}}}`), 0o644)
+	os.WriteFile(event, []byte(`{"pull_request":{"number":7,"head":{"sha":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}}}`), 0o644)
 	summary = filepath.Join(dir, "summary.md")
 	os.WriteFile(summary, nil, 0o644)
 	for k, v := range map[string]string{
@@ -76,7 +77,7 @@ func TestForkFallbackAndWorkflowRunPoster(t *testing.T) {
 	}
 	var pr ghactions.PR
 	b, err := os.ReadFile(filepath.Join(dir, PRFile))
-	if err != nil || json.Unmarshal(b, &pr) != nil || pr.Number != 7 || pr.HeadSHA != "abc123" || pr.Key != "k8s-e2e/e2e" {
+	if err != nil || json.Unmarshal(b, &pr) != nil || pr.Number != 7 || pr.HeadSHA != "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" || pr.Key != "k8s-e2e/e2e" {
 		t.Fatalf("pr.json = %s (%v)", b, err)
 	}
 	if s, _ := os.ReadFile(summary); !strings.Contains(string(s), "ci-report-comment.yml") {
@@ -91,21 +92,21 @@ func TestForkFallbackAndWorkflowRunPoster(t *testing.T) {
 
 	// The workflow_run poster, with a write token.
 	t.Setenv("GITHUB_TOKEN", "ghs_base")
-	gh.SetHead(7, "def456")
-	code, _, stderr = run("comment", "--from-artifact", dir, "--head-sha", "abc123")
+	gh.SetHead(7, "dddddddddddddddddddddddddddddddddddddddd")
+	code, _, stderr = run("comment", "--from-artifact", dir, "--head-sha", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
 	if code == 0 || !strings.Contains(stderr, "has moved") {
 		t.Errorf("moved PR: exit %d\n%s", code, stderr)
 	}
-	code, _, stderr = run("comment", "--from-artifact", dir, "--head-sha", "def456")
+	code, _, stderr = run("comment", "--from-artifact", dir, "--head-sha", "dddddddddddddddddddddddddddddddddddddddd")
 	if code == 0 || !strings.Contains(stderr, "refusing to post") {
 		t.Errorf("artifact for another commit: exit %d\n%s", code, stderr)
 	}
 	if len(gh.Comments(7)) != 0 {
 		t.Fatal("posted despite the head check")
 	}
-	gh.SetHead(7, "abc123")
+	gh.SetHead(7, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
 	for i := 0; i < 2; i++ {
-		if code, _, stderr := run("comment", "--from-artifact", dir, "--head-sha", "abc123"); code != 0 {
+		if code, _, stderr := run("comment", "--from-artifact", dir, "--head-sha", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"); code != 0 {
 			t.Fatalf("poster: exit %d\n%s", code, stderr)
 		}
 	}
@@ -192,5 +193,112 @@ func TestMergeShards(t *testing.T) {
 	comment, _ := os.ReadFile(filepath.Join(out, render.CommentFile))
 	if !strings.Contains(string(comment), "| k8s=v1.35 |") || len(comment) > render.CommentBudget {
 		t.Errorf("merged comment lacks the shard table or is too long (%d bytes)", len(comment))
+	}
+}
+
+// The workflow_run poster runs with a write token on a fork's artifact: it must post
+// only what it renders itself from report.json, escaped, and print no workflow command
+// whatever pr.json says.
+func TestPosterGivenAHostileArtifact(t *testing.T) {
+	gh := githubtest.New()
+	defer gh.Close()
+	dir := renderedBundle(t)
+	actionsEnv(t, gh, "ghs_base")
+	head := strings.Repeat("a", 40)
+	gh.SetHead(7, head)
+	evil := "\n\n@org/security-team ![x](https://evil.example/i.png) [c](https://evil.example) <img src=x>\n::error::INJECTED\n::add-mask::x\n"
+	// The fork rewrites every field it can.
+	r, err := model.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Status.Line, r.Status.Detail, r.Status.Level = evil, evil, evil
+	for i := range r.Findings {
+		r.Findings[i].Title, r.Findings[i].Explanation = evil, evil
+		r.Findings[i].Evidence = []string{evil + "```\n" + evil}
+	}
+	r.Shards = []model.Shard{{Name: evil, Status: model.Status{Level: "failed", Detail: evil}}}
+	b, _ := json.Marshal(r)
+	os.WriteFile(filepath.Join(dir, "report.json"), b, 0o644)
+	os.WriteFile(filepath.Join(dir, "comment.md"), []byte("<!-- ci-report:k8s-e2e/e2e -->\n@org/security-team FORK-COMMENT-MD ![x](https://evil.example/i.png)"), 0o644)
+
+	for _, bad := range []string{
+		`{"number":7,"headSha":"` + head + `\n::error::INJECTED\n::add-mask::x","key":"k8s-e2e/e2e"}`,
+		`{"number":7,"headSha":"::error::INJECTED","key":"k8s-e2e/e2e"}`,
+		`{"number":-1,"headSha":"` + head + `","key":"k8s-e2e/e2e"}`,
+		`{"number":7,"headSha":"` + head + `","key":"x -->\n::error::INJECTED"}`,
+	} {
+		os.WriteFile(filepath.Join(dir, PRFile), []byte(bad), 0o644)
+		code, stdout, stderr := run("comment", "--from-artifact", dir, "--head-sha", head)
+		if code == 0 {
+			t.Errorf("pr.json %s: exit 0", bad)
+		}
+		for _, out := range []string{stdout, stderr} {
+			for _, line := range strings.Split(out, "\n") {
+				if strings.HasPrefix(strings.TrimSpace(line), "::") || strings.Contains(line, "INJECTED") {
+					t.Errorf("pr.json %s: printed %q", bad, line)
+				}
+			}
+		}
+	}
+	if len(gh.Comments(7)) != 0 {
+		t.Fatal("posted with an invalid pr.json")
+	}
+	os.WriteFile(filepath.Join(dir, PRFile), []byte(`{"number":7,"headSha":"`+head+`","key":"k8s-e2e/e2e"}`), 0o644)
+	if code, _, stderr := run("comment", "--from-artifact", dir, "--head-sha", head, "--mode", "bogus"); code != 2 {
+		t.Errorf("--mode bogus with --from-artifact: exit %d, want 2\n%s", code, stderr)
+	}
+	code, stdout, stderr := run("comment", "--from-artifact", dir, "--head-sha", head)
+	if code != 0 {
+		t.Fatalf("poster: exit %d\n%s", code, stderr)
+	}
+	if strings.Contains(stdout+stderr, "INJECTED") {
+		t.Error("the poster echoed artifact text")
+	}
+	cs := gh.Comments(7)
+	if len(cs) != 1 {
+		t.Fatalf("%d comments", len(cs))
+	}
+	body := cs[0].Body
+	if strings.Contains(body, "FORK-COMMENT-MD") {
+		t.Error("the fork's comment.md was posted")
+	}
+	if !strings.HasPrefix(body, "<!-- ci-report:k8s-e2e/e2e -->") || strings.Count(body, "<!-- ci-report:") != 1 {
+		t.Errorf("markers in the posted body: %d", strings.Count(body, "<!-- ci-report:"))
+	}
+	checkMarkdownInert(t, "posted comment", body) // images, links, raw HTML, headings
+	for _, re := range []string{`@[A-Za-z0-9]`, `(?i)https?://`} {
+		if m := regexp.MustCompile(re).FindString(body); m != "" {
+			t.Errorf("posted body has %q (%s)", m, re)
+		}
+	}
+}
+
+// A custom comment.md.tmpl reaches the posted comment, and render's --comment-key makes
+// comment.md carry the same marker as the comment command's --key.
+func TestCommentTemplatesAndKeyResolvedOnce(t *testing.T) {
+	gh := githubtest.New()
+	defer gh.Close()
+	dir := renderedBundle(t)
+	actionsEnv(t, gh, "ghs_x")
+	tmpl := t.TempDir()
+	os.WriteFile(filepath.Join(tmpl, "comment.md.tmpl"), []byte(`{{ define "status" }}CUSTOM-TEMPLATE {{ status .R.Status }}{{ end }}`), 0o644)
+	if code, _, stderr := run("render", dir, "--templates", tmpl, "--comment-key", "nightly"); code != 0 {
+		t.Fatalf("render: exit %d\n%s", code, stderr)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "comment.md"))
+	if !strings.HasPrefix(string(md), "<!-- ci-report:nightly -->") || !strings.Contains(string(md), "CUSTOM-TEMPLATE") {
+		t.Errorf("comment.md = %.200q", md)
+	}
+	if code, _, stderr := run("comment", dir, "--templates", tmpl, "--key", "nightly"); code != 0 {
+		t.Fatalf("comment: exit %d\n%s", code, stderr)
+	}
+	cs := gh.Comments(7)
+	if len(cs) != 1 || !strings.HasPrefix(cs[0].Body, "<!-- ci-report:nightly -->") || !strings.Contains(cs[0].Body, "CUSTOM-TEMPLATE") {
+		t.Errorf("posted: %+v", cs)
+	}
+	posted, _ := os.ReadFile(filepath.Join(dir, "comment.md"))
+	if len(cs) == 1 && string(posted) != cs[0].Body {
+		t.Error("comment.md differs from the posted comment")
 	}
 }

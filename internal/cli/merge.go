@@ -9,6 +9,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/ghactions"
 	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/prcomment"
 	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/render"
 )
@@ -57,7 +58,7 @@ not race on one comment.`,
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
-			if err := render.WriteAll(cmd.Context(), out, m, render.Options{Marker: Marker(ghactions.Key(g.getenv))}); err != nil {
+			if err := render.WriteAll(cmd.Context(), out, m, render.Options{Marker: prcomment.Marker(ghactions.Key(g.getenv))}); err != nil {
 				return err
 			}
 			g.log.Info("merged", "shards", len(reports), "findings", len(m.Findings), "status", m.Status.Level)

@@ -3,13 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/org/k8s-e2e-report/internal/ghactions"
 	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/prcomment"
 	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/render"
 	"github.com/org/k8s-e2e-report/internal/results"
@@ -24,6 +23,7 @@ type renderFlags struct {
 	jsonBudget   string
 	logLines     int
 	redact       []string
+	commentKey   string
 }
 
 func newRenderCmd(g *globals) *cobra.Command {
@@ -70,6 +70,7 @@ func addRenderFlags(cmd *cobra.Command, f *renderFlags) {
 	fl.StringVar(&f.output, "report-dir", "", "where to write the outputs (default: the bundle directory)")
 	fl.StringArrayVar(&f.results, "results", nil, "test results file, directory or glob (repeatable)")
 	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact from every text of the reports (repeatable)")
+	fl.StringVar(&f.commentKey, "comment-key", "", "key of comment.md's hidden marker <!-- ci-report:KEY --> (default: workflow/job/matrix values)")
 	addRenderOutputFlags(cmd, f)
 }
 
@@ -94,13 +95,12 @@ func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (str
 		return "", err
 	}
 	files, missing := results.Expand(f.results)
-	opts := render.Options{ReportBudget: int(budget), JSONBudget: int(jsonBudget), LogLines: f.logLines, Marker: Marker(ghactions.Key(g.getenv))}
-	if f.templates != "" {
-		if info, err := os.Stat(f.templates); err != nil || !info.IsDir() {
-			return "", usageErrorf("--templates %s: not a directory", f.templates)
-		}
-		opts.Templates = os.DirFS(f.templates)
+	// The same resolution as the comment command's, so comment.md is what it would post.
+	cc, err := resolveComment(g, prcomment.Flags{Key: f.commentKey, Templates: f.templates})
+	if err != nil {
+		return "", err
 	}
+	opts := cc.RenderOptions(render.Options{ReportBudget: int(budget), JSONBudget: int(jsonBudget), LogLines: f.logLines})
 	rd, err := redact.New(f.redact)
 	if err != nil {
 		return "", usageErrorf("%v", err)
@@ -119,6 +119,3 @@ func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (str
 	g.log.Info("report written", "dir", out, "findings", len(r.Findings), "tests", len(r.Tests.Cases), "gaps", len(r.Gaps), "status", r.Status.Level)
 	return filepath.Join(out, render.ReportFile), nil
 }
-
-// Marker is the hidden comment marker for a key.
-func Marker(key string) string { return fmt.Sprintf("<!-- ci-report:%s -->", key) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/collect"
 	"github.com/org/k8s-e2e-report/internal/ghactions"
+	"github.com/org/k8s-e2e-report/internal/prcomment"
 	"github.com/org/k8s-e2e-report/internal/render"
 )
 
@@ -52,7 +53,11 @@ results). run does not fail the job for its own troubles unless --strict.`,
 				}
 				return nil
 			})
-			if err := group("render", func() error { rf.redact = cf.redact; _, err := runRender(cmd.Context(), g, dir, rf); return err }); err != nil {
+			if err := group("render", func() error {
+				rf.redact, rf.commentKey = cf.redact, mf.Key
+				_, err := runRender(cmd.Context(), g, dir, rf)
+				return err
+			}); err != nil {
 				return err
 			}
 			report := filepath.Join(dir, render.ReportFile)
@@ -61,19 +66,27 @@ results). run does not fail the job for its own troubles unless --strict.`,
 					"summary", filepath.Join(dir, render.SummaryFile), "comment", filepath.Join(dir, render.CommentFile))
 				fmt.Fprintln(g.stdout, "Posting skipped (not in GitHub Actions); comment.md and summary.md are in", dir)
 				fmt.Fprintln(g.stdout, report)
-				return strictErr(mf.strict, collectErr)
+				return strictErr(mf.Strict, collectErr)
 			}
 			if err := group("annotate", func() error { _, err := annotate(g, dir); return err }); err != nil {
-				if mf.strict {
+				if mf.Strict {
 					return err
 				}
 				g.log.Warn("annotate failed", "err", err)
 			}
-			if err := group("comment", func() error { _, err := comment(cmd.Context(), g, dir, mf); return err }); err != nil {
+			if err := group("comment", func() error {
+				mf.Templates = rf.templates
+				c, err := resolveComment(g, mf.Flags)
+				if err != nil {
+					return err
+				}
+				_, err = prcomment.Post(cmd.Context(), c, dir, commentEnv(g))
+				return err
+			}); err != nil {
 				return err
 			}
 			fmt.Fprintln(g.stdout, report)
-			return strictErr(mf.strict, collectErr)
+			return strictErr(mf.Strict, collectErr)
 		},
 	}
 	addCollectFlags(cmd, cf)
