@@ -58,7 +58,9 @@ type Config struct {
 func (c Config) Marker() string { return Marker(c.Key) }
 
 // Marker is the hidden comment marker for a key.
-func Marker(key string) string { return fmt.Sprintf("<!-- ci-report:%s -->", ghactions.SanitizeKey(key)) }
+func Marker(key string) string {
+	return fmt.Sprintf("<!-- ci-report:%s -->", ghactions.SanitizeKey(key))
+}
 
 // ErrUsage marks an error in the user's flags (the CLI maps it to its usage exit code).
 var ErrUsage = errors.New("usage")
