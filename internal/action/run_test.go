@@ -25,11 +25,13 @@ type runner struct {
 	event                 string
 	env                   map[string]string
 	inputs                map[string]string
+	matrix                string // toJSON(matrix)
+	jobIndex, jobTotal    string // strategy.job-index, strategy.job-total
 	stdout                bytes.Buffer
 }
 
 func newRunner(t *testing.T, gh *githubtest.Server, kubeconfig, token string, inputs map[string]string) *runner {
-	r := &runner{t: t, dir: t.TempDir(), inputs: inputs}
+	r := &runner{t: t, dir: t.TempDir(), inputs: inputs, matrix: "null", jobIndex: "0", jobTotal: "1"}
 	r.temp = filepath.Join(r.dir, "runner-temp")
 	os.MkdirAll(r.temp, 0o755)
 	r.output, r.summary, r.envf = filepath.Join(r.dir, "output"), filepath.Join(r.dir, "summary"), filepath.Join(r.dir, "env")
@@ -58,14 +60,16 @@ func newRunner(t *testing.T, gh *githubtest.Server, kubeconfig, token string, in
 func (r *runner) run(a *Action) map[string]string {
 	t := r.t
 	abs := r.env["GITHUB_ACTION_PATH"]
-	values := map[string]string{"github.action_path": abs, "github.token": r.env["_token"], "runner.temp": r.temp}
+	values := map[string]string{"github.action_path": abs, "github.token": r.env["_token"], "runner.temp": r.temp,
+		// The contexts a composite action can read (see the runner's action manifest schema).
+		"toJSON(matrix)": r.matrix, "strategy.job-index": r.jobIndex, "strategy.job-total": r.jobTotal, "job.check_run_id": "4242"}
 	for name, in := range a.Inputs {
 		v, ok := r.inputs[name]
 		if !ok {
-			v = in.Default
-		}
-		if v == "${{ github.token }}" {
-			v = r.env["_token"]
+			var err error
+			if v, err = Eval(in.Default, values); err != nil {
+				t.Fatalf("input %s default: %v", name, err)
+			}
 		}
 		values["inputs."+name] = v
 	}
@@ -82,6 +86,21 @@ func (r *runner) run(a *Action) map[string]string {
 					t.Errorf("artifact path %s lacks REPORT.md: %v", path, err)
 				}
 				outputs["_artifact-path"] = path
+			}
+			if strings.HasPrefix(s.Uses, "actions/cache@") {
+				// A cache hit: this machine's Go caches stand for the restored directory.
+				path, err := Eval(s.With["path"].(string), values)
+				if err != nil {
+					t.Fatal(err)
+				}
+				os.MkdirAll(path, 0o755)
+				for sub, env := range map[string]string{"mod": "GOMODCACHE", "build": "GOCACHE"} {
+					out, err := exec.Command("go", "env", env).Output()
+					if err != nil {
+						t.Fatal(err)
+					}
+					os.Symlink(strings.TrimSpace(string(out)), filepath.Join(path, sub))
+				}
 			}
 			continue
 		}
@@ -110,11 +129,15 @@ func (r *runner) run(a *Action) map[string]string {
 		cmd.Dir = r.dir
 		var stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &r.stdout, &stderr
+		os.WriteFile(r.output, nil, 0o644) // each step gets its own GITHUB_OUTPUT
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("step %q failed: %v\nstdout:\n%s\nstderr:\n%s", s.Name, err, r.stdout.String(), stderr.String())
 		}
-		if s.ID == "run" {
-			for k, v := range parseOutputs(t, r.output) {
+		for k, v := range parseOutputs(t, r.output) {
+			if s.ID != "" {
+				values["steps."+s.ID+".outputs."+k] = v
+			}
+			if s.ID == "run" {
 				outputs[k] = v
 			}
 		}
@@ -176,10 +199,12 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 	results, _ := filepath.Abs(filepath.Join(root, "testdata/results/gotestsum-junit.xml"))
 	inputs := map[string]string{
 		"namespaces": demo.Namespace, "crds": "apigraphs.turboengine.io", "results": results + "\n",
-		"matrix": `{"k8s":"v1.36.0"}`, "operator-selector": "app.kubernetes.io/name=operator",
+		"operator-selector": "app.kubernetes.io/name=operator",
 	}
 	for attempt := 1; attempt <= 2; attempt++ {
 		r := newRunner(t, gh, cluster.Kubeconfig, "ghs_installation", inputs)
+		// A matrix leg: the action reads the matrix itself (no matrix input).
+		r.matrix, r.jobIndex, r.jobTotal = `{"k8s":"v1.36.0"}`, "1", "2"
 		out := r.run(a)
 		if out["status"] != "failed" || out["findings"] == "0" || out["failed-tests"] != "1" {
 			t.Errorf("outputs = %v", out)
@@ -187,7 +212,7 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 		if !strings.Contains(out["comment-url"], "issuecomment-") {
 			t.Errorf("comment-url = %q (attempt %d)", out["comment-url"], attempt)
 		}
-		if !strings.HasPrefix(out["artifact-name"], "ci-report-e2e-") || !strings.HasSuffix(out["artifact-name"], "-1") || out["report-dir"] == "" {
+		if !strings.HasPrefix(out["artifact-name"], "ci-report-e2e-") || !strings.HasSuffix(out["artifact-name"], "-leg1-4242-1") || out["report-dir"] == "" {
 			t.Errorf("artifact-name %q report-dir %q", out["artifact-name"], out["report-dir"])
 		}
 		summary, _ := os.ReadFile(r.summary)

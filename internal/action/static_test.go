@@ -1,7 +1,9 @@
 package action
 
 import (
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -65,13 +67,21 @@ func TestActionShape(t *testing.T) {
 			t.Errorf("no output %s", out)
 		}
 	}
-	var upload, setupGo bool
+	var upload, cache, toolchain bool
 	for _, s := range a.Runs.Steps {
-		upload = upload || strings.HasPrefix(s.Uses, "actions/upload-artifact@v4")
-		setupGo = setupGo || strings.HasPrefix(s.Uses, "actions/setup-go@")
+		upload = upload || strings.HasPrefix(s.Uses, "actions/upload-artifact@")
+		cache = cache || strings.HasPrefix(s.Uses, "actions/cache@")
+		if strings.HasPrefix(s.Uses, "actions/setup-go@") {
+			t.Error("the action runs setup-go, which changes the Go of the user's later steps")
+		}
+		toolchain = toolchain || strings.Contains(s.Run, "GOTOOLCHAIN=") && strings.Contains(s.Run, "GOMODCACHE=")
 	}
-	if !upload || !setupGo {
-		t.Errorf("steps lack setup-go (%v) or upload-artifact@v4 (%v)", setupGo, upload)
+	if !upload || !cache || !toolchain {
+		t.Errorf("steps lack upload-artifact (%v), actions/cache (%v) or a private GOTOOLCHAIN build (%v)", upload, cache, toolchain)
+	}
+	// Matrix legs get their own comment and artifact without the user passing anything.
+	if a.Inputs["matrix"].Default != "${{ toJSON(matrix) }}" {
+		t.Errorf("matrix input default = %q", a.Inputs["matrix"].Default)
 	}
 	// Every input the scripts use reaches them through env.
 	for name := range a.Inputs {
@@ -89,5 +99,33 @@ func TestActionShape(t *testing.T) {
 		if !used {
 			t.Errorf("input %s reaches no step", name)
 		}
+	}
+}
+
+var usesLine = regexp.MustCompile(`(?m)^\s*-?\s*uses:\s*([^@\s]+)@(\S+)(.*)$`)
+
+// Third-party actions are pinned by commit SHA, with the tag as a comment; the example
+// e2e workflow cancels older runs of the same PR.
+func TestActionsPinnedAndRunsSerialised(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(root, "workflows", "*.yml"))
+	files = append(files, filepath.Join(root, "action.yml"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range usesLine.FindAllStringSubmatch(string(b), -1) {
+			repo, ref, rest := m[1], m[2], m[3]
+			if repo == "org/k8s-e2e-report" {
+				continue // this action itself, released with the workflows
+			}
+			if !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(ref) || !strings.Contains(rest, "# v") {
+				t.Errorf("%s: %s@%s%s is not pinned by SHA with its tag as a comment", filepath.Base(f), repo, ref, rest)
+			}
+		}
+	}
+	e2e, _ := os.ReadFile(filepath.Join(root, "workflows", "k8s-e2e.yml"))
+	if !regexp.MustCompile(`(?m)^concurrency:\s*\n\s+group: .*pull_request.number`).Match(e2e) {
+		t.Error("workflows/k8s-e2e.yml has no concurrency group per PR")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
@@ -135,6 +136,12 @@ func Key(getenv func(string) string) string {
 				kv = append(kv, fmt.Sprintf("%s=%v", k, values[k]))
 			}
 			parts = append(parts, strings.Join(kv, ","))
+		}
+	}
+	if len(parts) == 2 {
+		// No matrix values: a leg of a strategy still needs its own comment.
+		if total, _ := strconv.Atoi(getenv("CI_REPORT_JOB_TOTAL")); total > 1 {
+			parts = append(parts, "leg="+getenv("CI_REPORT_JOB_INDEX"))
 		}
 	}
 	key := strings.Trim(strings.Join(parts, "/"), "/")
