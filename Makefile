@@ -8,7 +8,7 @@ TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
 FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell
 
-.PHONY: all build test unit fuzz testenv sandbox demo-cluster demo bench vet fmt check-leaks clean
+.PHONY: all build test unit fuzz testenv chromium sandbox demo-cluster demo bench vet fmt check-leaks clean
 
 all: build
 
@@ -20,9 +20,18 @@ build:
 testenv:
 	@bash internal/testenv/tools/build.sh
 
+# Chromium (or Chrome) for the browser tests: installed with apt-get when missing and
+# running as root; otherwise this stops and names the command to run.
+chromium:
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Chromium for the browser tests (apt-get install chromium)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium is needed for the browser tests; install it with: sudo apt-get install -y chromium" >&2; exit 1; fi
+
 # Every test, including the integration tests against the real local cluster.
 # Fails if a cluster process is left running afterwards.
-test: testenv vet
+test: testenv chromium vet
 	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... ; rc=$$?; \
 	  $(MAKE) --no-print-directory check-leaks || rc=1; exit $$rc
 
