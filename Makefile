@@ -64,9 +64,10 @@ demo-cluster: testenv
 	$(GO) run ./cmd/sandbox --demo
 
 # The main job on the local demo cluster: start it, seed it, run ci-report, stop it.
-demo: testenv build
+demo: testenv chromium build
 	rm -rf ci-report
-	$(GO) run ./cmd/sandbox --demo -- $(CURDIR)/$(BIN) run -n turbo-engine-e2e --output ci-report --results testdata/results/gotestsum-junit.xml
+	$(GO) run ./cmd/sandbox --demo -- $(CURDIR)/$(BIN) run -n turbo-engine-e2e --output ci-report --results testdata/results/gotestsum-junit.xml \
+	  --console-service turbo-engine-e2e/console:3000 --page /=dashboard
 	@echo; echo 'Report: ci-report/REPORT.md (also REPORT.html, comment.md, summary.md, report.json)'
 
 

@@ -56,8 +56,12 @@ func run() int {
 			log.Error("seed demo scenario", "err", err)
 			return 1
 		}
+		if err := demo.StartConsole(ctx, c, s); err != nil {
+			log.Error("start the demo console", "err", err)
+			return 1
+		}
 		log.Info("demo scenario seeded", "namespace", s.Namespace, "took", time.Since(t).Round(time.Millisecond),
-			"crashloop", s.CrashLoopPod, "oomkilled", s.OOMKilledPod, "unschedulable", s.UnschedulablePod)
+			"crashloop", s.CrashLoopPod, "oomkilled", s.OOMKilledPod, "unschedulable", s.UnschedulablePod, "console", s.ConsoleService)
 	}
 
 	if args := flag.Args(); len(args) > 0 {

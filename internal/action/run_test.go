@@ -187,7 +187,11 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cluster.Stop()
-	if _, err := demo.Seed(ctx, cluster); err != nil {
+	scenario, err := demo.Seed(ctx, cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.StartConsole(ctx, cluster, scenario); err != nil {
 		t.Fatal(err)
 	}
 	gh := githubtest.New()
@@ -200,6 +204,7 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 	inputs := map[string]string{
 		"namespaces": demo.Namespace, "crds": "apigraphs.turboengine.io", "results": results + "\n",
 		"operator-selector": "app.kubernetes.io/name=operator",
+		"console-service": scenario.ConsoleService, "pages": "/=dashboard",
 	}
 	for attempt := 1; attempt <= 2; attempt++ {
 		r := newRunner(t, gh, cluster.Kubeconfig, "ghs_installation", inputs)
@@ -244,7 +249,7 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 			ours = append(ours, c)
 		}
 	}
-	if len(ours) != 1 || !strings.Contains(ours[0].Body, "CrashLoopBackOff") || len(ours[0].Body) > 65536 {
+	if len(ours) != 1 || !strings.Contains(ours[0].Body, "CrashLoopBackOff") || !strings.Contains(ours[0].Body, "**Screenshots**") || len(ours[0].Body) > 65536 {
 		t.Errorf("comments with our key: %d", len(ours))
 	}
 }

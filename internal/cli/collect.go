@@ -3,6 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +17,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/opactions"
 	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/results"
+	"github.com/org/k8s-e2e-report/internal/screenshots"
 )
 
 type collectFlags struct {
@@ -33,6 +37,17 @@ type collectFlags struct {
 	operatorFields   []string
 	redact           []string
 	results          []string
+
+	consoleURL       string
+	consoleService   string
+	pages            []string
+	pageWait         string
+	pageNetworkIdle  bool
+	viewport         string
+	fullPage         bool
+	pageTimeout      time.Duration
+	screenshotBudget time.Duration
+	chromePath       string
 }
 
 func newCollectCmd(g *globals) *cobra.Command {
@@ -106,6 +121,59 @@ func addCollectFlags(cmd *cobra.Command, f *collectFlags) {
 	fl.StringArrayVar(&f.operatorFields, "operator-field", nil, "structured log key(s) for a role, ROLE=KEY[,KEY] (roles: time, level, msg, controller, reconcileID, error, kind, namespace, name, object; repeatable)")
 	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact from logs and objects (repeatable)")
 	fl.StringArrayVar(&f.results, "results", nil, "test results file, directory or glob to copy into the bundle's results/ (repeatable)")
+
+	fl.StringVar(&f.consoleURL, "console-url", "", "web console to take screenshots of, reachable from here (e.g. http://127.0.0.1:8080)")
+	fl.StringVar(&f.consoleService, "console-service", "", "in-cluster web console as NAMESPACE/SERVICE:PORT, reached through a port-forward ci-report opens and closes itself")
+	fl.StringArrayVar(&f.pages, "page", nil, "console page to capture, PATH[=NAME] (repeatable; default /)")
+	fl.StringVar(&f.pageWait, "page-wait-selector", "", "before each screenshot, wait until this CSS selector is visible")
+	fl.BoolVar(&f.pageNetworkIdle, "page-network-idle", true, "before each screenshot, wait until no request has been in flight for 500ms")
+	fl.StringVar(&f.viewport, "viewport", "1280x800", "browser viewport, WIDTHxHEIGHT")
+	fl.BoolVar(&f.fullPage, "full-page", false, "capture the whole page, not only the viewport")
+	fl.DurationVar(&f.pageTimeout, "page-timeout", 30*time.Second, "time limit for each page")
+	fl.DurationVar(&f.screenshotBudget, "screenshot-budget", 2*time.Minute, "time limit for all screenshots together")
+	fl.StringVar(&f.chromePath, "chrome-path", "", "Chromium or Chrome binary (default: chromium, chromium-browser, google-chrome on PATH)")
+}
+
+// console turns the screenshot flags into collect's Console (nil when none is asked for).
+func (f *collectFlags) console() (*collect.Console, error) {
+	if f.consoleURL == "" && f.consoleService == "" {
+		if len(f.pages) > 0 {
+			return nil, usageErrorf("--page needs --console-url or --console-service")
+		}
+		return nil, nil
+	}
+	if f.consoleURL != "" && f.consoleService != "" {
+		return nil, usageErrorf("give --console-url or --console-service, not both")
+	}
+	c := &collect.Console{URL: f.consoleURL}
+	if f.consoleURL != "" {
+		if u, err := url.Parse(f.consoleURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, usageErrorf("--console-url %q: want an http(s) URL such as http://127.0.0.1:8080", f.consoleURL)
+		}
+	}
+	if f.consoleService != "" {
+		ref, err := collect.ParseServiceRef("--console-service", f.consoleService)
+		if err != nil {
+			return nil, withExitCode(ExitUsage, err)
+		}
+		c.Service = &ref
+	}
+	w, h, ok := strings.Cut(f.viewport, "x")
+	width, err1 := strconv.Atoi(w)
+	height, err2 := strconv.Atoi(h)
+	if !ok || err1 != nil || err2 != nil || width < 100 || height < 100 || width > 8000 || height > 8000 {
+		return nil, usageErrorf("--viewport %q: want WIDTHxHEIGHT, e.g. 1280x800", f.viewport)
+	}
+	c.Capture = screenshots.Options{WaitSelector: f.pageWait, NetworkIdle: f.pageNetworkIdle, Width: width, Height: height,
+		FullPage: f.fullPage, PageTimeout: f.pageTimeout, Budget: f.screenshotBudget, ChromePath: f.chromePath}
+	for _, p := range f.pages {
+		page, err := screenshots.ParsePage(p)
+		if err != nil {
+			return nil, withExitCode(ExitUsage, err)
+		}
+		c.Capture.Pages = append(c.Capture.Pages, page)
+	}
+	return c, nil
 }
 
 func parseBytes(flag, v string) (int64, error) {
@@ -156,6 +224,9 @@ func (f *collectFlags) options(g *globals) (collect.Options, error) {
 	}
 	if o.Redactor, err = redact.New(f.redact); err != nil {
 		return o, withExitCode(ExitUsage, err)
+	}
+	if o.Console, err = f.console(); err != nil {
+		return o, err
 	}
 
 	loader := g.kube.ToRawKubeConfigLoader()

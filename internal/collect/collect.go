@@ -58,6 +58,7 @@ type Options struct {
 	Results          []string // test result files to copy into results/
 	OperatorSelector string
 	OperatorFields   opactions.Fields
+	Console          *Console // screenshots of a web console; nil: none
 
 	Redactor *redact.Redactor
 	Log      *slog.Logger
@@ -142,6 +143,7 @@ func Run(ctx context.Context, opts Options) (*bundle.Manifest, error) {
 	defer cancel()
 
 	err = r.collect(ctx)
+	r.collectScreenshots(ctx) // also when the cluster is unreachable: a --console-url may still be
 	if werr := r.writeManifest(); werr != nil {
 		return r.manifest, errors.Join(err, fmt.Errorf("write manifest: %w", werr))
 	}

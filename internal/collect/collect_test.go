@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"net"
 	"os"
 	"os/exec"
@@ -564,5 +565,94 @@ func TestIntegrationZAPIServerKilledMidCollection(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, bundle.ResourcesJSON)); err != nil {
 		t.Errorf("resources.json missing after the kill: %v", err)
+	}
+}
+
+// The console in the cluster is reached through a port-forward that collect opens
+// itself (kwok sends the forwarded connection to a real HTTP server on loopback), and a
+// real Chromium captures it: the screenshot shows that server's page, and the browser's
+// error and the failed API call are recorded, then become findings.
+func TestIntegrationConsoleScreenshotsThroughPortForward(t *testing.T) {
+	if err := demo.StartConsole(t.Context(), env, scenario); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	code, stderr := runCLI(t, env.Kubeconfig, "collect", "-n", demo.Namespace, "-o", dir,
+		"--console-service", scenario.ConsoleService, "--page", "/=dashboard", "--viewport", "1024x700")
+	if code != 0 {
+		t.Fatalf("collect exit %d\n%s", code, stderr)
+	}
+	for _, c := range manifest(t, dir).Collectors {
+		if c.Name == "screenshots" && c.Status != bundle.StatusOK {
+			t.Errorf("screenshots collector: %s %v", c.Status, c.Errors)
+		}
+	}
+	f, err := os.Open(filepath.Join(dir, bundle.ScreenshotPath("dashboard")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 1024 || b.Dy() != 700 {
+		t.Errorf("screenshot is %dx%d, want 1024x700", b.Dx(), b.Dy())
+	}
+	// The console's header bar (#1f3a5f) is at the top: the page really came through.
+	if r, g, b, _ := img.At(500, 10).RGBA(); r>>8 > 60 || g>>8 < 40 || g>>8 > 90 || b>>8 < 70 {
+		t.Errorf("pixel at the header is %d,%d,%d: not the console's page", r>>8, g>>8, b>>8)
+	}
+	var pages []bundle.Page
+	if err := json.Unmarshal([]byte(read(t, dir, bundle.PagesJSON)), &pages); err != nil || len(pages) != 1 {
+		t.Fatalf("pages.json: %v %+v", err, pages)
+	}
+	p := pages[0]
+	if p.Status != 200 || p.Via == "" || !strings.HasPrefix(p.URL, "service "+scenario.ConsoleService) {
+		t.Errorf("page = %+v", p)
+	}
+	found := false
+	for _, m := range p.ConsoleErrors {
+		found = found || strings.Contains(m.Text, "failed to load APIGraph orders")
+	}
+	if !found {
+		t.Errorf("console errors: %+v", p.ConsoleErrors)
+	}
+	if len(p.FailedRequests) == 0 || p.FailedRequests[0].Status != 500 || !strings.HasSuffix(p.FailedRequests[0].URL, "/api/graphs/orders") {
+		t.Errorf("failed requests: %+v", p.FailedRequests)
+	}
+
+	if code, stderr := runCLI(t, env.Kubeconfig, "render", dir); code != 0 {
+		t.Fatalf("render exit %d\n%s", code, stderr)
+	}
+	report := read(t, dir, "REPORT.md")
+	for _, want := range []string{"Browser errors on console page dashboard", "Console page dashboard: 1 request(s) failed", "## Screenshots", "](./screenshots/dashboard.png)"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("REPORT.md lacks %q", want)
+		}
+	}
+	if !strings.Contains(read(t, dir, "REPORT.html"), "data:image/png;base64,") {
+		t.Error("REPORT.html does not embed the screenshot")
+	}
+}
+
+// No browser: a gap that says how to install one; the bundle and exit code are fine.
+func TestIntegrationScreenshotsWithoutBrowser(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	dir := t.TempDir()
+	code, stderr := runCLI(t, env.Kubeconfig, "collect", "-n", demo.Namespace, "-o", dir, "--console-url", "http://127.0.0.1:1")
+	if code != 0 {
+		t.Fatalf("collect exit %d\n%s", code, stderr)
+	}
+	m := manifest(t, dir)
+	found := false
+	for _, g := range m.Gaps {
+		found = found || g.Collector == "screenshots" && strings.Contains(g.Error, "apt-get install -y chromium")
+	}
+	if !found {
+		t.Errorf("gaps = %+v, want the screenshots gap naming how to install a browser", m.Gaps)
+	}
+	if _, err := os.Stat(filepath.Join(dir, bundle.ResourcesJSON)); err != nil {
+		t.Error("the rest of the bundle is missing")
 	}
 }

@@ -48,6 +48,7 @@ type Scenario struct {
 	NotReadyReason     string
 	ReadyAPIGraph      string // users
 	FailedJob          string // e2e-tests: BackoffLimitExceeded
+	ConsoleService     string // NAMESPACE/console:PORT, once StartConsole runs
 	Start              time.Time
 }
 

@@ -37,6 +37,7 @@ type Input struct {
 	Tests       []results.Case
 	Metrics     []metrics.Metric
 	ErrorSpans  []Span
+	Pages       []bundle.Page // console pages the browser captured
 	// LogTail returns the last lines of a container's log in the bundle (nil if absent).
 	LogTail func(namespace, pod, container string, previous bool, n int) []string
 }
@@ -80,6 +81,7 @@ func Detect(in *Input) []Finding {
 	fs = append(fs, in.testFindings()...)
 	fs = append(fs, in.metricFindings()...)
 	fs = append(fs, in.spanFindings()...)
+	fs = append(fs, in.pageFindings()...)
 	fs = dedupe(fs)
 	Rank(fs)
 	return fs
@@ -542,6 +544,79 @@ func (in *Input) spanFindings() []Finding {
 		f := newFinding("ErrorSpan", Error, Subject{Kind: "Service", Name: s.Service}, fmt.Sprintf("Error spans in %s: %s", s.Service, s.Operation), oneLine(s.Message))
 		f.Time, f.Evidence, f.Refs = s.Time, []string{"trace " + s.TraceID}, []string{"traces.json"}
 		out = append(out, f)
+	}
+	return out
+}
+
+// pageFindings turns what the browser saw on the console's pages into findings: a page
+// that could not load or answered an error, JavaScript errors and uncaught exceptions,
+// and the console's own API calls that failed with a server error.
+func (in *Input) pageFindings() []Finding {
+	var out []Finding
+	for _, p := range in.Pages {
+		subj := Subject{Kind: "ConsolePage", Name: p.Name}
+		refs := []string{bundle.PagesJSON}
+		if p.File != "" {
+			refs = append(refs, p.File)
+		}
+		switch {
+		case p.Error != "":
+			f := newFinding("ConsoleError", Warning, subj, fmt.Sprintf("Console page %s could not be captured", p.Name), oneLine(p.Error))
+			f.Evidence, f.Refs = []string{p.URL}, refs
+			out = append(out, f)
+		case p.Status >= 400:
+			f := newFinding("ConsoleError", Error, subj, fmt.Sprintf("Console page %s answered HTTP %d", p.Name, p.Status), fmt.Sprintf("%s answered HTTP %d", p.URL, p.Status))
+			f.Refs = refs
+			out = append(out, f)
+		}
+		if len(p.ConsoleErrors) > 0 {
+			// What the page itself said beats the browser's "Failed to load resource",
+			// and an uncaught exception (what broke the page) beats both.
+			first, score := p.ConsoleErrors[0], -1
+			for _, m := range p.ConsoleErrors {
+				sc := 1
+				switch {
+				case m.Type == "exception":
+					sc = 3
+				case !strings.HasPrefix(m.Text, "Failed to load resource"):
+					sc = 2
+				}
+				if sc > score {
+					first, score = m, sc
+				}
+			}
+			f := newFinding("ConsoleError", Error, subj, fmt.Sprintf("Browser errors on console page %s", p.Name),
+				fmt.Sprintf("%s (%d console error(s) on %s)", oneLine(first.Text), len(p.ConsoleErrors), p.URL))
+			f.Count, f.Refs = len(p.ConsoleErrors), refs
+			for _, m := range p.ConsoleErrors[:min(len(p.ConsoleErrors), evidenceLines)] {
+				line := m.Type + ": " + m.Text
+				if m.URL != "" {
+					line += fmt.Sprintf(" (%s:%d)", m.URL, m.Line)
+				}
+				f.Evidence = append(f.Evidence, line)
+			}
+			out = append(out, f)
+		}
+		var failed []bundle.FailedRequest
+		for _, r := range p.FailedRequests {
+			if r.Status >= 500 || (r.Status == 0 && r.Error != "") {
+				failed = append(failed, r)
+			}
+		}
+		if len(failed) > 0 {
+			r := failed[0]
+			what := fmt.Sprintf("HTTP %d", r.Status)
+			if r.Status == 0 {
+				what = r.Error
+			}
+			f := newFinding("ConsoleError", Error, subj, fmt.Sprintf("Console page %s: %d request(s) failed", p.Name, len(failed)),
+				fmt.Sprintf("%s %s: %s", r.Method, r.URL, what))
+			f.Count, f.Refs = len(failed), refs
+			for _, r := range failed[:min(len(failed), evidenceLines)] {
+				f.Evidence = append(f.Evidence, fmt.Sprintf("%s %s → %d %s", r.Method, r.URL, r.Status, r.Error))
+			}
+			out = append(out, f)
+		}
 	}
 	return out
 }

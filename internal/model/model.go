@@ -54,6 +54,7 @@ type Report struct {
 	CustomResources []CRType           `json:"customResources"`
 	Traces          *TraceSummary      `json:"traces,omitempty"`
 	Screenshots     []Screenshot       `json:"screenshots,omitempty"`
+	Pages           []bundle.Page      `json:"pages,omitempty"` // console pages and what the browser saw
 	Logs            []LogTail          `json:"logs"`
 	Errors          []ExtractedError   `json:"errors"`
 	Gaps            []bundle.Gap       `json:"gaps"`
@@ -139,10 +140,13 @@ type TraceSummary struct {
 
 // Screenshot is an image in the bundle.
 type Screenshot struct {
-	Path  string `json:"path"`
-	Title string `json:"title"`
-	Type  string `json:"type,omitempty"` // from the image's bytes
-	Data  []byte `json:"-"`
+	Path   string `json:"path"`
+	Title  string `json:"title"`
+	Type   string `json:"type,omitempty"` // from the image's bytes
+	URL    string `json:"url,omitempty"`  // the page it shows, when pages.json names it
+	Status int    `json:"status,omitempty"`
+	Errors int    `json:"errors,omitempty"` // console errors and failed requests on that page
+	Data   []byte `json:"-"`
 }
 
 // LogLine is one log line with its parsed time and level.
@@ -323,6 +327,10 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 		}
 		r.Metrics, in.Metrics = ms, ms
 	}
+	if err := readJSON(br, bundle.PagesJSON, &r.Pages); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		gap("render", fmt.Errorf("%s: %v", bundle.PagesJSON, err))
+	}
+	in.Pages = r.Pages
 	r.Traces = loadTraces(br, gap)
 	if r.Traces != nil {
 		in.ErrorSpans = r.Traces.ErrorSpans
@@ -360,6 +368,14 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 		return nil, err
 	}
 	r.Screenshots = screenshots(br, gap)
+	for i := range r.Screenshots {
+		for _, p := range r.Pages {
+			if p.File == r.Screenshots[i].Path {
+				r.Screenshots[i].URL, r.Screenshots[i].Status = p.URL, p.Status
+				r.Screenshots[i].Errors = len(p.ConsoleErrors) + len(p.FailedRequests)
+			}
+		}
+	}
 	r.Files = index(br, gap)
 	if o.Redactor != nil {
 		r.Redact(o.Redactor) // before slices, which copy what it scrubs

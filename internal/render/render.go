@@ -104,6 +104,7 @@ func commentSections(r *model.Report) []section {
 		{"failed-tests", 11, len(r.FailedTests), min(len(r.FailedTests), 30)},
 		{"pods", 9, unhealthy, min(unhealthy, 20)},
 		{"gaps", 10, len(r.Gaps), min(len(r.Gaps), 10)},
+		{"screenshots", 5, len(r.Screenshots), min(len(r.Screenshots), 10)},
 		{"footer", 0, 1, 1},
 	}
 }

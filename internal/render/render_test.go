@@ -243,7 +243,7 @@ func FuzzFence(f *testing.F) {
 	f.Add("```\nbreak\n```")
 	f.Add("~~~\n````` x")
 	f.Fuzz(func(t *testing.T, s string) {
-		doc := fence(s, "text", true)
+		doc := fence(s, "text", false)
 		gm := goldmark.New(goldmark.WithExtensions(extension.GFM))
 		root := gm.Parser().Parse(gtext.NewReader([]byte(doc)))
 		if root.ChildCount() != 1 {
@@ -258,7 +258,8 @@ func FuzzFence(f *testing.F) {
 			seg := cb.Lines().At(i)
 			got.Write(seg.Value([]byte(doc)))
 		}
-		want := strings.TrimRight(clean(s), "\n")
+		// Only our comment marker is neutralised in REPORT.md's code blocks.
+		want := neutralise(strings.TrimRight(clean(s), "\n"), false)
 		if strings.TrimRight(got.String(), "\n") != want {
 			t.Errorf("content changed:\n got %q\nwant %q", got.String(), want)
 		}

@@ -408,3 +408,37 @@ func (c *Cluster) upsertLogsEntry(ctx context.Context, namespace, pod, container
 	_, err = res.Update(ctx, obj, metav1.UpdateOptions{})
 	return err
 }
+
+var portForwardsGVR = schema.GroupVersionResource{Group: "kwok.x-k8s.io", Version: "v1alpha1", Resource: "portforwards"}
+
+// ForwardPodPort makes a port-forward to the pod's port (through the API server, as
+// kubectl port-forward and client-go do) reach a real server on address:target: kwok,
+// playing the kubelet, connects the forwarded stream there (its PortForward object).
+func (c *Cluster) ForwardPodPort(ctx context.Context, namespace, pod string, port int, address string, target int) error {
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kwok.x-k8s.io/v1alpha1",
+		"kind":       "PortForward",
+		"metadata":   map[string]any{"name": pod, "namespace": namespace},
+		"spec": map[string]any{"forwards": []any{map[string]any{
+			"ports":  []any{int64(port)},
+			"target": map[string]any{"address": address, "port": int64(target)},
+		}}},
+	}}
+	res := c.Dynamic.Resource(portForwardsGVR).Namespace(namespace)
+	if _, err := res.Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+		if !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("kwok PortForward %s/%s: %w", namespace, pod, err)
+		}
+		cur, err := res.Get(ctx, pod, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		obj.SetResourceVersion(cur.GetResourceVersion())
+		if _, err := res.Update(ctx, obj, metav1.UpdateOptions{}); err != nil {
+			return err
+		}
+	}
+	// kwok learns of the object through a watch; give it a moment.
+	time.Sleep(500 * time.Millisecond)
+	return nil
+}

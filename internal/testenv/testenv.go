@@ -190,7 +190,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		"--config=" + kwokConfig,
 		"--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=fake",
-		"--enable-crds=Logs,ClusterLogs",
+		"--enable-crds=Logs,ClusterLogs,PortForward,ClusterPortForward",
 		"--node-ip=127.0.0.1",
 		"--node-port=" + strconv.Itoa(kwokPort),
 		"--server-address=" + fmt.Sprintf("127.0.0.1:%d", kwokPort),
