@@ -204,7 +204,7 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 	inputs := map[string]string{
 		"namespaces": demo.Namespace, "crds": "apigraphs.turboengine.io", "results": results + "\n",
 		"operator-selector": "app.kubernetes.io/name=operator",
-		"console-service": scenario.ConsoleService, "pages": "/=dashboard",
+		"console-service":   scenario.ConsoleService, "pages": "/=dashboard",
 	}
 	for attempt := 1; attempt <= 2; attempt++ {
 		r := newRunner(t, gh, cluster.Kubeconfig, "ghs_installation", inputs)
