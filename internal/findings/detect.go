@@ -597,8 +597,14 @@ func (in *Input) pageFindings() []Finding {
 			}
 			out = append(out, f)
 		}
+		// The console's own API: requests to the page's origin (a third-party script or
+		// analytics call that fails says nothing about the system under test).
+		origin := pageOrigin(p.URL)
 		var failed []bundle.FailedRequest
 		for _, r := range p.FailedRequests {
+			if !strings.HasPrefix(r.URL, origin) {
+				continue
+			}
 			if r.Status >= 500 || (r.Status == 0 && r.Error != "") {
 				failed = append(failed, r)
 			}
@@ -619,4 +625,23 @@ func (in *Input) pageFindings() []Finding {
 		}
 	}
 	return out
+}
+
+// pageOrigin is the scheme and host of a page URL ("http://host:port/"), or the service
+// prefix collect writes for a port-forwarded console ("service ns/name:port/").
+func pageOrigin(u string) string {
+	rest := u
+	prefix := ""
+	if i := strings.Index(u, "://"); i >= 0 {
+		prefix, rest = u[:i+3], u[i+3:]
+	} else if strings.HasPrefix(u, "service ") {
+		prefix, rest = "service ", strings.TrimPrefix(u, "service ")
+		if i := strings.Index(rest, "/"); i >= 0 { // the namespace's slash
+			prefix, rest = prefix+rest[:i+1], rest[i+1:]
+		}
+	}
+	if i := strings.Index(rest, "/"); i >= 0 {
+		rest = rest[:i]
+	}
+	return prefix + rest + "/"
 }

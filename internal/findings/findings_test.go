@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/events"
 	"github.com/org/k8s-e2e-report/internal/metrics"
 	"github.com/org/k8s-e2e-report/internal/results"
@@ -120,5 +121,36 @@ func TestDeploymentCausedByPodIsDemoted(t *testing.T) {
 	}
 	if !strings.Contains(fs[0].Explanation, "panic: runtime error") {
 		t.Errorf("crash explanation does not quote the panic: %s", fs[0].Explanation)
+	}
+}
+
+func TestPageFindings(t *testing.T) {
+	in := &Input{Pages: []bundle.Page{{
+		Name: "dashboard", URL: "service ns/console:3000/", File: "screenshots/dashboard.png", Status: 200,
+		ConsoleErrors: []bundle.ConsoleMessage{
+			{Type: "error", Text: "Failed to load resource: the server responded with a status of 500"},
+			{Type: "error", Text: "failed to load APIGraph orders"},
+		},
+		FailedRequests: []bundle.FailedRequest{
+			{URL: "service ns/console:3000/api/graphs/orders", Method: "GET", Status: 500},
+			{URL: "https://analytics.example/collect", Method: "POST", Status: 503},
+		},
+	}, {Name: "slow", URL: "http://127.0.0.1:8080/slow", Error: "page did not load within 30s (--page-timeout)"}}}
+	fs := Detect(in)
+	byTitle := map[string]Finding{}
+	for _, f := range fs {
+		byTitle[f.Title] = f
+	}
+	if f, ok := byTitle["Browser errors on console page dashboard"]; !ok || f.Explanation[:29] != "failed to load APIGraph order" || f.Count != 2 {
+		t.Errorf("console errors finding: %+v", f)
+	}
+	if f, ok := byTitle["Console page dashboard: 1 request(s) failed"]; !ok || !strings.Contains(f.Explanation, "/api/graphs/orders: HTTP 500") {
+		t.Errorf("failed API call finding (the third-party call must not count): %+v", byTitle)
+	}
+	if f, ok := byTitle["Console page slow could not be captured"]; !ok || f.Severity != Warning {
+		t.Errorf("page error finding: %+v", f)
+	}
+	if got := pageOrigin("http://127.0.0.1:8080/a/b"); got != "http://127.0.0.1:8080/" {
+		t.Errorf("pageOrigin = %q", got)
 	}
 }
