@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/klog/v2"
 )
 
 // globals are the flags every command shares.
@@ -63,6 +64,12 @@ actions from a Kubernetes cluster after an e2e run, and turns them into a report
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
 			g.log = newLogger(g.stderr, g.verbose, g.quiet)
+			if g.verbose == 0 {
+				// client-go reports through klog (e.g. a port-forward's closed streams);
+				// ci-report says what matters itself, so klog speaks only with -v.
+				klog.LogToStderr(false)
+				klog.SetOutput(io.Discard)
+			}
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withExitCode(ExitUsage, err) })
