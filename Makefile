@@ -8,7 +8,7 @@ TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
 FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell
 
-.PHONY: all build test unit fuzz testenv chromium sandbox demo-cluster demo bench vet fmt check-leaks clean
+.PHONY: all build test unit fuzz testenv jaeger chromium sandbox demo-cluster demo bench vet fmt check-leaks clean
 
 all: build
 
@@ -19,6 +19,10 @@ build:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok.
 testenv:
 	@bash internal/testenv/tools/build.sh
+
+# Builds (once, then cached by version) Jaeger's all-in-one for the trace tests.
+jaeger:
+	@bash internal/traces/jaegertest/build.sh
 
 # Chromium (or Chrome) for the browser tests: installed with apt-get when missing and
 # running as root; otherwise this stops and names the command to run.
@@ -31,8 +35,8 @@ chromium:
 
 # Every test, including the integration tests against the real local cluster.
 # Fails if a cluster process is left running afterwards.
-test: testenv chromium vet
-	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... ; rc=$$?; \
+test: testenv jaeger chromium vet
+	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) CI_REPORT_JAEGER=$$(bash internal/traces/jaegertest/build.sh) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... ; rc=$$?; \
 	  $(MAKE) --no-print-directory check-leaks || rc=1; exit $$rc
 
 check-leaks:
@@ -71,8 +75,8 @@ demo: testenv chromium build
 	@echo; echo 'Report: ci-report/REPORT.md (also REPORT.html, comment.md, summary.md, report.json)'
 
 
-bench:
-	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) $(GO) test -run '^$$' -bench . -benchmem ./...
+bench: testenv jaeger
+	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) CI_REPORT_JAEGER=$$(bash internal/traces/jaegertest/build.sh) $(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:
 	rm -rf bin ci-report

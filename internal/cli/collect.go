@@ -48,6 +48,11 @@ type collectFlags struct {
 	pageTimeout      time.Duration
 	screenshotBudget time.Duration
 	chromePath       string
+
+	jaegerURL     string
+	jaegerService string
+	traceServices []string
+	traceLimit    int
 }
 
 func newCollectCmd(g *globals) *cobra.Command {
@@ -131,6 +136,10 @@ func addCollectFlags(cmd *cobra.Command, f *collectFlags) {
 	fl.BoolVar(&f.fullPage, "full-page", false, "capture the whole page, not only the viewport")
 	fl.DurationVar(&f.pageTimeout, "page-timeout", 30*time.Second, "time limit for each page")
 	fl.DurationVar(&f.screenshotBudget, "screenshot-budget", 2*time.Minute, "time limit for all screenshots together")
+	fl.StringVar(&f.jaegerURL, "jaeger-url", "", "Jaeger query service to fetch the run's traces from, reachable from here (e.g. http://127.0.0.1:16686)")
+	fl.StringVar(&f.jaegerService, "jaeger-service", "", "in-cluster Jaeger query service as NAMESPACE/SERVICE:PORT, reached through a port-forward ci-report opens and closes itself")
+	fl.StringArrayVar(&f.traceServices, "trace-service", nil, "service whose traces to fetch (repeatable; default: every service Jaeger knows but its own)")
+	fl.IntVar(&f.traceLimit, "trace-limit", 20, "traces per service (traces with an error span are always kept)")
 	fl.StringVar(&f.chromePath, "chrome-path", "", "Chromium or Chrome binary (default: chromium, chromium-browser, google-chrome on PATH)")
 }
 
@@ -228,6 +237,9 @@ func (f *collectFlags) options(g *globals) (collect.Options, error) {
 	if o.Console, err = f.console(); err != nil {
 		return o, err
 	}
+	if o.Jaeger, err = f.jaeger(); err != nil {
+		return o, err
+	}
 
 	loader := g.kube.ToRawKubeConfigLoader()
 	if raw, err := loader.RawConfig(); err == nil {
@@ -255,4 +267,34 @@ func (f *collectFlags) options(g *globals) (collect.Options, error) {
 		o.Namespaces = []string{ns}
 	}
 	return o, nil
+}
+
+// jaeger turns the trace flags into collect's Jaeger (nil when none is asked for).
+func (f *collectFlags) jaeger() (*collect.Jaeger, error) {
+	if f.jaegerURL == "" && f.jaegerService == "" {
+		if len(f.traceServices) > 0 {
+			return nil, usageErrorf("--trace-service needs --jaeger-url or --jaeger-service")
+		}
+		return nil, nil
+	}
+	if f.jaegerURL != "" && f.jaegerService != "" {
+		return nil, usageErrorf("give --jaeger-url or --jaeger-service, not both")
+	}
+	if f.traceLimit < 1 {
+		return nil, usageErrorf("--trace-limit must be at least 1")
+	}
+	j := &collect.Jaeger{URL: f.jaegerURL, Services: f.traceServices, Limit: f.traceLimit}
+	if f.jaegerURL != "" {
+		if u, err := url.Parse(f.jaegerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, usageErrorf("--jaeger-url %q: want the query service's base URL, e.g. http://127.0.0.1:16686", f.jaegerURL)
+		}
+	}
+	if f.jaegerService != "" {
+		ref, err := collect.ParseServiceRef("--jaeger-service", f.jaegerService)
+		if err != nil {
+			return nil, withExitCode(ExitUsage, err)
+		}
+		j.Service = &ref
+	}
+	return j, nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ type renderFlags struct {
 	logLines     int
 	redact       []string
 	commentKey   string
+	jaegerUI     string
 }
 
 func newRenderCmd(g *globals) *cobra.Command {
@@ -82,6 +84,7 @@ func addRenderOutputFlags(cmd *cobra.Command, f *renderFlags) {
 	fl.StringVar(&f.reportBudget, "report-budget", "240Ki", "size limit of REPORT.md; lower-priority sections shrink to fit")
 	fl.StringVar(&f.jsonBudget, "json-budget", "32Mi", "size limit of report.json; healthy log tails and passing tests' output go first, each cut listed under \"cuts\"")
 	fl.IntVar(&f.logLines, "log-lines", 200, "log lines shown per container")
+	fl.StringVar(&f.jaegerUI, "jaeger-ui-url", "", "Jaeger UI base URL; trace IDs in the reports link to it (e.g. https://jaeger.example.com)")
 }
 
 // runRender renders the bundle in dir and returns the path of REPORT.md.
@@ -100,7 +103,12 @@ func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (str
 	if err != nil {
 		return "", err
 	}
-	opts := cc.RenderOptions(render.Options{ReportBudget: int(budget), JSONBudget: int(jsonBudget), LogLines: f.logLines})
+	if f.jaegerUI != "" {
+		if u, err := url.Parse(f.jaegerUI); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return "", usageErrorf("--jaeger-ui-url %q: want an http(s) URL", f.jaegerUI)
+		}
+	}
+	opts := cc.RenderOptions(render.Options{ReportBudget: int(budget), JSONBudget: int(jsonBudget), LogLines: f.logLines, JaegerUIURL: f.jaegerUI})
 	rd, err := redact.New(f.redact)
 	if err != nil {
 		return "", usageErrorf("%v", err)

@@ -59,6 +59,7 @@ type Options struct {
 	OperatorSelector string
 	OperatorFields   opactions.Fields
 	Console          *Console // screenshots of a web console; nil: none
+	Jaeger           *Jaeger  // traces from Jaeger; nil: none
 
 	Redactor *redact.Redactor
 	Log      *slog.Logger
@@ -143,7 +144,9 @@ func Run(ctx context.Context, opts Options) (*bundle.Manifest, error) {
 	defer cancel()
 
 	err = r.collect(ctx)
-	r.collectScreenshots(ctx) // also when the cluster is unreachable: a --console-url may still be
+	// Also when the cluster is unreachable: a --jaeger-url or --console-url may still be.
+	r.collectTraces(ctx)
+	r.collectScreenshots(ctx)
 	if werr := r.writeManifest(); werr != nil {
 		return r.manifest, errors.Join(err, fmt.Errorf("write manifest: %w", werr))
 	}

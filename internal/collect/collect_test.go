@@ -21,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
@@ -28,6 +29,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/collect"
 	"github.com/org/k8s-e2e-report/internal/demo"
 	"github.com/org/k8s-e2e-report/internal/testenv"
+	"github.com/org/k8s-e2e-report/internal/traces/jaegertest"
 )
 
 var (
@@ -651,6 +653,100 @@ func TestIntegrationScreenshotsWithoutBrowser(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("gaps = %+v, want the screenshots gap naming how to install a browser", m.Gaps)
+	}
+	if _, err := os.Stat(filepath.Join(dir, bundle.ResourcesJSON)); err != nil {
+		t.Error("the rest of the bundle is missing")
+	}
+}
+
+// Traces from a real Jaeger fed by the OpenTelemetry SDK: directly, through the cluster
+// (the demo namespace's jaeger Service, port-forwarded by collect itself), and with
+// Jaeger stopped (a gap, nothing else lost).
+func TestIntegrationTracesFromJaeger(t *testing.T) {
+	j, err := jaegertest.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Stop()
+	base := time.Now().Add(-2 * time.Minute).Truncate(time.Millisecond)
+	if err := jaegertest.Send(j.OTLPHTTP, base); err != nil {
+		t.Fatal(err)
+	}
+
+	// Directly.
+	dir := t.TempDir()
+	code, stderr := runCLI(t, env.Kubeconfig, "collect", "-n", demo.Namespace, "-o", dir, "--jaeger-url", j.QueryURL, "--since", "1h")
+	if code != 0 {
+		t.Fatalf("collect exit %d\n%s", code, stderr)
+	}
+	var doc struct {
+		Data []struct {
+			TraceID string `json:"traceID"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(read(t, dir, collect.TracesFile)), &doc); err != nil || len(doc.Data) != 4 {
+		t.Fatalf("traces.json: %v, %d traces", err, len(doc.Data))
+	}
+	if code, stderr := runCLI(t, env.Kubeconfig, "render", dir, "--jaeger-ui-url", "https://jaeger.example.com"); code != 0 {
+		t.Fatalf("render exit %d\n%s", code, stderr)
+	}
+	report := read(t, dir, "REPORT.md")
+	for _, want := range []string{"## Traces", "| db | 1 | 1 |", "SELECT orders", "connection refused: db-0.db:5432",
+		"**Slowest operations**", "| users | ListUsers | 3 |", "Critical path of the slowest trace", "Critical path of the failing trace",
+		"](https://jaeger.example.com/trace/", "Error spans in db: SELECT orders"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("REPORT.md lacks %q", want)
+		}
+	}
+
+	// Through the cluster: a jaeger Service whose pod kwok forwards to the real Jaeger.
+	ctx := t.Context()
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "jaeger-0", Namespace: demo.Namespace, Labels: map[string]string{"app.kubernetes.io/name": "jaeger"}},
+		Spec: corev1.PodSpec{NodeName: scenario.Node, Containers: []corev1.Container{{Name: "jaeger", Image: "jaegertracing/all-in-one:1.76.0",
+			Ports: []corev1.ContainerPort{{Name: "query", ContainerPort: 16686}}}}}}
+	if _, err := env.Client.CoreV1().Pods(demo.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "jaeger", Namespace: demo.Namespace},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app.kubernetes.io/name": "jaeger"},
+			Ports: []corev1.ServicePort{{Name: "query", Port: 16686, TargetPort: intstr.FromString("query")}}}}
+	if _, err := env.Client.CoreV1().Services(demo.Namespace).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer env.Client.CoreV1().Services(demo.Namespace).Delete(context.Background(), "jaeger", metav1.DeleteOptions{})
+	defer env.Client.CoreV1().Pods(demo.Namespace).Delete(context.Background(), "jaeger-0", metav1.DeleteOptions{})
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		p, err := env.Client.CoreV1().Pods(demo.Namespace).Get(ctx, "jaeger-0", metav1.GetOptions{})
+		return err == nil && p.Status.Phase == corev1.PodRunning, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.ForwardPodPort(ctx, demo.Namespace, "jaeger-0", 16686, "127.0.0.1", j.QueryPort); err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	code, stderr = runCLI(t, env.Kubeconfig, "collect", "-n", demo.Namespace, "-o", dir, "--jaeger-service", demo.Namespace+"/jaeger:16686", "--since", "1h")
+	if code != 0 {
+		t.Fatalf("collect --jaeger-service exit %d\n%s", code, stderr)
+	}
+	if err := json.Unmarshal([]byte(read(t, dir, collect.TracesFile)), &doc); err != nil || len(doc.Data) != 4 {
+		t.Fatalf("traces.json through the port-forward: %v, %d traces", err, len(doc.Data))
+	}
+
+	// Jaeger down: a gap, exit 0, the rest collected.
+	j.Stop()
+	dir = t.TempDir()
+	code, stderr = runCLI(t, env.Kubeconfig, "collect", "-n", demo.Namespace, "-o", dir, "--jaeger-url", j.QueryURL)
+	if code != 0 {
+		t.Fatalf("collect with Jaeger down: exit %d\n%s", code, stderr)
+	}
+	m := manifest(t, dir)
+	gap := false
+	for _, g := range m.Gaps {
+		gap = gap || g.Collector == "traces"
+	}
+	if !gap {
+		t.Errorf("no traces gap: %+v", m.Gaps)
 	}
 	if _, err := os.Stat(filepath.Join(dir, bundle.ResourcesJSON)); err != nil {
 		t.Error("the rest of the bundle is missing")

@@ -130,14 +130,6 @@ type Condition struct {
 	LastTransition                time.Time
 }
 
-// TraceSummary summarises traces.json when present.
-type TraceSummary struct {
-	Traces     int             `json:"traces"`
-	Spans      int             `json:"spans"`
-	ErrorSpans []findings.Span `json:"errorSpans,omitempty"`
-	Services   map[string]int  `json:"services"`
-}
-
 // Screenshot is an image in the bundle.
 type Screenshot struct {
 	Path   string `json:"path"`
@@ -331,9 +323,15 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 		gap("render", fmt.Errorf("%s: %v", bundle.PagesJSON, err))
 	}
 	in.Pages = r.Pages
-	r.Traces = loadTraces(br, gap)
+	var traceEntries []timeline.Entry
+	r.Traces, traceEntries = loadTraces(br, gap)
 	if r.Traces != nil {
 		in.ErrorSpans = r.Traces.ErrorSpans
+	}
+	if len(traceEntries) > 0 {
+		// Root and error spans join the timeline, in time order.
+		r.Timeline = append(r.Timeline, traceEntries...)
+		sort.SliceStable(r.Timeline, func(i, j int) bool { return r.Timeline[i].Time.Before(r.Timeline[j].Time) })
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

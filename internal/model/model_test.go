@@ -117,7 +117,7 @@ func TestTracesErrorSpans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Traces == nil || r.Traces.Spans != 2 || len(r.Traces.ErrorSpans) != 1 || r.Traces.Services["gateway"] != 2 {
+	if r.Traces == nil || r.Traces.Spans != 2 || len(r.Traces.ErrorSpans) != 1 || len(r.Traces.Services) != 1 || r.Traces.Services[0].Name != "gateway" || r.Traces.Services[0].Spans != 2 || r.Traces.Services[0].Errors != 1 {
 		t.Fatalf("traces = %+v", r.Traces)
 	}
 	var found bool

@@ -2,64 +2,213 @@ package model
 
 import (
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/timeline"
+	"github.com/org/k8s-e2e-report/internal/traces"
 )
 
-// TracesFile is where the traces collector (a later issue) writes Jaeger's API output.
+// TracesFile is where collect writes the fetched traces (see package traces).
 const TracesFile = "traces.json"
 
-// loadTraces summarises traces.json (Jaeger query API format: {"data": [trace...]}) if present.
-func loadTraces(br *bundle.Reader, gap func(string, error)) *TraceSummary {
+// TraceSummary summarises traces.json.
+type TraceSummary struct {
+	Traces        int             `json:"traces"`
+	Spans         int             `json:"spans"`
+	Services      []ServiceStat   `json:"services"`
+	ErrorSpans    []findings.Span `json:"errorSpans,omitempty"`
+	Slowest       []OperationStat `json:"slowest,omitempty"`
+	CriticalPaths []CriticalPath  `json:"criticalPaths,omitempty"`
+}
+
+// ServiceStat counts a service's spans.
+type ServiceStat struct {
+	Name   string `json:"name"`
+	Spans  int    `json:"spans"`
+	Errors int    `json:"errors"`
+}
+
+// OperationStat is one operation's latency.
+type OperationStat struct {
+	Service   string        `json:"service"`
+	Operation string        `json:"operation"`
+	Count     int           `json:"count"`
+	P50       time.Duration `json:"p50Ns"`
+	P95       time.Duration `json:"p95Ns"`
+	Max       time.Duration `json:"maxNs"`
+}
+
+// CriticalPath is the chain of spans that decided a trace's duration: from the root,
+// each time the child that finished last.
+type CriticalPath struct {
+	TraceID string        `json:"traceID"`
+	Why     string        `json:"why"` // "slowest" or "failing"
+	Total   time.Duration `json:"totalNs"`
+	Steps   []PathStep    `json:"steps"`
+}
+
+// PathStep is one span on a critical path.
+type PathStep struct {
+	Service   string        `json:"service"`
+	Operation string        `json:"operation"`
+	Duration  time.Duration `json:"durationNs"`
+	Error     bool          `json:"error,omitempty"`
+}
+
+// loadTraces summarises traces.json if present; its root and error spans join the
+// timeline.
+func loadTraces(br *bundle.Reader, gap func(string, error)) (*TraceSummary, []timeline.Entry) {
 	if _, err := br.Stat(TracesFile); err != nil {
-		return nil
+		return nil, nil
 	}
-	var doc struct {
-		Data []struct {
-			TraceID string `json:"traceID"`
-			Spans   []struct {
-				OperationName string `json:"operationName"`
-				ProcessID     string `json:"processID"`
-				StartTime     int64  `json:"startTime"` // µs
-				Tags          []struct {
-					Key   string `json:"key"`
-					Value any    `json:"value"`
-				} `json:"tags"`
-			} `json:"spans"`
-			Processes map[string]struct {
-				ServiceName string `json:"serviceName"`
-			} `json:"processes"`
-		} `json:"data"`
-	}
+	var doc traces.Doc
 	if err := readJSON(br, TracesFile, &doc); err != nil {
 		gap("render", fmt.Errorf("%s: %v", TracesFile, err))
-		return nil
+		return nil, nil
 	}
-	s := &TraceSummary{Services: map[string]int{}}
+	return summarise(doc)
+}
+
+func summarise(doc traces.Doc) (*TraceSummary, []timeline.Entry) {
+	s := &TraceSummary{Services: []ServiceStat{}}
+	services := map[string]*ServiceStat{}
+	ops := map[[2]string][]time.Duration{}
+	var entries []timeline.Entry
+	type rooted struct {
+		t        traces.Trace
+		duration time.Duration
+		failing  bool
+	}
+	var all []rooted
 	for _, t := range doc.Data {
 		s.Traces++
+		var rootDur time.Duration
 		for _, sp := range t.Spans {
 			s.Spans++
 			svc := t.Processes[sp.ProcessID].ServiceName
-			s.Services[svc]++
-			isErr, msg := false, ""
-			for _, tag := range sp.Tags {
-				switch tag.Key {
-				case "error":
-					isErr = isErr || tag.Value == true || tag.Value == "true"
-				case "otel.status_code":
-					isErr = isErr || tag.Value == "ERROR"
-				case "otel.status_description", "error.message":
-					msg = fmt.Sprint(tag.Value)
-				}
+			st := services[svc]
+			if st == nil {
+				st = &ServiceStat{Name: svc}
+				services[svc] = st
 			}
-			if isErr && len(s.ErrorSpans) < 50 {
-				s.ErrorSpans = append(s.ErrorSpans, findings.Span{TraceID: t.TraceID, Service: svc, Operation: sp.OperationName, Message: msg,
-					Time: time.UnixMicro(sp.StartTime).UTC()})
+			st.Spans++
+			d := time.Duration(sp.Duration) * time.Microsecond
+			ops[[2]string{svc, sp.OperationName}] = append(ops[[2]string{svc, sp.OperationName}], d)
+			start := time.UnixMicro(sp.StartTime).UTC()
+			if sp.IsError() {
+				st.Errors++
+				if len(s.ErrorSpans) < 50 {
+					s.ErrorSpans = append(s.ErrorSpans, findings.Span{TraceID: t.TraceID, Service: svc, Operation: sp.OperationName, Message: errorMessage(sp), Time: start})
+				}
+				entries = append(entries, timeline.Entry{Time: start, Source: "trace", Object: "Service/" + svc,
+					Message: fmt.Sprintf("%s failed: %s (trace %s)", sp.OperationName, errorMessage(sp), short(t.TraceID)), Severity: "error"})
+			}
+			if len(sp.References) == 0 {
+				rootDur = max(rootDur, d)
+				entries = append(entries, timeline.Entry{Time: start, Source: "trace", Object: "Service/" + svc,
+					Message: fmt.Sprintf("%s took %s (trace %s)", sp.OperationName, d.Round(time.Millisecond), short(t.TraceID))})
+			}
+		}
+		all = append(all, rooted{t, rootDur, t.HasError()})
+	}
+	for _, st := range services {
+		s.Services = append(s.Services, *st)
+	}
+	sort.Slice(s.Services, func(i, j int) bool {
+		if s.Services[i].Errors != s.Services[j].Errors {
+			return s.Services[i].Errors > s.Services[j].Errors
+		}
+		return s.Services[i].Name < s.Services[j].Name
+	})
+	for k, ds := range ops {
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		s.Slowest = append(s.Slowest, OperationStat{Service: k[0], Operation: k[1], Count: len(ds),
+			P50: percentile(ds, 50), P95: percentile(ds, 95), Max: ds[len(ds)-1]})
+	}
+	sort.Slice(s.Slowest, func(i, j int) bool {
+		if s.Slowest[i].Max != s.Slowest[j].Max {
+			return s.Slowest[i].Max > s.Slowest[j].Max
+		}
+		return s.Slowest[i].Service+s.Slowest[i].Operation < s.Slowest[j].Service+s.Slowest[j].Operation
+	})
+	s.Slowest = s.Slowest[:min(len(s.Slowest), 10)]
+	// Critical paths: the slowest trace's, and each failing one's (at most 10).
+	sort.SliceStable(all, func(i, j int) bool { return all[i].duration > all[j].duration })
+	if len(all) > 0 {
+		s.CriticalPaths = append(s.CriticalPaths, criticalPath(all[0].t, "slowest"))
+	}
+	for _, r := range all {
+		if r.failing && len(s.CriticalPaths) < 11 && (len(s.CriticalPaths) == 0 || r.t.TraceID != s.CriticalPaths[0].TraceID) {
+			s.CriticalPaths = append(s.CriticalPaths, criticalPath(r.t, "failing"))
+		}
+	}
+	return s, entries
+}
+
+// percentile of sorted durations (nearest rank).
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (p*len(sorted)+99)/100 - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+func criticalPath(t traces.Trace, why string) CriticalPath {
+	children := map[string][]traces.Span{}
+	var root *traces.Span
+	for i, sp := range t.Spans {
+		if len(sp.References) == 0 {
+			if root == nil || sp.Duration > root.Duration {
+				root = &t.Spans[i]
+			}
+			continue
+		}
+		children[sp.References[0].SpanID] = append(children[sp.References[0].SpanID], sp)
+	}
+	cp := CriticalPath{TraceID: t.TraceID, Why: why}
+	if root == nil {
+		return cp
+	}
+	cp.Total = time.Duration(root.Duration) * time.Microsecond
+	cur := *root
+	for depth := 0; depth < 64; depth++ {
+		cp.Steps = append(cp.Steps, PathStep{Service: t.Processes[cur.ProcessID].ServiceName, Operation: cur.OperationName,
+			Duration: time.Duration(cur.Duration) * time.Microsecond, Error: cur.IsError()})
+		kids := children[cur.SpanID]
+		if len(kids) == 0 {
+			break
+		}
+		last := kids[0]
+		for _, k := range kids[1:] {
+			if k.StartTime+k.Duration > last.StartTime+last.Duration {
+				last = k
+			}
+		}
+		cur = last
+	}
+	return cp
+}
+
+func errorMessage(sp traces.Span) string {
+	msg := ""
+	for _, tag := range sp.Tags {
+		switch tag.Key {
+		case "otel.status_description", "error.message", "exception.message":
+			if msg == "" {
+				msg = fmt.Sprint(tag.Value)
 			}
 		}
 	}
-	return s
+	return msg
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
 }

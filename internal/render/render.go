@@ -39,6 +39,7 @@ type Options struct {
 	LogLines     int    // per container in REPORT.md; default 200
 	Marker       string // hidden comment marker, e.g. "<!-- ci-report:KEY -->"
 	JSONBudget   int    // size limit of report.json; default DefaultJSONBudget
+	JaegerUIURL  string // when set, trace IDs link to this Jaeger UI's /trace/ID
 }
 
 func (o *Options) defaults() {
@@ -255,7 +256,7 @@ func tidy(s string) string {
 // Markdown renders REPORT.md.
 func Markdown(r *model.Report, o Options) (string, error) {
 	o.defaults()
-	t, err := loadTemplate("report.md.tmpl", o, funcs(false))
+	t, err := loadTemplate("report.md.tmpl", o, o.funcs(false))
 	if err != nil {
 		return "", err
 	}
@@ -265,7 +266,7 @@ func Markdown(r *model.Report, o Options) (string, error) {
 // Summary renders the job summary (REPORT.md's sections, within GitHub's 1 MiB).
 func Summary(r *model.Report, o Options) (string, error) {
 	o.defaults()
-	t, err := loadTemplate("report.md.tmpl", o, funcs(false))
+	t, err := loadTemplate("report.md.tmpl", o, o.funcs(false))
 	if err != nil {
 		return "", err
 	}
@@ -287,7 +288,7 @@ func Comment(r *model.Report, o Options) (string, error) {
 // after GitHub refused a body as too long.
 func CommentWithin(r *model.Report, o Options, budget int) (string, error) {
 	o.defaults()
-	t, err := loadTemplate("comment.md.tmpl", o, funcs(true))
+	t, err := loadTemplate("comment.md.tmpl", o, o.funcs(true))
 	if err != nil {
 		return "", err
 	}
@@ -312,8 +313,20 @@ func unhealthyPods(rows []model.PodRow) []model.PodRow {
 	return out
 }
 
-func funcs(comment bool) template.FuncMap {
+func (o Options) funcs(comment bool) template.FuncMap {
 	return template.FuncMap{
+		"traceLink": func(id string) string { return traceLink(o.JaegerUIURL, id, comment) },
+		"criticalPath": func(p model.CriticalPath) string {
+			var b strings.Builder
+			for i, s := range p.Steps {
+				mark := ""
+				if s.Error {
+					mark = "  ✖ error"
+				}
+				fmt.Fprintf(&b, "%s%s %s  %s%s\n", strings.Repeat("  ", i), s.Service, s.Operation, s.Duration.Round(time.Millisecond), mark)
+			}
+			return b.String()
+		},
 		"text":   func(s string) string { return mdText(s, comment) },
 		"cell":   func(s string) string { return cell(s, comment) },
 		"inline": func(s string) string { return inlineCode(s, comment) },

@@ -165,3 +165,14 @@ func relPath(p string) (string, bool) {
 	}
 	return "./" + strings.Join(segs, "/"), true
 }
+
+// traceLink shows a trace ID, linked to the Jaeger UI when its URL is known (a URL the
+// user gave, never one from the bundle; the ID must be hex).
+func traceLink(ui, id string, comment bool) string {
+	if ui == "" || !hexTraceID.MatchString(id) {
+		return inlineCode(id, comment)
+	}
+	return "[" + id + "](" + strings.TrimSuffix(ui, "/") + "/trace/" + id + ")"
+}
+
+var hexTraceID = regexp.MustCompile(`^[0-9a-f]{16,32}$`)

@@ -1,0 +1,255 @@
+// Package traces fetches the traces of a run from Jaeger's query service and keeps them
+// in one documented format, traces.json: the Jaeger UI API's
+// ({"data": [{traceID, spans, processes}]}), which Jaeger's own UI and tools read too.
+//
+// The query API is tried in this order: api_v3 over HTTP (/api/v3/services and
+// /api/v3/traces, whose results are OTLP TracesData, decoded with
+// go.opentelemetry.io/proto/otlp), then the legacy UI endpoints (/api/services,
+// /api/traces) as the last resort.
+package traces
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Doc is traces.json.
+type Doc struct {
+	Data []Trace `json:"data"`
+}
+
+// Trace is one trace in the Jaeger UI format.
+type Trace struct {
+	TraceID   string             `json:"traceID"`
+	Spans     []Span             `json:"spans"`
+	Processes map[string]Process `json:"processes"`
+}
+
+// Span is one span; times are in microseconds.
+type Span struct {
+	TraceID       string `json:"traceID"`
+	SpanID        string `json:"spanID"`
+	OperationName string `json:"operationName"`
+	References    []Ref  `json:"references"`
+	StartTime     int64  `json:"startTime"`
+	Duration      int64  `json:"duration"`
+	Tags          []KV   `json:"tags"`
+	ProcessID     string `json:"processID"`
+}
+
+// Ref links a span to its parent.
+type Ref struct {
+	RefType string `json:"refType"` // CHILD_OF or FOLLOWS_FROM
+	TraceID string `json:"traceID"`
+	SpanID  string `json:"spanID"`
+}
+
+// KV is a tag.
+type KV struct {
+	Key   string `json:"key"`
+	Type  string `json:"type"`
+	Value any    `json:"value"`
+}
+
+// Process is a span's service.
+type Process struct {
+	ServiceName string `json:"serviceName"`
+	Tags        []KV   `json:"tags"`
+}
+
+// IsError reports whether a span failed: error=true, or an OpenTelemetry ERROR status.
+func (s Span) IsError() bool {
+	for _, t := range s.Tags {
+		switch t.Key {
+		case "error":
+			if t.Value == true || t.Value == "true" {
+				return true
+			}
+		case "otel.status_code":
+			if t.Value == "ERROR" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// HasError reports whether any span of the trace failed.
+func (t Trace) HasError() bool {
+	for _, s := range t.Spans {
+		if s.IsError() {
+			return true
+		}
+	}
+	return false
+}
+
+// Options for Fetch.
+type Options struct {
+	BaseURL  string   // the query service, e.g. http://127.0.0.1:16686 (or a port-forward's local end)
+	Services []string // empty: every service Jaeger knows, except Jaeger's own
+	Since    time.Time
+	Until    time.Time
+	Limit    int // traces per service; traces with an error span are kept beyond it
+	Client   *http.Client
+}
+
+// API names the query API that answered.
+type API string
+
+const (
+	APIv3     API = "api_v3"
+	APILegacy API = "legacy /api/traces"
+)
+
+// Result is what Fetch got: the traces, the API used, and per-service problems.
+type Result struct {
+	Doc      Doc
+	API      API
+	Services []string
+	Problems []string // one per service that could not be fetched
+}
+
+// Fetch lists the services and fetches each one's traces in the window.
+func Fetch(ctx context.Context, o Options) (*Result, error) {
+	if o.Limit <= 0 {
+		o.Limit = 20
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: 30 * time.Second}
+	}
+	if o.Until.IsZero() {
+		o.Until = time.Now()
+	}
+	if o.Since.IsZero() {
+		o.Since = o.Until.Add(-time.Hour)
+	}
+	base := strings.TrimSuffix(o.BaseURL, "/")
+	res := &Result{API: APIv3}
+	services := o.Services
+	if len(services) == 0 {
+		var err error
+		services, res.API, err = listServices(ctx, o.Client, base)
+		if err != nil {
+			return nil, err
+		}
+	} else if _, api, err := listServices(ctx, o.Client, base); err == nil {
+		res.API = api
+	} else {
+		return nil, err
+	}
+	sort.Strings(services)
+	res.Services = services
+	seen := map[string]bool{}
+	for _, svc := range services {
+		var traces []Trace
+		var err error
+		fetch := o.Limit * 4 // room for the traces with errors, kept whatever the limit
+		if fetch > 1500 {
+			fetch = 1500
+		}
+		if res.API == APIv3 {
+			traces, err = fetchV3(ctx, o.Client, base, svc, o.Since, o.Until, fetch)
+		} else {
+			traces, err = fetchLegacy(ctx, o.Client, base, svc, o.Since, o.Until, fetch)
+		}
+		if err != nil {
+			res.Problems = append(res.Problems, fmt.Sprintf("service %s: %v", svc, err))
+			continue
+		}
+		sort.SliceStable(traces, func(i, j int) bool { return traces[i].HasError() && !traces[j].HasError() })
+		kept := 0
+		for _, t := range traces {
+			if seen[t.TraceID] {
+				continue
+			}
+			if !t.HasError() {
+				if kept >= o.Limit {
+					continue
+				}
+				kept++
+			}
+			seen[t.TraceID] = true
+			res.Doc.Data = append(res.Doc.Data, t)
+		}
+	}
+	if res.Doc.Data == nil {
+		res.Doc.Data = []Trace{}
+	}
+	return res, nil
+}
+
+// own reports Jaeger's own services (it traces itself).
+func own(s string) bool { return strings.HasPrefix(s, "jaeger") }
+
+func listServices(ctx context.Context, c *http.Client, base string) ([]string, API, error) {
+	var v3 struct {
+		Services []string `json:"services"`
+	}
+	err := getJSON(ctx, c, base+"/api/v3/services", &v3)
+	api := APIv3
+	list := v3.Services
+	if err != nil {
+		var legacy struct {
+			Data []string `json:"data"`
+		}
+		if lerr := getJSON(ctx, c, base+"/api/services", &legacy); lerr != nil {
+			return nil, "", fmt.Errorf("Jaeger query service at %s: %w (legacy API: %v)", base, err, lerr)
+		}
+		api, list = APILegacy, legacy.Data
+	}
+	var out []string
+	for _, s := range list {
+		if !own(s) {
+			out = append(out, s)
+		}
+	}
+	return out, api, nil
+}
+
+// errNotFound is a 404, which is how an API that does not exist answers.
+var errNotFound = errors.New("not found")
+
+func getJSON(ctx context.Context, c *http.Client, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return err
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("%s: %w", u, errNotFound)
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("%s: HTTP %d: %.200s", u, resp.StatusCode, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("%s: %w", u, err)
+	}
+	return nil
+}
+
+func fetchLegacy(ctx context.Context, c *http.Client, base, svc string, since, until time.Time, limit int) ([]Trace, error) {
+	q := url.Values{"service": {svc}, "start": {fmt.Sprint(since.UnixMicro())}, "end": {fmt.Sprint(until.UnixMicro())},
+		"limit": {fmt.Sprint(limit)}, "lookback": {"custom"}}
+	var doc Doc
+	if err := getJSON(ctx, c, base+"/api/traces?"+q.Encode(), &doc); err != nil {
+		return nil, err
+	}
+	return doc.Data, nil
+}
