@@ -68,10 +68,11 @@ demo-cluster: testenv
 	$(GO) run ./cmd/sandbox --demo
 
 # The main job on the local demo cluster: start it, seed it, run ci-report, stop it.
-demo: testenv chromium build
+demo: testenv jaeger chromium build
 	rm -rf ci-report
-	$(GO) run ./cmd/sandbox --demo -- $(CURDIR)/$(BIN) run -n turbo-engine-e2e --output ci-report --results testdata/results/gotestsum-junit.xml \
-	  --console-service turbo-engine-e2e/console:3000 --page /=dashboard
+	CI_REPORT_JAEGER=$$(bash internal/traces/jaegertest/build.sh) $(GO) run ./cmd/sandbox --demo -- $(CURDIR)/$(BIN) run -n turbo-engine-e2e \
+	  --output ci-report --results testdata/results/gotestsum-junit.xml \
+	  --console-service turbo-engine-e2e/console:3000 --page /=dashboard --jaeger-service turbo-engine-e2e/jaeger:16686
 	@echo; echo 'Report: ci-report/REPORT.md (also REPORT.html, comment.md, summary.md, report.json)'
 
 

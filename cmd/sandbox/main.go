@@ -60,8 +60,12 @@ func run() int {
 			log.Error("start the demo console", "err", err)
 			return 1
 		}
+		if err := demo.StartJaeger(ctx, c, s); err != nil {
+			log.Error("start the demo Jaeger", "err", err)
+			return 1
+		}
 		log.Info("demo scenario seeded", "namespace", s.Namespace, "took", time.Since(t).Round(time.Millisecond),
-			"crashloop", s.CrashLoopPod, "oomkilled", s.OOMKilledPod, "unschedulable", s.UnschedulablePod, "console", s.ConsoleService)
+			"crashloop", s.CrashLoopPod, "oomkilled", s.OOMKilledPod, "unschedulable", s.UnschedulablePod, "console", s.ConsoleService, "jaeger", s.JaegerService)
 	}
 
 	if args := flag.Args(); len(args) > 0 {

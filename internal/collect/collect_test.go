@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"image/png"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +23,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
@@ -29,7 +30,6 @@ import (
 	"github.com/org/k8s-e2e-report/internal/collect"
 	"github.com/org/k8s-e2e-report/internal/demo"
 	"github.com/org/k8s-e2e-report/internal/testenv"
-	"github.com/org/k8s-e2e-report/internal/traces/jaegertest"
 )
 
 var (
@@ -663,19 +663,14 @@ func TestIntegrationScreenshotsWithoutBrowser(t *testing.T) {
 // (the demo namespace's jaeger Service, port-forwarded by collect itself), and with
 // Jaeger stopped (a gap, nothing else lost).
 func TestIntegrationTracesFromJaeger(t *testing.T) {
-	j, err := jaegertest.Start(t.Context())
-	if err != nil {
+	if err := demo.StartJaeger(t.Context(), env, scenario); err != nil {
 		t.Fatal(err)
 	}
-	defer j.Stop()
-	base := time.Now().Add(-2 * time.Minute).Truncate(time.Millisecond)
-	if err := jaegertest.Send(j.OTLPHTTP, base); err != nil {
-		t.Fatal(err)
-	}
+	jaegerURL := scenario.JaegerURL
 
 	// Directly.
 	dir := t.TempDir()
-	code, stderr := runCLI(t, env.Kubeconfig, "collect", "-n", demo.Namespace, "-o", dir, "--jaeger-url", j.QueryURL, "--since", "1h")
+	code, stderr := runCLI(t, env.Kubeconfig, "collect", "-n", demo.Namespace, "-o", dir, "--jaeger-url", jaegerURL, "--since", "1h")
 	if code != 0 {
 		t.Fatalf("collect exit %d\n%s", code, stderr)
 	}
@@ -699,33 +694,9 @@ func TestIntegrationTracesFromJaeger(t *testing.T) {
 		}
 	}
 
-	// Through the cluster: a jaeger Service whose pod kwok forwards to the real Jaeger.
-	ctx := t.Context()
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "jaeger-0", Namespace: demo.Namespace, Labels: map[string]string{"app.kubernetes.io/name": "jaeger"}},
-		Spec: corev1.PodSpec{NodeName: scenario.Node, Containers: []corev1.Container{{Name: "jaeger", Image: "jaegertracing/all-in-one:1.76.0",
-			Ports: []corev1.ContainerPort{{Name: "query", ContainerPort: 16686}}}}}}
-	if _, err := env.Client.CoreV1().Pods(demo.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "jaeger", Namespace: demo.Namespace},
-		Spec: corev1.ServiceSpec{Selector: map[string]string{"app.kubernetes.io/name": "jaeger"},
-			Ports: []corev1.ServicePort{{Name: "query", Port: 16686, TargetPort: intstr.FromString("query")}}}}
-	if _, err := env.Client.CoreV1().Services(demo.Namespace).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	defer env.Client.CoreV1().Services(demo.Namespace).Delete(context.Background(), "jaeger", metav1.DeleteOptions{})
-	defer env.Client.CoreV1().Pods(demo.Namespace).Delete(context.Background(), "jaeger-0", metav1.DeleteOptions{})
-	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		p, err := env.Client.CoreV1().Pods(demo.Namespace).Get(ctx, "jaeger-0", metav1.GetOptions{})
-		return err == nil && p.Status.Phase == corev1.PodRunning, nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.ForwardPodPort(ctx, demo.Namespace, "jaeger-0", 16686, "127.0.0.1", j.QueryPort); err != nil {
-		t.Fatal(err)
-	}
+	// Through the cluster: the demo's jaeger Service, whose pod kwok forwards to the real Jaeger.
 	dir = t.TempDir()
-	code, stderr = runCLI(t, env.Kubeconfig, "collect", "-n", demo.Namespace, "-o", dir, "--jaeger-service", demo.Namespace+"/jaeger:16686", "--since", "1h")
+	code, stderr = runCLI(t, env.Kubeconfig, "collect", "-n", demo.Namespace, "-o", dir, "--jaeger-service", scenario.JaegerService, "--since", "1h")
 	if code != 0 {
 		t.Fatalf("collect --jaeger-service exit %d\n%s", code, stderr)
 	}
@@ -733,22 +704,34 @@ func TestIntegrationTracesFromJaeger(t *testing.T) {
 		t.Fatalf("traces.json through the port-forward: %v, %d traces", err, len(doc.Data))
 	}
 
-	// Jaeger down: a gap, exit 0, the rest collected.
-	j.Stop()
-	dir = t.TempDir()
-	code, stderr = runCLI(t, env.Kubeconfig, "collect", "-n", demo.Namespace, "-o", dir, "--jaeger-url", j.QueryURL)
-	if code != 0 {
-		t.Fatalf("collect with Jaeger down: exit %d\n%s", code, stderr)
-	}
-	m := manifest(t, dir)
-	gap := false
-	for _, g := range m.Gaps {
-		gap = gap || g.Collector == "traces"
-	}
-	if !gap {
-		t.Errorf("no traces gap: %+v", m.Gaps)
-	}
-	if _, err := os.Stat(filepath.Join(dir, bundle.ResourcesJSON)); err != nil {
-		t.Error("the rest of the bundle is missing")
+	// Jaeger down, and Jaeger that stops answering mid-run: a gap, exit 0, the rest collected.
+	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v3/services" {
+			w.Write([]byte(`{"services":["gateway","orders"]}`))
+			return
+		}
+		<-r.Context().Done() // hangs until the client gives up
+	}))
+	defer stuck.Close()
+	for _, u := range []string{"http://127.0.0.1:1", stuck.URL} {
+		dir = t.TempDir()
+		start := time.Now()
+		code, stderr = runCLI(t, env.Kubeconfig, "collect", "-n", demo.Namespace, "-o", dir, "--jaeger-url", u, "--collector-timeout", "3s")
+		if code != 0 {
+			t.Fatalf("collect with Jaeger at %s: exit %d\n%s", u, code, stderr)
+		}
+		if took := time.Since(start); took > 20*time.Second {
+			t.Errorf("Jaeger at %s: collect took %s", u, took)
+		}
+		gap := false
+		for _, g := range manifest(t, dir).Gaps {
+			gap = gap || g.Collector == "traces"
+		}
+		if !gap {
+			t.Errorf("Jaeger at %s: no traces gap", u)
+		}
+		if _, err := os.Stat(filepath.Join(dir, bundle.ResourcesJSON)); err != nil {
+			t.Errorf("Jaeger at %s: the rest of the bundle is missing", u)
+		}
 	}
 }

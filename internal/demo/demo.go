@@ -49,6 +49,8 @@ type Scenario struct {
 	ReadyAPIGraph      string // users
 	FailedJob          string // e2e-tests: BackoffLimitExceeded
 	ConsoleService     string // NAMESPACE/console:PORT, once StartConsole runs
+	JaegerService      string // NAMESPACE/jaeger:PORT, once StartJaeger runs
+	JaegerURL          string // the same Jaeger, directly
 	Start              time.Time
 }
 

@@ -1,0 +1,48 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/org/k8s-e2e-report/internal/testenv"
+	"github.com/org/k8s-e2e-report/internal/traces/jaegertest"
+)
+
+// JaegerPort is the demo jaeger Service's port (the query service).
+const JaegerPort = 16686
+
+// StartJaeger runs a real Jaeger all-in-one on loopback, sends it the turbo-engine
+// services' traces with the OpenTelemetry SDK (a db call failing inside the orders
+// request, a slow users call), and backs the demo's jaeger Service with it: kwok forwards
+// the jaeger pod's port there. It stops when ctx ends.
+func StartJaeger(ctx context.Context, c *testenv.Cluster, s *Scenario) error {
+	j, err := jaegertest.Start(ctx)
+	if err != nil {
+		return err
+	}
+	context.AfterFunc(ctx, j.Stop)
+	if err := jaegertest.Send(j.OTLPHTTP, time.Now().Add(-3*time.Minute).Truncate(time.Millisecond)); err != nil {
+		return fmt.Errorf("send traces: %w", err)
+	}
+	dep, svc := deployment("jaeger", JaegerPort, false, nil)
+	if _, err := c.Client.AppsV1().Deployments(s.Namespace).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	if _, err := c.Client.CoreV1().Services(s.Namespace).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	pod, err := waitPod(ctx, c, s.Namespace, "app.kubernetes.io/name=jaeger", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	if err != nil {
+		return err
+	}
+	if err := c.ForwardPodPort(ctx, s.Namespace, pod.Name, JaegerPort, "127.0.0.1", j.QueryPort); err != nil {
+		return err
+	}
+	s.JaegerService = fmt.Sprintf("%s/jaeger:%d", s.Namespace, JaegerPort)
+	s.JaegerURL = j.QueryURL
+	return nil
+}
