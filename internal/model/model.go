@@ -96,6 +96,7 @@ type FailedTest struct {
 	Findings []string         `json:"findings"` // IDs
 	Entries  []timeline.Entry `json:"entries"`
 	LogLines []LogLine        `json:"logLines"`
+	Traces   []string         `json:"traces,omitempty"` // IDs of traces.json's traces its output names
 }
 
 // PodRow is one line of the pod status table.
@@ -143,10 +144,11 @@ type Screenshot struct {
 
 // LogLine is one log line with its parsed time and level.
 type LogLine struct {
-	Time  time.Time `json:"time,omitzero"`
-	Text  string    `json:"text"`
-	Level string    `json:"level,omitempty"` // "error" or "warning" when it looks like one
-	File  string    `json:"file,omitempty"`
+	Time    time.Time `json:"time,omitzero"`
+	Text    string    `json:"text"`
+	Level   string    `json:"level,omitempty"` // "error" or "warning" when it looks like one
+	File    string    `json:"file,omitempty"`
+	TraceID string    `json:"traceID,omitempty"` // a trace of traces.json the line names
 }
 
 // LogTail is the end of one container log.
@@ -324,7 +326,8 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 	}
 	in.Pages = r.Pages
 	var traceEntries []timeline.Entry
-	r.Traces, traceEntries = loadTraces(br, gap)
+	var known map[string]bool
+	r.Traces, traceEntries, known = loadTraces(br, gap)
 	if r.Traces != nil {
 		in.ErrorSpans = r.Traces.ErrorSpans
 	}
@@ -382,6 +385,7 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 		return nil, err
 	}
 	r.FailedTests = r.slices()
+	r.linkTraces(known)
 	r.Status = r.status()
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -132,3 +132,39 @@ func TestTracesErrorSpans(t *testing.T) {
 		t.Errorf("gaps = %+v", r.Gaps)
 	}
 }
+
+// A trace ID in a failed test's output links the test to its trace; the trace's root
+// and error spans join the timeline; the summary has percentiles and critical paths.
+func TestTracesLinkedToTestsAndTimeline(t *testing.T) {
+	dir := t.TempDir()
+	const id = "4bf92f3577b34da6a3ce929d0e0e4736"
+	os.WriteFile(filepath.Join(dir, TracesFile), []byte(`{"data":[{"traceID":"`+id+`","spans":[
+	 {"traceID":"`+id+`","spanID":"a1","operationName":"GET /api/orders","processID":"p1","startTime":1767225600000000,"duration":80000,"references":[],"tags":[{"key":"otel.status_code","value":"ERROR"}]},
+	 {"traceID":"`+id+`","spanID":"b2","operationName":"SELECT orders","processID":"p2","startTime":1767225600020000,"duration":40000,"references":[{"refType":"CHILD_OF","traceID":"`+id+`","spanID":"a1"}],"tags":[{"key":"error","value":true},{"key":"otel.status_description","value":"connection refused"}]}],
+	 "processes":{"p1":{"serviceName":"gateway"},"p2":{"serviceName":"db"}}}]}`), 0o644)
+	os.MkdirAll(filepath.Join(dir, "results"), 0o755)
+	os.WriteFile(filepath.Join(dir, "results", "e2e.xml"), []byte(`<testsuite name="e2e" timestamp="2026-01-01T00:00:00Z"><testcase name="TestOrders" time="1">
+<failure message="GET /api/orders: 500">request failed, traceparent 00-`+id+`-00f067aa0ba902b7-01</failure></testcase></testsuite>`), 0o644)
+	r, err := Load(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.FailedTests) != 1 || len(r.FailedTests[0].Traces) != 1 || r.FailedTests[0].Traces[0] != id {
+		t.Fatalf("failed test traces = %+v", r.FailedTests)
+	}
+	var rootEntry, errEntry bool
+	for _, e := range r.Timeline {
+		rootEntry = rootEntry || e.Source == "trace" && strings.Contains(e.Message, "GET /api/orders took 80ms")
+		errEntry = errEntry || e.Source == "trace" && e.Severity == "error" && strings.Contains(e.Message, "SELECT orders failed: connection refused")
+	}
+	if !rootEntry || !errEntry {
+		t.Errorf("timeline lacks the root (%v) or error (%v) span: %+v", rootEntry, errEntry, r.Timeline)
+	}
+	cp := r.Traces.CriticalPaths
+	if len(cp) != 1 || len(cp[0].Steps) != 2 || cp[0].Steps[1].Operation != "SELECT orders" || !cp[0].Steps[1].Error {
+		t.Errorf("critical paths = %+v", cp)
+	}
+	if sl := r.Traces.Slowest; len(sl) != 2 || sl[0].Operation != "GET /api/orders" || sl[0].P95 != 80*time.Millisecond {
+		t.Errorf("slowest = %+v", sl)
+	}
+}

@@ -2,7 +2,10 @@ package model
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
@@ -60,16 +63,60 @@ type PathStep struct {
 
 // loadTraces summarises traces.json if present; its root and error spans join the
 // timeline.
-func loadTraces(br *bundle.Reader, gap func(string, error)) (*TraceSummary, []timeline.Entry) {
+func loadTraces(br *bundle.Reader, gap func(string, error)) (*TraceSummary, []timeline.Entry, map[string]bool) {
 	if _, err := br.Stat(TracesFile); err != nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var doc traces.Doc
 	if err := readJSON(br, TracesFile, &doc); err != nil {
 		gap("render", fmt.Errorf("%s: %v", TracesFile, err))
-		return nil, nil
+		return nil, nil, nil
 	}
-	return summarise(doc)
+	known := map[string]bool{}
+	for _, t := range doc.Data {
+		known[strings.ToLower(t.TraceID)] = true
+	}
+	s, entries := summarise(doc)
+	return s, entries, known
+}
+
+// traceIDInText finds W3C/Jaeger trace IDs (32 hex digits) in text.
+var traceIDInText = regexp.MustCompile(`\b[0-9a-fA-F]{32}\b`)
+
+// linkTraces links log lines and failed tests to the traces of traces.json they name
+// (a trace ID in a log line, a test's message or output).
+func (r *Report) linkTraces(known map[string]bool) {
+	if len(known) == 0 {
+		return
+	}
+	find := func(text string) []string {
+		var out []string
+		for _, m := range traceIDInText.FindAllString(text, 5) {
+			if id := strings.ToLower(m); known[id] && !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	for i := range r.Logs {
+		for j := range r.Logs[i].Lines {
+			if ids := find(r.Logs[i].Lines[j].Text); len(ids) > 0 {
+				r.Logs[i].Lines[j].TraceID = ids[0]
+			}
+		}
+	}
+	for i := range r.FailedTests {
+		ft := &r.FailedTests[i]
+		ft.Traces = find(ft.Case.Message + "\n" + ft.Case.Details)
+		for j := range ft.LogLines {
+			if ids := find(ft.LogLines[j].Text); len(ids) > 0 {
+				ft.LogLines[j].TraceID = ids[0]
+				if !slices.Contains(ft.Traces, ids[0]) {
+					ft.Traces = append(ft.Traces, ids[0])
+				}
+			}
+		}
+	}
 }
 
 func summarise(doc traces.Doc) (*TraceSummary, []timeline.Entry) {
