@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/traces"
 )
 
 // TracesFile is the bundle path of the fetched traces.
-const TracesFile = "traces.json"
+const TracesFile = bundle.TracesJSON
 
 // Jaeger is where the run's traces are and which to fetch.
 type Jaeger struct {

@@ -513,12 +513,12 @@ func (in *Input) testFindings() []Finding {
 				f.Evidence = lines
 			}
 			f.Time, f.Count = c.End(), c.Attempts
-			f.Refs = []string{"k8s-e2e-results.json"}
+			f.Refs = []string{bundle.ResultsJSON}
 			f.File, f.Line = c.File, c.Line
 			out = append(out, f)
 		case c.Status == results.Flaky:
 			f := newFinding("TestFlaky", Warning, subj, fmt.Sprintf("Test %s is flaky (%d attempts)", c.Name, c.Attempts), oneLine(c.Message))
-			f.Time, f.Count, f.Refs = c.End(), c.Attempts, []string{"k8s-e2e-results.json"}
+			f.Time, f.Count, f.Refs = c.End(), c.Attempts, []string{bundle.ResultsJSON}
 			out = append(out, f)
 		}
 	}
@@ -542,7 +542,7 @@ func (in *Input) spanFindings() []Finding {
 	var out []Finding
 	for _, s := range in.ErrorSpans {
 		f := newFinding("ErrorSpan", Error, Subject{Kind: "Service", Name: s.Service}, fmt.Sprintf("Error spans in %s: %s", s.Service, s.Operation), oneLine(s.Message))
-		f.Time, f.Evidence, f.Refs = s.Time, []string{"trace " + s.TraceID}, []string{"traces.json"}
+		f.Time, f.Evidence, f.Refs = s.Time, []string{"trace " + s.TraceID}, []string{bundle.TracesJSON}
 		out = append(out, f)
 	}
 	return out

@@ -726,7 +726,7 @@ func screenshots(br *bundle.Reader, gap func(string, error)) []Screenshot {
 }
 
 // Outputs render writes into the bundle; they are left out of its index.
-var Outputs = map[string]bool{"REPORT.md": true, "REPORT.html": true, "report.json": true, "summary.md": true, "comment.md": true, "k8s-e2e-results.json": true}
+var Outputs = bundle.Outputs
 
 func index(br *bundle.Reader, gap func(string, error)) []File {
 	entries, cut := br.Walk(func(rel string) bool {
@@ -788,7 +788,7 @@ func (r *Report) status() Status {
 }
 
 // ReportFile is where render writes the model as JSON.
-const ReportFile = "report.json"
+const ReportFile = bundle.ReportJSON
 
 // Read reads the report.json that render wrote into dir, confined to dir like any
 // bundle read. The file may come from someone else's run (a matrix shard, a fork's

@@ -15,7 +15,7 @@ import (
 )
 
 // TracesFile is where collect writes the fetched traces (see package traces).
-const TracesFile = "traces.json"
+const TracesFile = bundle.TracesJSON
 
 // TraceSummary summarises traces.json.
 type TraceSummary struct {

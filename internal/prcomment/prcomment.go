@@ -28,7 +28,7 @@ import (
 
 // PRFile is written into the bundle when a comment could not be posted (a fork PR), for
 // the workflow_run poster.
-const PRFile = "pr.json"
+const PRFile = bundle.PRJSON
 
 // Flags are the user's choices, as given (cli maps its flags here).
 type Flags struct {
@@ -149,7 +149,7 @@ func Post(ctx context.Context, c Config, dir string, env Env) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(dir, render.CommentFile), []byte(body), 0o644); err != nil {
+	if err := bundle.WriteFileAtomic(filepath.Join(dir, render.CommentFile), []byte(body)); err != nil {
 		return "", err
 	}
 	switch {
@@ -170,7 +170,7 @@ func Post(ctx context.Context, c Config, dir string, env Env) (string, error) {
 		func(budget int) (string, error) { return c.comment(r, budget) })
 	if errors.Is(err, gh.ErrForbidden) {
 		b, _ := json.MarshalIndent(c.PR, "", "  ")
-		if werr := os.WriteFile(filepath.Join(dir, PRFile), append(b, '\n'), 0o644); werr != nil {
+		if werr := bundle.WriteFileAtomic(filepath.Join(dir, PRFile), append(b, '\n')); werr != nil {
 			return "", werr
 		}
 		note := fmt.Sprintf("\n> [!NOTE]\n> ci-report could not post its PR comment: this token is read-only (a pull request from a fork). "+

@@ -7,17 +7,18 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/model"
 )
 
 // Output file names.
 const (
-	ReportFile  = "REPORT.md"
-	HTMLFile    = "REPORT.html"
-	JSONFile    = "report.json"
-	SummaryFile = "summary.md"
-	CommentFile = "comment.md"
-	ResultsFile = "k8s-e2e-results.json"
+	ReportFile  = bundle.ReportMD
+	HTMLFile    = bundle.ReportHTML
+	JSONFile    = bundle.ReportJSON
+	SummaryFile = bundle.SummaryMD
+	CommentFile = bundle.CommentMD
+	ResultsFile = bundle.ResultsJSON
 )
 
 // WriteAll renders every output into outDir. It stops, writing nothing, when ctx ends.
@@ -52,31 +53,9 @@ func WriteAll(ctx context.Context, outDir string, r *model.Report, o Options) er
 		ReportFile: []byte(md), SummaryFile: []byte(summary), CommentFile: []byte(comment),
 		HTMLFile: page, JSONFile: js, ResultsFile: append(res, '\n'),
 	} {
-		if err := writeFile(filepath.Join(outDir, name), b); err != nil {
+		if err := bundle.WriteFileAtomic(filepath.Join(outDir, name), b); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 	}
 	return nil
-}
-
-func writeFile(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
