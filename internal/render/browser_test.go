@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/org/k8s-e2e-report/internal/screenshots"
 )
 
 // chromium finds the browser; a missing browser fails the test (CI installs it).
@@ -84,20 +86,7 @@ func TestIntegrationHTMLInChromium(t *testing.T) {
 	page := filepath.Join(dir, HTMLFile)
 
 	tmp := t.TempDir()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browser),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(filepath.Join(tmp, "profile")),
-		chromedp.Env("TMPDIR=" + tmp),
-		chromedp.WindowSize(1280, 900),
-	}
+	opts := screenshots.AllocatorOptions(browser, tmp, 1280, 900)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)

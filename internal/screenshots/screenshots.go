@@ -139,23 +139,7 @@ func Capture(ctx context.Context, o Options, write func(name string, png []byte)
 	defer os.RemoveAll(tmp)
 	ctx, cancel := context.WithTimeout(ctx, o.Budget)
 	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(browser),
-		chromedp.Headless,
-		// Root in a CI container has no user namespace for the sandbox.
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(path.Join(tmp, "profile")),
-		chromedp.Env("TMPDIR="+tmp),
-		chromedp.WindowSize(o.Width, o.Height),
-	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, AllocatorOptions(browser, tmp, o.Width, o.Height)...)
 	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	defer cancelBrowser()
@@ -173,6 +157,29 @@ func Capture(ctx context.Context, o Options, write func(name string, png []byte)
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// AllocatorOptions start browser headless with the flags that work in CI (as root, in a
+// container, offline), a private profile and temporary directory under tmp, and a window
+// of width×height.
+func AllocatorOptions(browser, tmp string, width, height int) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(browser),
+		chromedp.Headless,
+		// Root in a CI container has no user namespace for the sandbox.
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(path.Join(tmp, "profile")),
+		chromedp.Env("TMPDIR=" + tmp),
+		chromedp.WindowSize(width, height),
+	}
 }
 
 // pageState collects a tab's events; chromedp calls its listener from the tab's
