@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/org/k8s-e2e-report/internal/model"
@@ -171,10 +172,8 @@ func approxSize(v reflect.Value, depth int) int {
 			return 32
 		}
 		n := 2
-		for i := 0; i < v.NumField(); i++ {
-			if f := v.Type().Field(i); f.IsExported() && f.Tag.Get("json") != "-" {
-				n += indent + len(f.Name) + 4 + approxSize(v.Field(i), depth+1)
-			}
+		for _, f := range jsonFields(v.Type()) {
+			n += indent + f.nameLen + 4 + approxSize(v.Field(f.index), depth+1)
 		}
 		return n
 	case reflect.Slice, reflect.Array:
@@ -195,4 +194,23 @@ func approxSize(v reflect.Value, depth int) int {
 		return n
 	}
 	return 8
+}
+
+type jsonField struct{ index, nameLen int }
+
+var fieldCache sync.Map // reflect.Type → []jsonField
+
+// jsonFields lists a struct type's fields that JSON encodes (cached: tags are slow to read).
+func jsonFields(t reflect.Type) []jsonField {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.([]jsonField)
+	}
+	var out []jsonField
+	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); f.IsExported() && f.Tag.Get("json") != "-" {
+			out = append(out, jsonField{i, len(f.Name)})
+		}
+	}
+	fieldCache.Store(t, out)
+	return out
 }
