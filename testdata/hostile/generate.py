@@ -106,14 +106,19 @@ with open(os.path.join(DST, "results/02-hostile-junit.xml"), "w") as fh:
 json.dump([{"name": hostile("latency"), "value": 9, "unit": hostile("ms"), "threshold": 1, "direction": "max"}],
           open(os.path.join(DST, "metrics.json"), "w"))
 
+os.makedirs(os.path.join(DST, "screenshots"), exist_ok=True)
 traces = {"data": [{"traceID": hostile("t1"), "spans": [{"operationName": hostile("GET /x"), "processID": "p1", "startTime": 1763767935000000,
           "tags": [{"key": "error", "value": True}, {"key": "otel.status_description", "value": hostile("upstream")}]}],
           "processes": {"p1": {"serviceName": hostile("svc")}}}]}
 json.dump(traces, open(os.path.join(DST, "traces.json"), "w"))
 
-os.makedirs(os.path.join(DST, "screenshots"), exist_ok=True)
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201ff2e5a5b5f0000000049454e44ae426082")
+json.dump([{"name": hostile("dashboard"), "file": "screenshots/console.png", "url": hostile("http://console/"), "status": 200, "loadMs": 5,
+            "consoleErrors": [{"type": "exception", "text": hostile("TypeError"), "url": hostile("u"), "line": 3}],
+            "failedRequests": [{"url": hostile("http://console/api"), "method": "GET", "status": 500}]}],
+          open(os.path.join(DST, "screenshots", "pages.json"), "w"))
+
 # Names with ':' or '|' cannot be in a Go module; the test plants those.
 open(os.path.join(DST, "screenshots", "console.png"), "wb").write(PNG)
 open(os.path.join(DST, "screenshots", "not-an-image.png"), "w").write("<script>alert(1)</script>")
