@@ -22,6 +22,11 @@ import (
 type Span struct {
 	TraceID, Service, Operation, Message string
 	Time                                 time.Time
+	// Propagated names the failed spans above this one in its trace ("service operation"),
+	// when the error started here; Downstream is true when a span below this one failed
+	// too, so this one only passed the error on.
+	Propagated []string `json:",omitempty"`
+	Downstream bool     `json:",omitempty"`
 }
 
 // Input is everything the detectors look at, already read from the bundle.
@@ -541,7 +546,14 @@ func (in *Input) metricFindings() []Finding {
 func (in *Input) spanFindings() []Finding {
 	var out []Finding
 	for _, s := range in.ErrorSpans {
-		f := newFinding("ErrorSpan", Error, Subject{Kind: "Service", Name: s.Service}, fmt.Sprintf("Error spans in %s: %s", s.Service, s.Operation), oneLine(s.Message))
+		if s.Downstream {
+			continue // the span below it, where the error started, is the finding
+		}
+		explanation := oneLine(s.Message)
+		if len(s.Propagated) > 0 {
+			explanation += "; it failed in turn: " + strings.Join(s.Propagated, " ← ")
+		}
+		f := newFinding("ErrorSpan", Error, Subject{Kind: "Service", Name: s.Service}, fmt.Sprintf("Error spans in %s: %s", s.Service, s.Operation), explanation)
 		f.Time, f.Evidence, f.Refs = s.Time, []string{"trace " + s.TraceID}, []string{bundle.TracesJSON}
 		out = append(out, f)
 	}

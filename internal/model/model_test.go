@@ -167,4 +167,14 @@ func TestTracesLinkedToTestsAndTimeline(t *testing.T) {
 	if sl := r.Traces.Slowest; len(sl) != 2 || sl[0].Operation != "GET /api/orders" || sl[0].P95 != 80*time.Millisecond {
 		t.Errorf("slowest = %+v", sl)
 	}
+	// One finding for the failing chain: where the error started, naming what it broke.
+	var spanFindings []string
+	for _, f := range r.Findings {
+		if f.Category == "ErrorSpan" {
+			spanFindings = append(spanFindings, f.Title+": "+f.Explanation)
+		}
+	}
+	if len(spanFindings) != 1 || spanFindings[0] != "Error spans in db: SELECT orders: connection refused; it failed in turn: gateway GET /api/orders" {
+		t.Errorf("error span findings = %q", spanFindings)
+	}
 }

@@ -161,6 +161,7 @@ func summarise(doc traces.Doc) (*TraceSummary, []timeline.Entry) {
 		}
 		all = append(all, rooted{t, rootDur, t.HasError()})
 	}
+	markOrigins(doc, s.ErrorSpans)
 	for _, st := range services {
 		s.Services = append(s.Services, *st)
 	}
@@ -258,4 +259,51 @@ func short(id string) string {
 		return id[:8]
 	}
 	return id
+}
+
+// markOrigins tells, for each error span, whether the error started there or came up
+// from a failed span below it, and which failed spans above it it caused.
+func markOrigins(doc traces.Doc, spans []findings.Span) {
+	type node struct {
+		span   traces.Span
+		parent string
+	}
+	for i := range spans {
+		es := &spans[i]
+		for _, t := range doc.Data {
+			if t.TraceID != es.TraceID {
+				continue
+			}
+			byID := map[string]node{}
+			for _, sp := range t.Spans {
+				parent := ""
+				if len(sp.References) > 0 {
+					parent = sp.References[0].SpanID
+				}
+				byID[sp.SpanID] = node{sp, parent}
+			}
+			var me *traces.Span
+			for _, sp := range t.Spans {
+				if sp.OperationName == es.Operation && t.Processes[sp.ProcessID].ServiceName == es.Service && sp.IsError() {
+					me = &sp
+					break
+				}
+			}
+			if me == nil {
+				continue
+			}
+			for _, sp := range t.Spans { // a failed descendant: the error did not start here
+				for p, depth := byID[sp.SpanID].parent, 0; p != "" && depth < 64; p, depth = byID[p].parent, depth+1 {
+					if p == me.SpanID && sp.IsError() {
+						es.Downstream = true
+					}
+				}
+			}
+			for p, depth := byID[me.SpanID].parent, 0; p != "" && depth < 64; p, depth = byID[p].parent, depth+1 {
+				if n, ok := byID[p]; ok && n.span.IsError() {
+					es.Propagated = append(es.Propagated, t.Processes[n.span.ProcessID].ServiceName+" "+n.span.OperationName)
+				}
+			}
+		}
+	}
 }
