@@ -5,7 +5,8 @@
 // The query API is tried in this order: api_v3 over HTTP (/api/v3/services and
 // /api/v3/traces, whose results are OTLP TracesData, decoded with
 // go.opentelemetry.io/proto/otlp), then the legacy UI endpoints (/api/services,
-// /api/traces) as the last resort.
+// /api/traces) as the last resort. api_v3 cannot filter by tag, so the failed traces
+// (error=true) are also asked of the legacy endpoint when it answers.
 package traces
 
 import (
@@ -165,6 +166,13 @@ func Fetch(ctx context.Context, o Options) (*Result, error) {
 			res.Problems = append(res.Problems, fmt.Sprintf("service %s: %v", svc, err))
 			continue
 		}
+		// api_v3 cannot filter by tag: ask the legacy API for the failed traces too, so
+		// they are kept however many ordinary ones came first (best effort).
+		if res.API == APIv3 {
+			if failed, err := fetchLegacyTagged(ctx, o.Client, base, svc, o.Since, o.Until, 200, `{"error":"true"}`); err == nil {
+				traces = append(failed, traces...)
+			}
+		}
 		sort.SliceStable(traces, func(i, j int) bool { return traces[i].HasError() && !traces[j].HasError() })
 		kept := 0
 		for _, t := range traces {
@@ -245,8 +253,15 @@ func getJSON(ctx context.Context, c *http.Client, u string, v any) error {
 }
 
 func fetchLegacy(ctx context.Context, c *http.Client, base, svc string, since, until time.Time, limit int) ([]Trace, error) {
+	return fetchLegacyTagged(ctx, c, base, svc, since, until, limit, "")
+}
+
+func fetchLegacyTagged(ctx context.Context, c *http.Client, base, svc string, since, until time.Time, limit int, tags string) ([]Trace, error) {
 	q := url.Values{"service": {svc}, "start": {fmt.Sprint(since.UnixMicro())}, "end": {fmt.Sprint(until.UnixMicro())},
 		"limit": {fmt.Sprint(limit)}, "lookback": {"custom"}}
+	if tags != "" {
+		q.Set("tags", tags)
+	}
 	var doc Doc
 	if err := getJSON(ctx, c, base+"/api/traces?"+q.Encode(), &doc); err != nil {
 		return nil, err

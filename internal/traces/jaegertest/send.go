@@ -58,3 +58,17 @@ func Send(endpoint string, base time.Time) error {
 	}
 	return errors.Join(errs...)
 }
+
+// SendOrdinary sends n successful gateway → users traces, the newest after base+offset.
+func SendOrdinary(endpoint string, base time.Time, n int) error {
+	ctx := context.Background()
+	exp, _ := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(endpoint), otlptracehttp.WithInsecure())
+	p := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp),
+		sdktrace.WithResource(resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName("gateway"))))
+	for i := 0; i < n; i++ {
+		at := base.Add(time.Duration(10+i) * time.Second)
+		_, s := p.Tracer("gw").Start(ctx, "GET /healthz", trace.WithSpanKind(trace.SpanKindServer), trace.WithTimestamp(at))
+		s.End(trace.WithTimestamp(at.Add(time.Millisecond)))
+	}
+	return p.Shutdown(ctx)
+}
