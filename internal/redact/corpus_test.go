@@ -94,6 +94,8 @@ func secretCorpus() []secretCase {
 		{"connection string", `ConnectionStrings__Default="Server=db;User Id=sa;Password=` + pw + `"`, pw},
 		{"vault token", "VAULT_TOKEN=hvs.CAESIJ3xk8vQwE2rT5yU7iO9pA1sD3fG5hJ7kL9zX1cV3bN5", "hvs.CAESIJ3xk8vQwE2rT5yU7iO9pA1sD3fG5hJ7kL9zX1cV3bN5"},
 		{"gitlab token", "GITLAB_TOKEN=glpat-xK9mN2pQ4rS6tU8vW0yZ", "glpat-xK9mN2pQ4rS6tU8vW0yZ"},
+		{"describe args", "    Args:\n      --db-password\n      " + pw + "\n      --port\n      8080", pw},
+		{"yaml args list", "        args:\n        - --api-key\n        - " + hexToken, hexToken},
 		{"private key escaped newlines", `"key": "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIOb3c5e7g9i1k3m5o7q9s\n-----END EC PRIVATE KEY-----"`, "MHcCAQEEIOb3c5e7g9i1k3m5o7q9s"},
 	}
 }
@@ -165,6 +167,7 @@ func lookalikes() []string {
 		"mount secret volume db-credentials at /etc/db",
 		"authorization: allowed by ClusterRoleBinding \"ci-report\"",
 		"Bearer token not provided",
+		"    Args:\n      --token-file\n      /var/run/secrets/token\n      --port\n      8080",
 	}
 }
 

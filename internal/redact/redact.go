@@ -131,20 +131,23 @@ type Lines struct {
 	inPEM        bool
 	jwtPending   bool
 	valuePending bool // the last line was a YAML "name:" of a secret-looking env var
+	flagPending  bool // the last line was a secret-looking flag alone (describe's Args)
 }
 
 // NewLines returns a line scrubber.
 func (r *Redactor) NewLines() *Lines { return &Lines{r: r} }
 
 var (
-	pemBegin   = regexp.MustCompile(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
-	pemEnd     = regexp.MustCompile(`-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
-	jwtTail    = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*\s*$`)
-	jwtHead    = regexp.MustCompile(`^(\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?(\s*)([A-Za-z0-9_.-]{4,})`)
-	pemBody    = regexp.MustCompile(`^(\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?\s*[A-Za-z0-9+/=]{16,}\s*$`)
-	yamlName   = regexp.MustCompile(`name:\s*["']?([\w.-]+)["']?\s*$`)
-	yamlValue  = regexp.MustCompile(`^(.*?\bvalue:[ \t]*)(\S.*)$`)
-	timePrefix = regexp.MustCompile(`^\d{4}-\d\d-\d\dT[\d:.]+Z?\s+`)
+	pemBegin      = regexp.MustCompile(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
+	pemEnd        = regexp.MustCompile(`-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
+	jwtTail       = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*\s*$`)
+	jwtHead       = regexp.MustCompile(`^(\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?(\s*)([A-Za-z0-9_.-]{4,})`)
+	pemBody       = regexp.MustCompile(`^(\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?\s*[A-Za-z0-9+/=]{16,}\s*$`)
+	flagAloneLine = regexp.MustCompile(`^(?:\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?[ \t]*-?[ \t]*"?--?([\w-]+)"?[ \t]*$`)
+	flagValueLine = regexp.MustCompile(`^((?:\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?[ \t]*-?[ \t]*"?)([^\s"-][^\s"]*)`)
+	yamlName      = regexp.MustCompile(`name:\s*["']?([\w.-]+)["']?\s*$`)
+	yamlValue     = regexp.MustCompile(`^(.*?\bvalue:[ \t]*)(\S.*)$`)
+	timePrefix    = regexp.MustCompile(`^\d{4}-\d\d-\d\dT[\d:.]+Z?\s+`)
 )
 
 // Line scrubs one line (without its newline).
@@ -212,6 +215,18 @@ func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
 		if m := yamlValue.FindStringSubmatchIndex(s); m != nil && !keepValue("password", s[m[4]:m[5]]) {
 			l.r.add("env-yaml", 1)
 			s = s[:m[4]] + Mask
+		}
+	}
+	if l.flagPending {
+		l.flagPending = false
+		if m := flagValueLine.FindStringSubmatchIndex(s); m != nil && !keepValue("password", s[m[4]:m[5]]) {
+			l.r.add("flag-next-line", 1)
+			s = s[:m[4]] + Mask + s[m[5]:]
+		}
+	}
+	if strings.Contains(s, "--") && len(strings.Fields(s)) <= 3 {
+		if m := flagAloneLine.FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {
+			l.flagPending = true
 		}
 	}
 	if strings.Contains(s, "name:") {

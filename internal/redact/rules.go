@@ -202,6 +202,15 @@ var builtin = []rule{
 			}
 			return m[1] + Mask, true
 		}},
+	// kubectl describe (and YAML lists) put a flag and its value on separate lines.
+	{name: "flag-next-line", re: regexp.MustCompile(`(?im)^([ \t]*-?[ \t]*"?--?([\w-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api-?key|access-?key|private-?key|credentials?)[\w-]*)"?[ \t]*\n[ \t]*-?[ \t]*"?)([^\s"-][^\s"]*)`),
+		hint: []string{"passw", "pwd", "secret", "token", "key", "credential"},
+		judge: func(m []string) (string, bool) {
+			if !LooksSecret(m[2]) || keepValue(m[2], m[3]) {
+				return "", false
+			}
+			return m[1] + Mask, true
+		}},
 	// key=value and key: value pairs, quoted or not, also in (double-)encoded JSON.
 	{name: "secret-assignment", re: regexp.MustCompile(`(?i)(([\w.-]*(?:passw(?:or)?d|passwd|\bpass\b|\bpwd\b|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|key[_-]?data|credential|\bauth\b|connection[_-]?string|session[_-]?id)[\w.-]*)(?:\\*["'])?\s*[:=]\s*)(\\*"[^"\n]*?\\*"|'[^'\n]*'|[^\s"',;&\\}\]]{3,})`),
 		hint: []string{"token", "pass", "pwd", "secret", "api_key", "api-key", "apikey", "access_key", "access-key", "accesskey", "private_key", "private-key", "privatekey", "key-data", "key_data", "credential", "auth", "connectionstring", "connection_string", "connection-string", "session_id", "session-id", "sessionid"},
