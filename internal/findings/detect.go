@@ -40,6 +40,7 @@ type Input struct {
 	Events      []events.Event
 	Actions     []opactions.Action
 	Tests       []results.Case
+	Sources     []results.Source // the results files; one with an Error could not be read
 	Metrics     []metrics.Metric
 	ErrorSpans  []Span
 	Pages       []bundle.Page // console pages the browser captured
@@ -84,6 +85,7 @@ func Detect(in *Input) []Finding {
 	fs = append(fs, in.operatorFindings(crs, explain)...)
 	fs = append(fs, in.eventFindings(explained)...)
 	fs = append(fs, in.testFindings()...)
+	fs = append(fs, in.sourceFindings()...)
 	fs = append(fs, in.metricFindings()...)
 	fs = append(fs, in.spanFindings()...)
 	fs = append(fs, in.pageFindings()...)
@@ -656,4 +658,22 @@ func pageOrigin(u string) string {
 		rest = rest[:i]
 	}
 	return prefix + rest + "/"
+}
+
+// sourceFindings: a results file that could not be read or parsed is an error of the run
+// (its tests' outcome is unknown), never a quiet "passed".
+func (in *Input) sourceFindings() []Finding {
+	var out []Finding
+	for _, src := range in.Sources {
+		if src.Error == "" {
+			continue
+		}
+		f := newFinding("ResultsUnreadable", Error, Subject{Kind: "ResultsFile", Name: src.Path},
+			fmt.Sprintf("Test results unreadable: %s", src.Path), oneLine(src.Error))
+		if src.Cases > 0 {
+			f.Explanation += fmt.Sprintf(" (%d tests were read before the error)", src.Cases)
+		}
+		out = append(out, f)
+	}
+	return out
 }

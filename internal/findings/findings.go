@@ -88,6 +88,7 @@ var categoryRank = map[string]int{
 	"HighRestarts":               40,
 	"ConsoleError":               35,
 	"MetricBreach":               30,
+	"ResultsUnreadable":          28,
 	"TestFailed":                 25,
 	"WarningEvent":               20,
 	"TestFlaky":                  10,

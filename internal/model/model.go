@@ -309,7 +309,7 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 		}
 	}
 	results.SortForReport(r.Tests.Cases)
-	in.Tests = r.Tests.Cases
+	in.Tests, in.Sources = r.Tests.Cases, r.Tests.Sources
 	r.TestCounts = map[string]int{}
 	for k, v := range r.Tests.Counts() {
 		r.TestCounts[string(k)] = v
@@ -750,6 +750,15 @@ func (r *Report) status() Status {
 	failedTests := r.TestCounts["failed"] + r.TestCounts["error"]
 	total := len(r.Tests.Cases)
 	var parts []string
+	unreadable := 0
+	for _, src := range r.Tests.Sources {
+		if src.Error != "" {
+			unreadable++
+		}
+	}
+	if unreadable > 0 {
+		parts = append(parts, fmt.Sprintf("%d test results file(s) unreadable", unreadable))
+	}
 	if total > 0 {
 		p := fmt.Sprintf("%d/%d tests passed", r.TestCounts["passed"], total)
 		if failedTests > 0 {

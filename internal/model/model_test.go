@@ -178,3 +178,25 @@ func TestTracesLinkedToTestsAndTimeline(t *testing.T) {
 		t.Errorf("error span findings = %q", spanFindings)
 	}
 }
+
+// A run whose only results file cannot be parsed is never "Passed": the status says the
+// results were unreadable, and a finding names the file and why.
+func TestUnreadableResultsAreNotPassed(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "results"), 0o755)
+	os.WriteFile(filepath.Join(dir, "results", "e2e.xml"), []byte(`<testsuites><testsuite name="x"><testcase name="a">`), 0o644)
+	r, err := Load(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status.Level == "passed" || !strings.Contains(r.Status.Line, "1 test results file(s) unreadable") {
+		t.Errorf("status = %+v", r.Status)
+	}
+	found := false
+	for _, f := range r.Findings {
+		found = found || f.Category == "ResultsUnreadable" && strings.Contains(f.Title, "e2e.xml") && strings.Contains(f.Explanation, "malformed JUnit XML")
+	}
+	if !found {
+		t.Errorf("findings = %+v", r.Findings)
+	}
+}
