@@ -191,8 +191,10 @@ func parseInput(ctx context.Context, in Input) ([]Case, string, error) {
 		cases, err = ParseGinkgoJSON(b)
 	case "go-test-json":
 		cases, err = ParseGoTestJSON(bytes.NewReader(b))
+	case "go-test-text":
+		cases, err = ParseGoTestText(b)
 	default:
-		return nil, "", fmt.Errorf("%s: not a results file ci-report knows (JUnit XML, go test -json, Ginkgo JSON report)", path)
+		return nil, "", fmt.Errorf("%s: not a results file ci-report knows (JUnit XML, go test -json or -v output, Ginkgo JSON report)", path)
 	}
 	for i := range cases {
 		cases[i].Source, cases[i].Format = path, format
@@ -213,6 +215,8 @@ func Detect(b []byte) string {
 		return "ginkgo-json"
 	case bytes.HasPrefix(t, []byte("{")) && bytes.Contains(t[:min(len(t), 4096)], []byte(`"Action"`)):
 		return "go-test-json"
+	case goTestText.Match(t[:min(len(t), 64<<10)]):
+		return "go-test-text"
 	}
 	return ""
 }

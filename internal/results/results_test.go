@@ -216,3 +216,29 @@ func TestJUnitNestedSuitesAndCapturedText(t *testing.T) {
 		t.Errorf("s = %+v", s)
 	}
 }
+
+// Plain `go test -v` output (no -json), as a real run of the fixture project wrote it,
+// parsed with go-junit-report v2's parser.
+func TestGoTestVerboseText(t *testing.T) {
+	c := parse(t, "gotest-v.txt")
+	want(t, c, "TestOrdersAPI", Failed, func(c Case) bool {
+		return strings.HasPrefix(c.Message, "GET /api/orders: got 503") && c.File == "orders_test.go" && c.Line == 16 && c.Suite == "example.com/e2e"
+	})
+	want(t, c, "TestSkippedOnKind", Skipped, func(c Case) bool { return strings.Contains(c.Message, "needs a LoadBalancer") })
+	want(t, c, "TestUsersAPI/get", Passed, nil)
+}
+
+// A test binary that panics: the message is the panic, not the last t.Log line.
+func TestGoTestVerbosePanic(t *testing.T) {
+	out := "=== RUN   TestBoom\n    boom_test.go:9: starting\n--- FAIL: TestBoom (0.00s)\npanic: assignment to entry in nil map [recovered]\n\tpanic: assignment to entry in nil map\n\ngoroutine 7 [running]:\nexample.com/e2e.TestBoom(0xc000102820)\n\t/src/boom_test.go:10 +0x45\nFAIL\texample.com/e2e\t0.005s\n"
+	if Detect([]byte(out)) != "go-test-text" {
+		t.Fatalf("detected as %q", Detect([]byte(out)))
+	}
+	cases, err := ParseGoTestText([]byte(out))
+	if err != nil || len(cases) != 1 {
+		t.Fatalf("%v %+v", err, cases)
+	}
+	if c := cases[0]; c.Status != Error || !strings.HasPrefix(c.Message, "panic: assignment to entry in nil map") || !strings.Contains(c.Details, "boom_test.go:10") {
+		t.Errorf("case = %+v", c)
+	}
+}

@@ -21,7 +21,9 @@ GOBIN=$bin go install github.com/onsi/ginkgo/v2/ginkgo@v2.34.0
  rm -f "${TMPDIR:-/tmp}/ci-report-fixture-flaky"
  gotestsum --junitfile "$out/gotestsum-junit.xml" --jsonfile "$out/gotestsum-rerun.json" --rerun-fails=2 --packages ./... >/dev/null || true
  rm -f "${TMPDIR:-/tmp}/ci-report-fixture-flaky"
- go test -v ./... 2>&1 | go-junit-report > "$out/go-junit-report.xml" || true)
+ go test -v ./... 2>&1 | go-junit-report > "$out/go-junit-report.xml" || true
+ rm -f "${TMPDIR:-/tmp}/ci-report-fixture-flaky"
+ go test -v ./... > "$out/gotest-v.txt" 2>&1 || true)
 
 # Ginkgo v2 JUnit and JSON reports.
 (cd "$work/ginkgo"
@@ -40,5 +42,5 @@ GOBIN=$bin go install github.com/onsi/ginkgo/v2/ginkgo@v2.34.0
  /usr/bin/python3 -m pytest -q -n 2 --junitxml="$out/pytest-xdist-junit.xml" >/dev/null || true)
 
 # Keep fixtures free of this machine's paths.
-sed -i "s#$work#/src#g" "$out"/*.xml "$out"/*.json
+sed -i "s#$work#/src#g" "$out"/*.xml "$out"/*.json "$out"/*.txt
 echo "fixtures written to $out"
