@@ -46,7 +46,7 @@ together with test results and metrics, detects what went wrong, and writes:
   k8s-e2e-results.json  the test results, normalised
 
 Test results: JUnit XML (gotestsum, go-junit-report, Ginkgo, jest-junit, pytest, Surefire),
-go test -json and Ginkgo JSON reports; files under the bundle's results/ are read too.`,
+go test -json or -v output and Ginkgo JSON reports; files under the bundle's results/ are read too.`,
 		Example: `  ci-report render
   ci-report render ci-report --results 'test-results/*.xml' --metrics metrics.json`,
 		Args: cobra.MaximumNArgs(1),
