@@ -31,6 +31,8 @@ func parseJUnit(ctx context.Context, b []byte) ([]Case, error) {
 		name   string
 		start  time.Time
 		offset time.Duration
+		first  int             // index in out of its first case
+		out    strings.Builder // suite-level system-out (go-junit-report puts a panic there)
 	}
 	type capture struct {
 		b     *strings.Builder
@@ -40,9 +42,10 @@ func parseJUnit(ctx context.Context, b []byte) ([]Case, error) {
 		suites  []*suite
 		out     []Case
 		depth   int
-		cur     *junitCase
-		target  *capture
-		sawRoot bool
+		cur        *junitCase
+		target     *capture
+		sawRoot    bool
+		suiteDepth []int
 	)
 	for n := 0; ; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
@@ -74,8 +77,11 @@ func parseJUnit(ctx context.Context, b []byte) ([]Case, error) {
 				return ""
 			}
 			switch name := t.Name.Local; {
+			case name == "system-out" && cur == nil && len(suites) > 0 && depth == suiteDepth[len(suites)-1]+1:
+				target = &capture{&suites[len(suites)-1].out, depth}
 			case name == "testsuite" && cur == nil:
-				s := &suite{name: attr("name"), start: parseJUnitTime(attr("timestamp"))}
+				s := &suite{name: attr("name"), start: parseJUnitTime(attr("timestamp")), first: len(out)}
+				suiteDepth = append(suiteDepth, depth)
 				if s.name == "" && len(suites) > 0 {
 					s.name = suites[len(suites)-1].name
 				}
@@ -129,7 +135,8 @@ func parseJUnit(ctx context.Context, b []byte) ([]Case, error) {
 				out = append(out, c)
 				cur = nil
 			case cur == nil && t.Name.Local == "testsuite" && len(suites) > 0:
-				suites = suites[:len(suites)-1]
+				attachPanic(out[suites[len(suites)-1].first:], suites[len(suites)-1].out.String())
+				suites, suiteDepth = suites[:len(suites)-1], suiteDepth[:len(suiteDepth)-1]
 			}
 			depth--
 		}
@@ -258,4 +265,26 @@ func fileLine(text string) (string, int) {
 		return m[1], n
 	}
 	return "", 0
+}
+
+// attachPanic gives the failed cases of a suite the panic that go-junit-report keeps in
+// the suite-level system-out (the test binary died; the case itself holds only its last
+// t.Log lines): the panic is their message, unless they already name one.
+func attachPanic(cases []Case, suiteOut string) {
+	i := strings.Index(suiteOut, "panic: ")
+	if i < 0 {
+		return
+	}
+	block := strings.TrimSpace(suiteOut[i:])
+	line := firstLine(block)
+	for k := range cases {
+		c := &cases[k]
+		if !c.Status.Failing() || strings.Contains(c.Message, "panic") {
+			continue
+		}
+		if c.Details == "" || strings.Contains(block, c.Name) || len(cases) == 1 {
+			c.Status, c.Message = Error, line
+			c.Details = capText(strings.TrimSpace(c.Details + "\n" + block))
+		}
+	}
 }

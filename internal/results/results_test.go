@@ -242,3 +242,29 @@ func TestGoTestVerbosePanic(t *testing.T) {
 		t.Errorf("case = %+v", c)
 	}
 }
+
+// go-junit-report writes a test binary's panic into the suite-level system-out; the
+// failed case must carry the panic, not its last t.Log line.
+func TestJUnitSuiteLevelPanic(t *testing.T) {
+	doc := `<testsuites><testsuite name="example.com/e2e" tests="2" failures="1">
+<testcase name="TestFine" classname="example.com/e2e" time="0.000"></testcase>
+<testcase name="TestBoom" classname="example.com/e2e" time="0.000"><failure message="Failed"><![CDATA[    boom_test.go:9: starting]]></failure></testcase>
+<system-out><![CDATA[panic: assignment to entry in nil map [recovered]
+	panic: assignment to entry in nil map
+
+goroutine 7 [running]:
+example.com/e2e.TestBoom(0xc000102820)
+	/src/boom_test.go:10 +0x45
+FAIL	example.com/e2e	0.005s]]></system-out></testsuite></testsuites>`
+	cases, err := ParseJUnit([]byte(doc))
+	if err != nil || len(cases) != 2 {
+		t.Fatalf("%v %+v", err, cases)
+	}
+	boom := cases[1]
+	if boom.Status != Error || !strings.HasPrefix(boom.Message, "panic: assignment to entry in nil map") || !strings.Contains(boom.Details, "boom_test.go:10") {
+		t.Errorf("TestBoom = %+v", boom)
+	}
+	if cases[0].Status != Passed {
+		t.Errorf("TestFine = %+v", cases[0])
+	}
+}
