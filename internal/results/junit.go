@@ -39,9 +39,9 @@ func parseJUnit(ctx context.Context, b []byte) ([]Case, error) {
 		depth int
 	}
 	var (
-		suites  []*suite
-		out     []Case
-		depth   int
+		suites     []*suite
+		out        []Case
+		depth      int
 		cur        *junitCase
 		target     *capture
 		sawRoot    bool
