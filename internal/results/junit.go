@@ -124,6 +124,9 @@ func parseJUnit(ctx context.Context, b []byte) ([]Case, error) {
 					s = suites[len(suites)-1]
 				}
 				c := cur.toCase()
+				if s != nil && s.name == "pytest" && c.Line > 0 && cur.attrs["line"] != "" {
+					c.Line++ // pytest's line= is 0-based
+				}
 				if s != nil {
 					c.Suite = s.name
 					if c.Start.IsZero() && !s.start.IsZero() {

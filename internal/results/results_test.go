@@ -120,6 +120,9 @@ func TestPytest(t *testing.T) {
 		want(t, c, "test_parallel[3]", Failed, nil)
 		want(t, c, "test_gpu_pool", Skipped, nil)
 	}
+	// xunit1's line= is 0-based: test_pool_warms' def is on line 4 of its file.
+	c := parse(t, "pytest-junit.xml")
+	want(t, c, "test_pool_warms", Passed, func(c Case) bool { return c.File == "test_envmanager.py" && c.Line == 4 })
 }
 
 func TestBadInputNamesTheFile(t *testing.T) {
