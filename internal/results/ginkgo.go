@@ -34,6 +34,21 @@ func ParseGinkgoJSON(b []byte) ([]Case, error) {
 			case s.State == types.SpecStatePassed && s.NumAttempts > 1:
 				c.Status = Flaky
 				c.Message = fmt.Sprintf("passed on attempt %d of %d", s.NumAttempts, s.MaxFlakeAttempts)
+				// Why the earlier attempt failed: Ginkgo keeps it in AdditionalFailures.
+				for _, af := range s.AdditionalFailures {
+					msg := strings.TrimSpace(af.Failure.Message)
+					if i := strings.Index(msg, "\n"); strings.HasPrefix(msg, "Failure recorded during attempt") && i > 0 {
+						msg = strings.TrimSpace(msg[i+1:]) // the attempt header, then the failure
+					}
+					if msg != "" {
+						c.Message = fmt.Sprintf("%s (failed before passing on attempt %d of %d)", firstLine(msg), s.NumAttempts, s.MaxFlakeAttempts)
+						c.Details = capText(af.Failure.Message + "\n\n" + af.Failure.Location.FullStackTrace)
+						if l := af.Failure.Location; l.FileName != "" {
+							c.File, c.Line = l.FileName, l.LineNumber
+						}
+						break
+					}
+				}
 			case s.State == types.SpecStatePassed:
 				c.Status = Passed
 			case s.State.Is(types.SpecStateSkipped | types.SpecStatePending):
