@@ -274,3 +274,25 @@ FAIL	example.com/e2e	0.005s]]></system-out></testsuite></testsuites>`
 		t.Errorf("TestFine = %+v", cases[0])
 	}
 }
+
+// mocha-junit-reporter without includePending counts a skipped test in the suite's
+// attributes but writes no <testcase> for it: the count must still match the tool's.
+func TestJUnitUnlistedSkippedTestsCounted(t *testing.T) {
+	doc := `<testsuites name="Mocha Tests" tests="3" failures="1" skipped="1">
+<testsuite name="Root Suite" tests="0" failures="0" skipped="0"></testsuite>
+<testsuite name="orders" tests="3" failures="1" skipped="1">
+<testcase name="lists orders" classname="lists orders" time="0.001"/>
+<testcase name="creates an order" classname="creates an order" time="0.002"><failure message="expected 503 to equal 201">AssertionError</failure></testcase>
+</testsuite></testsuites>`
+	cases, err := ParseJUnit([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[Status]int{}
+	for _, c := range cases {
+		counts[c.Status]++
+	}
+	if len(cases) != 3 || counts[Skipped] != 1 || counts[Failed] != 1 || counts[Passed] != 1 {
+		t.Errorf("cases %d, counts %v; want 3 tests with 1 skipped, as the file's attributes say", len(cases), counts)
+	}
+}
