@@ -17,9 +17,19 @@ func ParseGinkgoJSON(b []byte) ([]Case, error) {
 	}
 	var out []Case
 	for _, r := range reports {
+		// A suite-level node (BeforeSuite, …) runs once per parallel process and is
+		// reported once per process: that is one node, not a retry.
+		suiteNodes := map[string]bool{}
 		for _, s := range r.SpecReports {
 			if s.LeafNodeType != types.NodeTypeIt && !s.State.Is(types.SpecStateFailureStates) {
 				continue
+			}
+			if s.LeafNodeType.Is(types.NodeTypesForSuiteLevelNodes) {
+				key := s.LeafNodeType.String() + "\x00" + s.LeafNodeLocation.String()
+				if suiteNodes[key] {
+					continue
+				}
+				suiteNodes[key] = true
 			}
 			name := strings.TrimSpace(strings.Join(append(append([]string{}, s.ContainerHierarchyTexts...), s.LeafNodeText), " "))
 			if name == "" {

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/onsi/ginkgo/v2/types"
 	"time"
 )
 
@@ -294,5 +296,39 @@ func TestJUnitUnlistedSkippedTestsCounted(t *testing.T) {
 	}
 	if len(cases) != 3 || counts[Skipped] != 1 || counts[Failed] != 1 || counts[Passed] != 1 {
 		t.Errorf("cases %d, counts %v; want 3 tests with 1 skipped, as the file's attributes say", len(cases), counts)
+	}
+}
+
+// With ginkgo -p, a failed BeforeSuite is reported once per parallel process: one node
+// that failed, not a test that failed on every retry.
+func TestGinkgoParallelBeforeSuiteIsOneNode(t *testing.T) {
+	var reports []types.Report
+	b, err := os.ReadFile(filepath.Join(fixtures, "ginkgo-report.json"))
+	if err != nil || json.Unmarshal(b, &reports) != nil || len(reports) == 0 {
+		t.Fatalf("fixture: %v", err)
+	}
+	r := &reports[0]
+	loc := types.CodeLocation{FileName: "/src/ginkgo/suite_test.go", LineNumber: 12}
+	for p := 1; p <= 3; p++ {
+		r.SpecReports = append(r.SpecReports, types.SpecReport{LeafNodeType: types.NodeTypeBeforeSuite, LeafNodeLocation: loc,
+			State: types.SpecStateFailed, ParallelProcess: p, NumAttempts: 1,
+			Failure: types.Failure{Message: "registry not reachable", Location: loc}})
+	}
+	out, _ := json.Marshal(reports)
+	cases, err := ParseGinkgoJSON(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range MergeRetries(cases) {
+		if strings.Contains(c.Name, "BeforeSuite") {
+			n++
+			if c.Attempts != 1 || c.Status != Failed {
+				t.Errorf("BeforeSuite = %+v, want one failed node, 1 attempt", c)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d BeforeSuite cases, want 1", n)
 	}
 }
