@@ -130,3 +130,20 @@ func targetPort(pod *corev1.Pod, sp *corev1.ServicePort) (int, error) {
 	}
 	return int(sp.Port), nil
 }
+
+// reach returns the base URL of a service that is either reachable directly (url) or in
+// the cluster (svc, through a port-forward opened here; call the returned func to close
+// it). flag names the option in errors.
+func (r *run) reach(ctx context.Context, url string, svc *ServiceRef, flag string) (string, func(), error) {
+	if svc == nil {
+		return url, func() {}, nil
+	}
+	if r.client == nil || !r.manifest.Cluster.Reachable {
+		return "", nil, fmt.Errorf("%s %s: the cluster could not be reached", flag, svc)
+	}
+	u, closeFn, err := forwardService(ctx, r.cfg, r.client, *svc)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	return u, closeFn, nil
+}

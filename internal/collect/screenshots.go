@@ -26,19 +26,15 @@ func (r *run) collectScreenshots(ctx context.Context) {
 	}
 	rec := r.newRecord("screenshots")
 	defer rec.done()
-	base, via := c.URL, ""
+	base, closeFn, err := r.reach(ctx, c.URL, c.Service, "--console-service")
+	if err != nil {
+		rec.fail(err)
+		return
+	}
+	defer closeFn()
+	via := ""
 	if c.Service != nil {
-		if r.client == nil || !r.manifest.Cluster.Reachable {
-			rec.fail(fmt.Errorf("--console-service %s: the cluster could not be reached", c.Service))
-			return
-		}
-		u, closeFn, err := forwardService(ctx, r.cfg, r.client, *c.Service)
-		if err != nil {
-			rec.fail(fmt.Errorf("--console-service: %w", err))
-			return
-		}
-		defer closeFn()
-		base, via = u, "port-forward to service "+c.Service.String()
+		via = "port-forward to service " + c.Service.String()
 	}
 	opts := c.Capture
 	opts.BaseURL, opts.Log = base, r.log

@@ -29,20 +29,12 @@ func (r *run) collectTraces(ctx context.Context) {
 	}
 	rec := r.newRecord("traces")
 	defer rec.done()
-	base := j.URL
-	if j.Service != nil {
-		if r.client == nil || !r.manifest.Cluster.Reachable {
-			rec.fail(fmt.Errorf("--jaeger-service %s: the cluster could not be reached", j.Service))
-			return
-		}
-		u, closeFn, err := forwardService(ctx, r.cfg, r.client, *j.Service)
-		if err != nil {
-			rec.fail(fmt.Errorf("--jaeger-service: %w", err))
-			return
-		}
-		defer closeFn()
-		base = u
+	base, closeFn, err := r.reach(ctx, j.URL, j.Service, "--jaeger-service")
+	if err != nil {
+		rec.fail(err)
+		return
 	}
+	defer closeFn()
 	// The run's window: --since, else from the earliest pod start, else the last hour.
 	until := r.opts.Now()
 	since := until.Add(-time.Hour)
