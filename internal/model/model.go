@@ -725,12 +725,9 @@ func screenshots(br *bundle.Reader, gap func(string, error)) []Screenshot {
 	return out
 }
 
-// Outputs render writes into the bundle; they are left out of its index.
-var Outputs = bundle.Outputs
-
 func index(br *bundle.Reader, gap func(string, error)) []File {
 	entries, cut := br.Walk(func(rel string) bool {
-		return Outputs[rel] || strings.HasPrefix(path.Base(rel), ".")
+		return bundle.Outputs[rel] || strings.HasPrefix(path.Base(rel), ".")
 	})
 	if cut {
 		gap("render", fmt.Errorf("file index: stopped at %d files or %d directories deep", bundle.MaxWalkEntries, bundle.MaxWalkDepth))
