@@ -10,8 +10,10 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/conditions"
 	"github.com/org/k8s-e2e-report/internal/events"
 	"github.com/org/k8s-e2e-report/internal/metrics"
 	"github.com/org/k8s-e2e-report/internal/opactions"
@@ -46,6 +48,9 @@ type Input struct {
 	Pages       []bundle.Page // console pages the browser captured
 	// LogTail returns the last lines of a container's log in the bundle (nil if absent).
 	LogTail func(namespace, pod, container string, previous bool, n int) []string
+	// LogAround returns the lines of a container's current log written just before and
+	// from the given time (nil if absent).
+	LogAround func(namespace, pod, container string, at time.Time, before, after int) []string
 }
 
 // evidenceLines is how many log lines a finding quotes.
@@ -67,16 +72,22 @@ func Detect(in *Input) []Finding {
 			explained[s.String()+"|"+r] = true
 		}
 	}
-	podFinding := map[string]string{} // pod ns/name -> finding ID
+	podFinding := map[string][]Finding{} // pod ns/name -> the findings on it, causes of its workload's
 
 	for i := range in.Pods {
 		for _, f := range in.podFindings(&in.Pods[i]) {
-			podFinding[in.Pods[i].Namespace+"/"+in.Pods[i].Name] = f.ID
+			podFinding[in.Pods[i].Namespace+"/"+in.Pods[i].Name] = append(podFinding[in.Pods[i].Namespace+"/"+in.Pods[i].Name], f)
 			explain(f.Subject, "BackOff", "Failed", "OOMKilling", "FailedScheduling", "Evicted", "ErrImagePull", "ImagePullBackOff", "FailedMount", "Unhealthy", "Killing")
 			fs = append(fs, f)
 		}
 	}
-	fs = append(fs, in.probeFindings(explain)...)
+	for _, f := range in.probeFindings(explain) {
+		if f.Subject.Kind == "Pod" {
+			key := f.Subject.Namespace + "/" + f.Subject.Name
+			podFinding[key] = append(podFinding[key], f)
+		}
+		fs = append(fs, f)
+	}
 	fs = append(fs, in.deploymentFindings(podFinding, explain)...)
 	fs = append(fs, in.jobFindings(explain)...)
 	fs = append(fs, in.pvcFindings(explain)...)
@@ -242,30 +253,202 @@ func requestsOf(p *corev1.Pod) string {
 }
 
 // probeFindings turns Unhealthy events (failing readiness/liveness/startup probes) into
-// one finding per pod.
+// one finding per pod and probe, quoting what the probe checks and the container's log
+// around the first failure.
 func (in *Input) probeFindings(explain func(Subject, ...string)) []Finding {
-	var out []Finding
+	type key struct {
+		subj Subject
+		kind string
+	}
+	type group struct {
+		first, last time.Time
+		count       int
+		message     string
+		container   string
+	}
+	groups := map[key]*group{}
+	var order []key
 	for _, e := range in.Events {
 		if e.Reason != "Unhealthy" || e.Type != corev1.EventTypeWarning {
 			continue
 		}
-		subj := Subject{Kind: e.Object.Kind, Namespace: e.Object.Namespace, Name: e.Object.Name}
-		kind := "probe"
-		for _, k := range []string{"Readiness", "Liveness", "Startup"} {
-			if strings.HasPrefix(e.Message, k) {
-				kind = strings.ToLower(k) + " probe"
+		k := key{subj: Subject{Kind: e.Object.Kind, Namespace: e.Object.Namespace, Name: e.Object.Name}, kind: "probe"}
+		for _, p := range []string{"Readiness", "Liveness", "Startup"} {
+			if strings.HasPrefix(e.Message, p) {
+				k.kind = strings.ToLower(p) + " probe"
 			}
 		}
-		f := newFinding("ProbeFailing", Warning, subj, fmt.Sprintf("%s %s failing", strings.ToUpper(kind[:1])+kind[1:], "of "+e.Object.Name), oneLine(e.Message))
-		f.Count, f.Time, f.Refs = int(e.Count), e.LastSeen, []string{bundle.EventsText}
-		f.Evidence = []string{fmt.Sprintf("%s  %s x%d: %s", e.LastSeen.Format(time.RFC3339), e.Reason, e.Count, oneLine(e.Message))}
-		explain(subj, "Unhealthy")
+		first := e.FirstSeen
+		if first.IsZero() {
+			first = e.LastSeen
+		}
+		g, ok := groups[k]
+		if !ok {
+			g = &group{first: first}
+			groups[k] = g
+			order = append(order, k)
+		}
+		if first.Before(g.first) {
+			g.first = first
+		}
+		if !e.LastSeen.Before(g.last) {
+			g.last, g.message = e.LastSeen, e.Message
+		}
+		g.count += max(int(e.Count), 1)
+		if c := containerOfFieldPath(e.Object.FieldPath); c != "" {
+			g.container = c
+		}
+	}
+	var out []Finding
+	for _, k := range order {
+		g := groups[k]
+		title := fmt.Sprintf("%s of %s failing", strings.ToUpper(k.kind[:1])+k.kind[1:], k.subj.Name)
+		f := newFinding("ProbeFailing", Warning, k.subj, title, oneLine(g.message))
+		f.Count, f.Time, f.Refs = g.count, g.first, []string{bundle.EventsText}
+		f.Evidence = []string{fmt.Sprintf("%s  Unhealthy x%d (first %s): %s", g.last.Format(time.RFC3339), g.count, g.first.Format(time.RFC3339), oneLine(g.message))}
+		if p := in.pod(k.subj); p != nil {
+			ctr, probe := probeOf(p, g.container, k.kind)
+			if probe != nil {
+				target := probeTarget(p, ctr, probe)
+				msg := g.message
+				if i := strings.Index(msg, " probe failed: "); i >= 0 && i < 10 {
+					msg = msg[i+len(" probe failed: "):]
+				}
+				f.Explanation = fmt.Sprintf("The %s of container %s (%s) fails: %s", k.kind, ctr.Name, target, oneLine(msg))
+				f.Evidence = append([]string{"probe: " + target}, f.Evidence...)
+			}
+			if ctr != nil && in.LogAround != nil && !g.first.IsZero() {
+				if lines := in.LogAround(p.Namespace, p.Name, ctr.Name, g.first, evidenceLines/2, evidenceLines/2); len(lines) > 0 {
+					f.Evidence = append(f.Evidence, fmt.Sprintf("log of container %s around the first failure (%s):", ctr.Name, g.first.Format(time.RFC3339)))
+					f.Evidence = append(f.Evidence, lines...)
+					f.Refs = append(f.Refs, bundle.LogPath(p.Namespace, p.Name, ctr.Name, false))
+				}
+			}
+			f.Refs = append(f.Refs, bundle.PodDescriptions)
+		}
+		explain(k.subj, "Unhealthy")
 		out = append(out, f)
 	}
 	return out
 }
 
-func (in *Input) deploymentFindings(podFinding map[string]string, explain func(Subject, ...string)) []Finding {
+func (in *Input) pod(s Subject) *corev1.Pod {
+	if s.Kind != "Pod" {
+		return nil
+	}
+	for i := range in.Pods {
+		if in.Pods[i].Namespace == s.Namespace && in.Pods[i].Name == s.Name {
+			return &in.Pods[i]
+		}
+	}
+	return nil
+}
+
+// containerOfFieldPath reads "spec.containers{name}" from an event's involvedObject.
+func containerOfFieldPath(fp string) string {
+	for _, pre := range []string{"spec.containers{", "spec.initContainers{"} {
+		if rest, ok := strings.CutPrefix(fp, pre); ok {
+			return strings.TrimSuffix(rest, "}")
+		}
+	}
+	return ""
+}
+
+// probeOf finds the container (by name, else the first with such a probe) and its probe.
+func probeOf(p *corev1.Pod, name, kind string) (*corev1.Container, *corev1.Probe) {
+	pick := func(c *corev1.Container) *corev1.Probe {
+		switch kind {
+		case "readiness probe":
+			return c.ReadinessProbe
+		case "liveness probe":
+			return c.LivenessProbe
+		case "startup probe":
+			return c.StartupProbe
+		}
+		return nil
+	}
+	var byName *corev1.Container
+	for i := range p.Spec.Containers {
+		c := &p.Spec.Containers[i]
+		if name != "" && c.Name == name {
+			byName = c
+			if pr := pick(c); pr != nil {
+				return c, pr
+			}
+		}
+	}
+	if byName != nil {
+		return byName, nil
+	}
+	for i := range p.Spec.Containers {
+		if pr := pick(&p.Spec.Containers[i]); pr != nil {
+			return &p.Spec.Containers[i], pr
+		}
+	}
+	if len(p.Spec.Containers) == 1 {
+		return &p.Spec.Containers[0], nil
+	}
+	return nil, nil
+}
+
+// probeTarget says what a probe checks, the way an operator would type it.
+func probeTarget(p *corev1.Pod, c *corev1.Container, pr *corev1.Probe) string {
+	named := ""
+	port := func(v intstr.IntOrString) string {
+		if v.Type == intstr.String {
+			named = " (port " + v.StrVal + ")"
+			for _, cp := range c.Ports {
+				if cp.Name == v.StrVal {
+					return fmt.Sprint(cp.ContainerPort)
+				}
+			}
+			return v.StrVal
+		}
+		return fmt.Sprint(v.IntValue())
+	}
+	host := p.Status.PodIP
+	if host == "" {
+		host = "<pod IP>"
+	}
+	var s string
+	switch h := pr.ProbeHandler; {
+	case h.HTTPGet != nil:
+		scheme := strings.ToLower(string(h.HTTPGet.Scheme))
+		if scheme == "" {
+			scheme = "http"
+		}
+		if h.HTTPGet.Host != "" {
+			host = h.HTTPGet.Host
+		}
+		path := h.HTTPGet.Path
+		if path == "" {
+			path = "/"
+		}
+		s = fmt.Sprintf("HTTP GET %s://%s:%s%s%s", scheme, host, port(h.HTTPGet.Port), path, named)
+	case h.TCPSocket != nil:
+		s = fmt.Sprintf("TCP connect %s:%s%s", host, port(h.TCPSocket.Port), named)
+	case h.GRPC != nil:
+		s = fmt.Sprintf("gRPC health check %s:%d", host, h.GRPC.Port)
+		if h.GRPC.Service != nil && *h.GRPC.Service != "" {
+			s += " service " + *h.GRPC.Service
+		}
+	case h.Exec != nil:
+		s = "exec " + strings.Join(h.Exec.Command, " ")
+	default:
+		s = "no handler"
+	}
+	period, threshold := pr.PeriodSeconds, pr.FailureThreshold
+	if period == 0 {
+		period = 10
+	}
+	if threshold == 0 {
+		threshold = 3
+	}
+	s += fmt.Sprintf(", every %ds, timeout %ds, failing after %d", period, max(pr.TimeoutSeconds, 1), threshold)
+	return s
+}
+
+func (in *Input) deploymentFindings(podFinding map[string][]Finding, explain func(Subject, ...string)) []Finding {
 	rsOwner := map[string]string{} // ns/rs -> deployment
 	for _, rs := range in.ReplicaSets {
 		for _, o := range rs.OwnerReferences {
@@ -274,15 +457,15 @@ func (in *Input) deploymentFindings(podFinding map[string]string, explain func(S
 			}
 		}
 	}
-	causes := map[string][]string{} // ns/deployment -> pod finding IDs
+	causes := map[string][]Finding{} // ns/deployment -> findings on its pods
 	for _, p := range in.Pods {
-		id, ok := podFinding[p.Namespace+"/"+p.Name]
+		found, ok := podFinding[p.Namespace+"/"+p.Name]
 		if !ok {
 			continue
 		}
 		for _, o := range p.OwnerReferences {
 			if d, ok := rsOwner[p.Namespace+"/"+o.Name]; ok && o.Kind == "ReplicaSet" {
-				causes[p.Namespace+"/"+d] = append(causes[p.Namespace+"/"+d], id)
+				causes[p.Namespace+"/"+d] = append(causes[p.Namespace+"/"+d], found...)
 			}
 		}
 	}
@@ -312,13 +495,19 @@ func (in *Input) deploymentFindings(podFinding map[string]string, explain func(S
 		if bad != nil {
 			expl += fmt.Sprintf("; %s=%s %s: %s", bad.Type, bad.Status, bad.Reason, oneLine(bad.Message))
 		}
-		related := causes[d.Namespace+"/"+d.Name]
-		if len(related) > 0 {
-			sev = Warning // a consequence of the pod finding
-			expl += " — caused by the failing pod above"
+		var related []string
+		for _, c := range causes[d.Namespace+"/"+d.Name] {
+			related = appendUnique(related, c.ID)
+		}
+		if cs := causes[d.Namespace+"/"+d.Name]; len(cs) > 0 {
+			sev = Warning // a consequence of the pod findings, which rank above it
+			expl += " — caused by: " + cs[0].Title
+			if len(related) > 1 {
+				expl += fmt.Sprintf(" (and %d more pod findings)", len(related)-1)
+			}
 		}
 		f := newFinding("DeploymentUnavailable", sev, subj, fmt.Sprintf("Deployment %s is not available", d.Name), expl)
-		f.Related, f.Refs = related, []string{bundle.ResourcesText}
+		f.Related, f.CausedBy, f.Refs = related, related, []string{bundle.ResourcesText}
 		if bad != nil {
 			f.Time = bad.LastTransitionTime.Time
 		}
@@ -379,37 +568,33 @@ func (in *Input) pvcFindings(explain func(Subject, ...string)) []Finding {
 	return out
 }
 
-// readyTypes are the positive conditions that mean "working" across common operators and
-// Gateway API.
-var readyTypes = map[string]bool{"Ready": true, "Available": true, "Accepted": true, "Programmed": true}
-
-// conditionFindings flags any object with a Ready/Available/Accepted/Programmed
-// condition that is False (APIGraph, Gateway, HTTPRoute, Certificate, …).
+// conditionFindings flags any object with a condition that says it is not working
+// (Ready/Available/Accepted/Programmed/ResolvedRefs False, Degraded/Stalled/Conflicted
+// True), wherever under status it sits: APIGraph, Certificate, and Gateway API routes
+// per parent Gateway and Gateways per listener.
 func (in *Input) conditionFindings(explain func(Subject, ...string)) []Finding {
 	var out []Finding
 	for i := range in.Objects {
 		o := &in.Objects[i]
-		conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
-		for _, c := range conds {
-			m, ok := c.(map[string]any)
-			if !ok {
+		for _, c := range conditions.Of(o) {
+			if !c.Bad() {
 				continue
 			}
-			typ, _ := m["type"].(string)
-			status, _ := m["status"].(string)
-			if !readyTypes[typ] || status != "False" {
-				continue
-			}
-			reason, _ := m["reason"].(string)
-			msg, _ := m["message"].(string)
-			ts, _ := m["lastTransitionTime"].(string)
-			at, _ := time.Parse(time.RFC3339, ts)
 			subj := Subject{Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
-			explain(subj, reason, "ReconcileError", "Failed", "Error")
-			f := newFinding("ResourceNotReady", Error, subj, fmt.Sprintf("%s %s is not %s (%s)", o.GetKind(), o.GetName(), typ, reason),
-				fmt.Sprintf("%s=False, reason %s: %s", typ, reason, oneLine(msg)))
-			f.Time = at
-			if og, ok, _ := unstructured.NestedInt64(o.Object, "status", "observedGeneration"); ok && og < o.GetGeneration() {
+			explain(subj, c.Reason, "ReconcileError", "Failed", "Error")
+			state := "not " + c.Type
+			if c.Status == "True" {
+				state = c.Type
+			}
+			title := fmt.Sprintf("%s %s is %s (%s)", o.GetKind(), o.GetName(), state, c.Reason)
+			expl := fmt.Sprintf("%s=%s, reason %s: %s", c.Type, c.Status, c.Reason, oneLine(c.Message))
+			if c.Where != "" {
+				title = fmt.Sprintf("%s %s is %s for %s (%s)", o.GetKind(), o.GetName(), state, c.Where, c.Reason)
+				expl = fmt.Sprintf("In %s (%s): %s", c.Path, c.Where, expl)
+			}
+			f := newFinding("ResourceNotReady", Error, subj, title, expl)
+			f.Time = c.LastTransition
+			if og, ok, _ := unstructured.NestedInt64(o.Object, "status", "observedGeneration"); ok && og < o.GetGeneration() && c.Where == "" {
 				f.Explanation += fmt.Sprintf(" (status is stale: observedGeneration %d < generation %d)", og, o.GetGeneration())
 			}
 			f.Refs = []string{bundle.CustomResourcePath(pluralGuess(o.GetKind())), bundle.TimelineText}

@@ -64,6 +64,7 @@ type Finding struct {
 	Count       int       `json:"count"`
 	Time        time.Time `json:"time,omitzero"`
 	Related     []string  `json:"related,omitempty"` // IDs of findings this one is caused by or causes
+	CausedBy    []string  `json:"causedBy,omitempty"` // IDs of the findings that explain this one; they rank above it
 	File        string    `json:"file,omitempty"`    // source file, for a test failure annotation
 	Line        int       `json:"line,omitempty"`
 	Shards      []string  `json:"shards,omitempty"` // matrix legs it was seen in (merged reports)
@@ -100,11 +101,28 @@ func newFinding(category string, sev Severity, subj Subject, title, explanation 
 		Title: title, Explanation: explanation, Count: 1, rank: sev.weight()*1000 + categoryRank[category]}
 }
 
-// Rank sorts findings: severity, then causal category, then earliest first.
+// Rank sorts findings: severity, then causal category, then earliest first; and a
+// finding that explains another (CausedBy) always comes before it.
 func Rank(fs []Finding) {
+	idx := map[string]int{}
 	for i := range fs {
 		if fs[i].rank == 0 {
 			fs[i].rank = fs[i].Severity.weight()*1000 + categoryRank[fs[i].Category]
+		}
+		idx[fs[i].ID] = i
+	}
+	// Lift causes above their consequences; chains are short, and the bound stops a cycle.
+	for range min(len(fs), 8) {
+		changed := false
+		for i := range fs {
+			for _, id := range fs[i].CausedBy {
+				if j, ok := idx[id]; ok && j != i && fs[j].rank <= fs[i].rank {
+					fs[j].rank, changed = fs[i].rank+1, true
+				}
+			}
+		}
+		if !changed {
+			break
 		}
 	}
 	sort.SliceStable(fs, func(i, j int) bool {

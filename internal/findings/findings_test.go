@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/events"
@@ -152,5 +153,89 @@ func TestPageFindings(t *testing.T) {
 	}
 	if got := pageOrigin("http://127.0.0.1:8080/a/b"); got != "http://127.0.0.1:8080/" {
 		t.Errorf("pageOrigin = %q", got)
+	}
+}
+
+// A Deployment unavailable because its pod fails readiness: the probe failure (the
+// cause) comes first, the Deployment says "caused by" and links to it, and the probe
+// finding quotes the probe's target and the log around the first failure.
+func TestReadinessProbeCausesDeployment(t *testing.T) {
+	first := time.Date(2026, 1, 1, 0, 0, 41, 0, time.UTC)
+	p := pod("web-1-abc", corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.0.0.7",
+		ContainerStatuses: []corev1.ContainerStatus{{Name: "c", Ready: false, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}})
+	p.Spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}
+	p.Spec.Containers[0].ReadinessProbe = &corev1.Probe{PeriodSeconds: 5, ProbeHandler: corev1.ProbeHandler{
+		HTTPGet: &corev1.HTTPGetAction{Path: "/ready", Port: intstr.FromString("http")}}}
+	p.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-1"}}
+	var asked time.Time
+	in := &Input{
+		Pods:        []corev1.Pod{p},
+		ReplicaSets: []appsv1.ReplicaSet{{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "ns", OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web"}}}}},
+		Deployments: []appsv1.Deployment{{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns"},
+			Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionFalse, Reason: "MinimumReplicasUnavailable"}}}}},
+		Events: []events.Event{
+			{Type: "Warning", Reason: "Unhealthy", Object: events.Object{Kind: "Pod", Namespace: "ns", Name: "web-1-abc", FieldPath: "spec.containers{c}"},
+				Message: "Readiness probe failed: HTTP probe failed with statuscode: 503", Count: 4, FirstSeen: first.Add(time.Minute), LastSeen: first.Add(2 * time.Minute)},
+			{Type: "Warning", Reason: "Unhealthy", Object: events.Object{Kind: "Pod", Namespace: "ns", Name: "web-1-abc", FieldPath: "spec.containers{c}"},
+				Message: "Readiness probe failed: Get \"http://10.0.0.7:8080/ready\": context deadline exceeded", Count: 2, FirstSeen: first, LastSeen: first.Add(30 * time.Second)},
+		},
+		LogAround: func(ns, pod, ctr string, at time.Time, before, after int) []string {
+			asked = at
+			return []string{"2026-01-01T00:00:40Z cache warming", "2026-01-01T00:00:41Z GET /ready 503 upstream orders not ready"}
+		},
+	}
+	fs := Detect(in)
+	if len(fs) != 2 {
+		t.Fatalf("findings = %+v", fs)
+	}
+	probe, dep := fs[0], fs[1]
+	if probe.Category != "ProbeFailing" || dep.Category != "DeploymentUnavailable" {
+		t.Fatalf("order: %s then %s; the cause must come first", probe.Category, dep.Category)
+	}
+	if len(dep.CausedBy) != 1 || dep.CausedBy[0] != probe.ID || !strings.Contains(dep.Explanation, "caused by: Readiness probe of web-1-abc failing") {
+		t.Errorf("deployment not linked to its cause: %+v", dep)
+	}
+	if probe.Count != 6 || !asked.Equal(first) || !probe.Time.Equal(first) {
+		t.Errorf("probe count %d, time %v, log asked around %v; want 6 and the first failure %v", probe.Count, probe.Time, asked, first)
+	}
+	ev := strings.Join(probe.Evidence, "\n")
+	for _, want := range []string{"HTTP GET http://10.0.0.7:8080/ready (port http), every 5s", "GET /ready 503 upstream orders not ready", "around the first failure"} {
+		if !strings.Contains(ev, want) {
+			t.Errorf("evidence lacks %q:\n%s", want, ev)
+		}
+	}
+	// Ranking survives a round trip through report.json (merge re-ranks without ranks).
+	again := []Finding{dep, probe}
+	for i := range again {
+		again[i].rank = 0
+	}
+	Rank(again)
+	if again[0].ID != probe.ID {
+		t.Errorf("after re-ranking, %s comes first", again[0].Category)
+	}
+}
+
+func TestNestedRouteConditionFinding(t *testing.T) {
+	route := unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+		"metadata": map[string]any{"name": "store", "namespace": "shop"},
+		"status": map[string]any{"parents": []any{map[string]any{
+			"parentRef": map[string]any{"name": "public", "namespace": "infra"},
+			"conditions": []any{map[string]any{"type": "Accepted", "status": "False", "reason": "NoMatchingParent", "message": "no listener matches"}},
+		}}},
+	}}
+	healthy := route.DeepCopy()
+	healthy.SetName("ok")
+	unstructured.SetNestedSlice(healthy.Object, []any{map[string]any{"parentRef": map[string]any{"name": "public"},
+		"conditions": []any{map[string]any{"type": "Accepted", "status": "True", "reason": "Accepted"}}}}, "status", "parents")
+	fs := Detect(&Input{Objects: []unstructured.Unstructured{route, *healthy}})
+	if len(fs) != 1 {
+		t.Fatalf("findings = %+v", fs)
+	}
+	f := fs[0]
+	if f.Category != "ResourceNotReady" || f.Subject.String() != "HTTPRoute/shop/store" ||
+		!strings.Contains(f.Title, "parent Gateway infra/public") || !strings.Contains(f.Title, "NoMatchingParent") ||
+		!strings.Contains(f.Explanation, "status.parents[0].conditions") {
+		t.Errorf("finding = %+v", f)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/conditions"
 	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/metrics"
 	"github.com/org/k8s-e2e-report/internal/opactions"
@@ -129,6 +130,7 @@ type CRItem struct {
 type Condition struct {
 	Type, Status, Reason, Message string
 	LastTransition                time.Time
+	Where                         string `json:",omitempty"` // the parent or listener a nested condition belongs to
 }
 
 // Screenshot is an image in the bundle.
@@ -263,7 +265,7 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 				in.PVCs = append(in.PVCs, pvc)
 			}
 		default:
-			if _, has, _ := unstructured.NestedSlice(u.Object, "status", "conditions"); has {
+			if conditions.Has(u) {
 				in.Objects = append(in.Objects, *u)
 			}
 		}
@@ -356,6 +358,10 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 			}
 		}
 		return nil
+	}
+
+	in.LogAround = func(ns, pod, ctr string, at time.Time, before, after int) []string {
+		return linesAround(br, bundle.LogPath(ns, pod, ctr, false), at, before, after, 64<<20)
 	}
 
 	r.Findings = findings.Detect(in)
@@ -531,12 +537,8 @@ func customResources(objs []unstructured.Unstructured) []CRType {
 		}
 		item := CRItem{Namespace: o.GetNamespace(), Name: o.GetName(), Generation: o.GetGeneration()}
 		item.ObservedGeneration, _, _ = unstructured.NestedInt64(o.Object, "status", "observedGeneration")
-		conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
-		for _, c := range conds {
-			m, _ := c.(map[string]any)
-			str := func(k string) string { s, _ := m[k].(string); return s }
-			lt, _ := time.Parse(time.RFC3339, str("lastTransitionTime"))
-			item.Conditions = append(item.Conditions, Condition{Type: str("type"), Status: str("status"), Reason: str("reason"), Message: str("message"), LastTransition: lt})
+		for _, c := range conditions.Of(&o) {
+			item.Conditions = append(item.Conditions, Condition{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message, LastTransition: c.LastTransition, Where: c.Where})
 		}
 		t.Items = append(t.Items, item)
 	}

@@ -1,10 +1,13 @@
 package model
 
 import (
+	"bufio"
 	"bytes"
 	"io"
+	"time"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/opactions"
 )
 
 // TailStats counts what reading tails cost, for the benchmark that proves render reads
@@ -57,4 +60,41 @@ func tailLines(br *bundle.Reader, rel string, n int, maxBytes int64, st *TailSta
 		out = append(out, string(l))
 	}
 	return out, more, size, nil
+}
+
+// linesAround returns up to before lines logged before at and after lines from at on,
+// from a timestamped log in the bundle, reading at most maxBytes. The timestamps are
+// kept, so a reader sees when each line was written.
+func linesAround(br *bundle.Reader, rel string, at time.Time, before, after int, maxBytes int64) []string {
+	f, _, err := br.Open(rel)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, maxBytes))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	var ring []string
+	var out []string
+	for sc.Scan() {
+		line := sc.Text()
+		ts, _ := opactions.SplitTimestamp(line)
+		if out == nil && (ts.IsZero() || ts.Before(at)) {
+			ring = append(ring, line)
+			if len(ring) > before {
+				ring = ring[1:]
+			}
+			continue
+		}
+		if out == nil {
+			out = append([]string{}, ring...)
+		}
+		out = append(out, line)
+		if len(out) >= len(ring)+after {
+			break
+		}
+	}
+	if out == nil {
+		return ring
+	}
+	return out
 }
