@@ -63,9 +63,9 @@ type Finding struct {
 	Refs        []string  `json:"refs,omitempty"` // bundle files
 	Count       int       `json:"count"`
 	Time        time.Time `json:"time,omitzero"`
-	Related     []string  `json:"related,omitempty"` // IDs of findings this one is caused by or causes
+	Related     []string  `json:"related,omitempty"`  // IDs of findings this one is caused by or causes
 	CausedBy    []string  `json:"causedBy,omitempty"` // IDs of the findings that explain this one; they rank above it
-	File        string    `json:"file,omitempty"`    // source file, for a test failure annotation
+	File        string    `json:"file,omitempty"`     // source file, for a test failure annotation
 	Line        int       `json:"line,omitempty"`
 	Shards      []string  `json:"shards,omitempty"` // matrix legs it was seen in (merged reports)
 	rank        int

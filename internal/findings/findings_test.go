@@ -220,7 +220,7 @@ func TestNestedRouteConditionFinding(t *testing.T) {
 		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
 		"metadata": map[string]any{"name": "store", "namespace": "shop"},
 		"status": map[string]any{"parents": []any{map[string]any{
-			"parentRef": map[string]any{"name": "public", "namespace": "infra"},
+			"parentRef":  map[string]any{"name": "public", "namespace": "infra"},
 			"conditions": []any{map[string]any{"type": "Accepted", "status": "False", "reason": "NoMatchingParent", "message": "no listener matches"}},
 		}}},
 	}}
