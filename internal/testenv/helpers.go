@@ -235,3 +235,15 @@ func (c *Cluster) UserKubeconfig(user string) (string, error) {
 	path := filepath.Join(c.Dir, "kubeconfig-"+user)
 	return path, c.writeKubeconfig(path, user, user+"-token", "")
 }
+
+// NotReady changes container name in st to running but failing its readiness probe:
+// the container and the pod are not Ready since at.
+func NotReady(st corev1.PodStatus, name string, at time.Time) corev1.PodStatus {
+	st = setContainer(st, name, func(cs *corev1.ContainerStatus) { cs.Ready = false }, false)
+	for i := range st.Conditions {
+		if st.Conditions[i].Status == corev1.ConditionFalse {
+			st.Conditions[i].LastTransitionTime = metav1.NewTime(at)
+		}
+	}
+	return st
+}
