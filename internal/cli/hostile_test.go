@@ -147,6 +147,9 @@ func runWithin(t *testing.T, d time.Duration, args ...string) (int, string, stri
 // outside the bundle, and write outputs that leak no canary secret and carry no live
 // mention, raw HTML, foreign link, injected heading or workflow command.
 func TestHostileBundle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow (real waits, a large hostile bundle): make test runs it")
+	}
 	dir, c := hostileBundle(t)
 	start := time.Now()
 	code, _, stderr := runWithin(t, 60*time.Second, "render", dir, "--metrics", filepath.Join(dir, "metrics.json"))
@@ -362,6 +365,9 @@ func checkHTMLInert(t *testing.T, page string) {
 // A cancelled job (SIGTERM) or a `timeout` must stop render within a second, whatever
 // it is busy with.
 func TestRenderStopsWhenCancelled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow (real waits, a large hostile bundle): make test runs it")
+	}
 	dir, _ := hostileBundle(t)
 	var many strings.Builder
 	many.WriteString(`<testsuites><testsuite name="more">`)

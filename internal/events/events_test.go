@@ -2,17 +2,15 @@ package events
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/org/k8s-e2e-report/internal/golden"
+)
 
 func at(s int) time.Time { return time.Date(2026, 1, 1, 0, 0, s, 0, time.UTC) }
 
@@ -53,13 +51,5 @@ func TestSortCopesWithMissingTimestamps(t *testing.T) {
 	if err := WriteTable(&buf, got); err != nil {
 		t.Fatal(err)
 	}
-	golden := "testdata/events.golden.txt"
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		os.WriteFile(golden, buf.Bytes(), 0o644)
-	}
-	want, _ := os.ReadFile(golden)
-	if !bytes.Equal(want, buf.Bytes()) {
-		t.Errorf("table differs from %s (run with -update):\n%s", golden, buf.String())
-	}
+	golden.Assert(t, "testdata/events.golden.txt", buf.Bytes())
 }

@@ -136,6 +136,9 @@ func TestForkTokenIsForbidden(t *testing.T) {
 }
 
 func TestRetriesRateLimitsAndServerErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow (real waits, a large hostile bundle): make test runs it")
+	}
 	s := githubtest.New()
 	defer s.Close()
 	s.SecondaryLimit = 2
@@ -267,6 +270,9 @@ func TestServerErrorAfterStoreLeavesOneComment(t *testing.T) {
 // comments, a human's copy of the marker; with a personal token, an Actions token and an
 // App token, one comment per key and identity, ours, up to date.
 func TestUpsertUnderEverything(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow (real waits, a large hostile bundle): make test runs it")
+	}
 	for _, tok := range []struct{ token, login string }{{"pat", "ci-user"}, {"ghs_actions", "github-actions[bot]"}, {"ghs_app", "turbo-ci[bot]"}} {
 		t.Run(tok.login, func(t *testing.T) {
 			s := githubtest.New()

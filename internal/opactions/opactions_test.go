@@ -2,14 +2,13 @@ package opactions
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/org/k8s-e2e-report/internal/golden"
+)
 
 func TestParseReaderGolden(t *testing.T) {
 	f, err := os.Open("testdata/mixed.log")
@@ -23,17 +22,7 @@ func TestParseReaderGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := json.MarshalIndent(got, "", "  ")
-	golden := "testdata/mixed.golden.json"
-	if *update {
-		os.WriteFile(golden, b, 0o644)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(want) != string(b) {
-		t.Errorf("actions differ from %s (run with -update):\n%s", golden, b)
-	}
+	golden.Assert(t, "testdata/mixed.golden.json", b)
 }
 
 func TestLineFields(t *testing.T) {

@@ -3,7 +3,6 @@ package render
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,11 +16,10 @@ import (
 	gtext "github.com/yuin/goldmark/text"
 
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/golden"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/results"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const bundles = "../../testdata/bundles"
 
@@ -52,18 +50,7 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				golden := filepath.Join("testdata", "golden", name, f)
-				if *update {
-					os.MkdirAll(filepath.Dir(golden), 0o755)
-					os.WriteFile(golden, got, 0o644)
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run with -update)", err)
-				}
-				if !bytes.Equal(want, got) {
-					t.Errorf("%s differs from %s (run with -update to accept)", f, golden)
-				}
+				golden.Assert(t, filepath.Join("testdata", "golden", name, f), got)
 			}
 		})
 	}

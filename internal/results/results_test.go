@@ -2,7 +2,6 @@ package results
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,11 +9,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onsi/ginkgo/v2/types"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/org/k8s-e2e-report/internal/golden"
+)
 
 const fixtures = "../../testdata/results"
 
@@ -28,18 +28,7 @@ func parse(t *testing.T, name string) map[string]Case {
 		r.Cases[i].Source = filepath.Base(r.Cases[i].Source)
 	}
 	b, _ := json.MarshalIndent(r.Cases, "", "  ")
-	golden := filepath.Join("testdata", strings.TrimSuffix(name, filepath.Ext(name))+".golden.json")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		os.WriteFile(golden, b, 0o644)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(want) != string(b) {
-		t.Errorf("%s: cases differ from %s (run with -update)", name, golden)
-	}
+	golden.Assert(t, filepath.Join("testdata", strings.TrimSuffix(name, filepath.Ext(name))+".golden.json"), b)
 	m := map[string]Case{}
 	for _, c := range r.Cases {
 		m[c.Name] = c

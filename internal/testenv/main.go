@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -18,7 +19,15 @@ import (
 //
 // setup functions run once the cluster is ready (e.g. seeding a scenario); an error
 // fails the package.
+//
+// With -short (make unit) no cluster starts and the tests named TestIntegration* are
+// skipped; the package's other tests run.
 func Main(m *testing.M, c **Cluster, setup ...func(context.Context, *Cluster) error) int {
+	flag.Parse()
+	if testing.Short() {
+		SkipIntegration()
+		return m.Run()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	start := time.Now()
 	cl, err := Start(ctx, Options{})
@@ -43,4 +52,16 @@ func Main(m *testing.M, c **Cluster, setup ...func(context.Context, *Cluster) er
 		}
 	}
 	return m.Run()
+}
+
+// SkipIntegration makes the test binary skip TestIntegration* tests, keeping any -skip
+// pattern it was given. Main calls it under -short.
+func SkipIntegration() {
+	pattern := "^TestIntegration"
+	if f := flag.Lookup("test.skip"); f != nil {
+		if old := f.Value.String(); old != "" {
+			pattern = old + "|" + pattern
+		}
+		_ = f.Value.Set(pattern)
+	}
 }

@@ -2,8 +2,6 @@ package timeline
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"testing"
 	"time"
 
@@ -13,10 +11,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/org/k8s-e2e-report/internal/events"
+	"github.com/org/k8s-e2e-report/internal/golden"
 	"github.com/org/k8s-e2e-report/internal/opactions"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func at(s float64) time.Time {
 	return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(s * float64(time.Second)))
@@ -52,15 +49,7 @@ func TestTimelineGolden(t *testing.T) {
 	if err := Write(&buf, b.Entries()); err != nil {
 		t.Fatal(err)
 	}
-	golden := "testdata/timeline.golden.txt"
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		os.WriteFile(golden, buf.Bytes(), 0o644)
-	}
-	want, _ := os.ReadFile(golden)
-	if !bytes.Equal(want, buf.Bytes()) {
-		t.Errorf("timeline differs from %s (run with -update):\n%s", golden, buf.String())
-	}
+	golden.Assert(t, "testdata/timeline.golden.txt", buf.Bytes())
 }
 
 func ptr[T any](v T) *T { return &v }
