@@ -25,7 +25,8 @@ func ParseGoTestText(b []byte) ([]Case, error) {
 		panicLine, panicOut := "", ""
 		for i, l := range pkg.Output {
 			if strings.HasPrefix(strings.TrimSpace(l), "panic: ") {
-				panicLine, panicOut = strings.TrimSpace(l), strings.Join(pkg.Output[i:], "\n")
+				panicOut = strings.Join(pkg.Output[i:], "\n")
+				panicLine, _ = goPanic(panicOut)
 				break
 			}
 		}

@@ -49,6 +49,10 @@ func parseJUnit(ctx context.Context, b []byte) ([]Case, error) {
 		target     *capture
 		sawRoot    bool
 		suiteDepth []int
+		// The root <testsuites> counts, and the leaf suites that list fewer tests than
+		// they count (mocha-junit-reporter counts a skipped test only at the root).
+		rootTests, rootSkipped = -1, -1
+		deficits               []deficit
 	)
 	for n := 0; ; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
@@ -78,6 +82,14 @@ func parseJUnit(ctx context.Context, b []byte) ([]Case, error) {
 					}
 				}
 				return ""
+			}
+			if depth == 1 && t.Name.Local == "testsuites" {
+				if v, err := strconv.Atoi(attr("tests")); err == nil {
+					rootTests = v
+				}
+				if v, err := strconv.Atoi(attr("skipped")); err == nil {
+					rootSkipped = v
+				}
 			}
 			switch name := t.Name.Local; {
 			case name == "system-out" && cur == nil && len(suites) > 0 && depth == suiteDepth[len(suites)-1]+1:
@@ -147,6 +159,12 @@ func parseJUnit(ctx context.Context, b []byte) ([]Case, error) {
 						s.listedSkipped++
 					}
 				}
+				if c.Status == Passed && ginkgoSuiteNode(c.Name) {
+					// Ginkgo lists its setup nodes (once per parallel process) beside the
+					// specs; passed, they are not tests. Failed, they are the cause.
+					cur = nil
+					break
+				}
 				out = append(out, c)
 				cur = nil
 			case cur == nil && t.Name.Local == "testsuite" && len(suites) > 0:
@@ -157,9 +175,9 @@ func parseJUnit(ctx context.Context, b []byte) ([]Case, error) {
 				// report fewer tests than the tool did.
 				if s.children == 0 {
 					missing := min(s.tests-s.listed, s.skipped-s.listedSkipped)
-					for k := 0; k < min(missing, 10000); k++ {
-						out = append(out, Case{Suite: s.name, Name: fmt.Sprintf("[skipped test %d, counted by the tool but not listed]", k+1),
-							Status: Skipped, Attempts: 1, Message: "the results file counts this test as skipped but does not name it"})
+					out = appendUnlisted(out, s.name, max(missing, 0))
+					if rest := s.tests - s.listed - max(missing, 0); rest > 0 {
+						deficits = append(deficits, deficit{s.name, rest})
 					}
 				}
 				suites, suiteDepth = suites[:len(suites)-1], suiteDepth[:len(suiteDepth)-1]
@@ -170,7 +188,40 @@ func parseJUnit(ctx context.Context, b []byte) ([]Case, error) {
 	if !sawRoot {
 		return nil, fmt.Errorf("malformed JUnit XML: no elements")
 	}
+	// The root counts more skipped tests than are listed: give them to the suites that
+	// count more tests than they list, never beyond the root's total.
+	if rootTests >= 0 && rootSkipped > 0 {
+		listedSkipped := 0
+		for _, c := range out {
+			if c.Status == Skipped {
+				listedSkipped++
+			}
+		}
+		budget := min(rootSkipped-listedSkipped, rootTests-len(out))
+		for _, d := range deficits {
+			if budget <= 0 {
+				break
+			}
+			n := min(d.n, budget)
+			out = appendUnlisted(out, d.suite, n)
+			budget -= n
+		}
+	}
 	return out, nil
+}
+
+type deficit struct {
+	suite string
+	n     int
+}
+
+// appendUnlisted adds n skipped tests that the file counts but does not name.
+func appendUnlisted(out []Case, suite string, n int) []Case {
+	for k := 0; k < min(n, 10000); k++ {
+		out = append(out, Case{Suite: suite, Name: fmt.Sprintf("[skipped test %d, counted by the tool but not listed]", k+1),
+			Status: Skipped, Attempts: 1, Message: "the results file counts this test as skipped but does not name it"})
+	}
+	return out
 }
 
 // junitCase is the <testcase> being read.
@@ -197,8 +248,24 @@ func (j *junitCase) toCase() Case {
 		if c.Message == "" || c.Message == "Failed" {
 			c.Message = firstMeaningful(body, c.Message)
 		}
+		if p, _ := goPanic(body); p != "" {
+			c.Status, c.Message = Error, p // gotestsum and go-junit-report keep Go's panic in the body
+		}
 	case c.Status == Skipped:
 		c.Message = j.message
+	}
+	if c.Status == Passed {
+		// Ginkgo's JUnit marks a spec that passed on a retry as passed; its system-err
+		// keeps the failed attempt: "[FAILED] Failure recorded during attempt 1:\nreason".
+		if errText := j.err.String(); strings.Contains(errText, "Failure recorded during attempt") {
+			c.Status, c.Attempts = Flaky, strings.Count(errText, "Retrying ↺")+1
+			if _, after, ok := strings.Cut(errText, "Failure recorded during attempt"); ok {
+				if _, reason, ok := strings.Cut(after, "\n"); ok {
+					c.Message = firstLine(reason)
+				}
+			}
+			c.Details = capText(errText)
+		}
 	}
 	if c.Status.Failing() && c.Details == "" {
 		c.Details = capText(strings.TrimSpace(j.out.String() + "\n" + j.err.String()))
@@ -256,6 +323,9 @@ var fileLocation = regexp.MustCompile(`([\w./-]+\.(?:go|js|ts|jsx|tsx|py|java|kt
 // firstMeaningful picks the line of a failure body that says what failed, skipping the
 // "=== RUN" / "--- FAIL" frame go test prints.
 func firstMeaningful(body, fallback string) string {
+	if p, _ := goPanic(body); p != "" {
+		return p // a panic ended the test: that is why it failed, not its last t.Log line
+	}
 	var candidate string
 	for _, l := range strings.Split(body, "\n") {
 		if m := goFail.FindStringSubmatch(l); m != nil {
@@ -275,7 +345,34 @@ func firstMeaningful(body, fallback string) string {
 	return fallback
 }
 
+// goPanic finds a Go panic in a test's output: its "panic: …" line (without the
+// "[recovered]" note) and the text after it (the stack).
+func goPanic(body string) (string, string) {
+	for i := 0; i < len(body); {
+		j := strings.IndexByte(body[i:], '\n')
+		end := len(body)
+		if j >= 0 {
+			end = i + j
+		}
+		if l := strings.TrimSpace(body[i:end]); strings.HasPrefix(l, "panic: ") {
+			l = strings.TrimSuffix(strings.TrimSuffix(l, " [recovered, repanicked]"), " [recovered]")
+			return l, body[end:]
+		}
+		i = end + 1
+	}
+	return "", ""
+}
+
+var testFrame = regexp.MustCompile(`(\S+_test\.go):(\d+)`)
+
 func fileLine(text string) (string, int) {
+	if p, stack := goPanic(text); p != "" {
+		// The panicking line: the first frame in a test file below the panic.
+		if m := testFrame.FindStringSubmatch(stack); m != nil {
+			n, _ := strconv.Atoi(m[2])
+			return m[1], n
+		}
+	}
 	file, line := "", 0
 	for _, l := range strings.Split(text, "\n") {
 		if m := goFail.FindStringSubmatch(l); m != nil {
@@ -302,7 +399,7 @@ func attachPanic(cases []Case, suiteOut string) {
 		return
 	}
 	block := strings.TrimSpace(suiteOut[i:])
-	line := firstLine(block)
+	line, _ := goPanic(block)
 	for k := range cases {
 		c := &cases[k]
 		if !c.Status.Failing() || strings.Contains(c.Message, "panic") {
@@ -311,6 +408,21 @@ func attachPanic(cases []Case, suiteOut string) {
 		if c.Details == "" || strings.Contains(block, c.Name) || len(cases) == 1 {
 			c.Status, c.Message = Error, line
 			c.Details = capText(strings.TrimSpace(c.Details + "\n" + block))
+			if f, l := fileLine(block); f != "" {
+				c.File, c.Line = f, l
+			}
 		}
 	}
+}
+
+// ginkgoSuiteNode reports a Ginkgo setup node's JUnit name ("[BeforeSuite]",
+// "[SynchronizedAfterSuite]", "[DeferCleanup (Suite)]", "[ReportAfterSuite] …").
+func ginkgoSuiteNode(name string) bool {
+	for _, p := range []string{"[BeforeSuite]", "[AfterSuite]", "[SynchronizedBeforeSuite]", "[SynchronizedAfterSuite]",
+		"[ReportBeforeSuite]", "[ReportAfterSuite]", "[DeferCleanup (Suite)]"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }

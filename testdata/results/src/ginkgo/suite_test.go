@@ -14,6 +14,11 @@ func TestE2E(t *testing.T) {
 
 var attempts int
 
+// BeforeSuite runs once per parallel process (ginkgo -p): each process reports it.
+var _ = BeforeSuite(func() {
+	By("connecting to the cluster")
+})
+
 var _ = Describe("APIGraph", func() {
 	It("reconciles users", func() {
 		Expect(1).To(Equal(1))
