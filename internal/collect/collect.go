@@ -60,6 +60,9 @@ type Options struct {
 	OperatorFields   opactions.Fields
 	Console          *Console // screenshots of a web console; nil: none
 	Jaeger           *Jaeger  // traces from Jaeger; nil: none
+	// Light skips the text renderings (kubectl-style tables and descriptions): for
+	// investigate, which reads only the structured files.
+	Light bool
 
 	Redactor *redact.Redactor
 	Log      *slog.Logger
@@ -198,7 +201,11 @@ func (r *run) collect(ctx context.Context) error {
 	r.res = r.collectResources(ctx)
 
 	var wg sync.WaitGroup
-	for _, c := range []func(context.Context){r.collectTables, r.collectDescriptions, r.collectEvents, r.collectLogs} {
+	collectors := []func(context.Context){r.collectTables, r.collectDescriptions, r.collectEvents, r.collectLogs}
+	if o.Light {
+		collectors = collectors[2:]
+	}
+	for _, c := range collectors {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

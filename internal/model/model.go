@@ -109,6 +109,16 @@ type PodRow struct {
 	Restarts  int32  `json:"restarts"`
 	Reason    string `json:"reason,omitempty"`
 	Node      string `json:"node,omitempty"`
+	// LastTermination is how a container last ended (the latest, when several did).
+	LastTermination *Termination `json:"lastTermination,omitempty"`
+}
+
+// Termination is how a container run ended.
+type Termination struct {
+	Container string    `json:"container"`
+	Reason    string    `json:"reason"`
+	ExitCode  int32     `json:"exitCode"`
+	At        time.Time `json:"at,omitzero"`
 }
 
 // CRType is one custom resource type's objects with their conditions.
@@ -439,7 +449,27 @@ var (
 	warnLine  = regexp.MustCompile(`(?i)(^W\d{4} |"level":"warn(ing)?"|level=warn(ing)?|\bWARN(ING)?\b)`)
 )
 
+// levelField is an explicit level in a structured line (logfmt, JSON) or klog's prefix.
+var levelField = regexp.MustCompile(`(?i)(?:^|[\s{,])"?(?:level|lvl|severity)"?\s*[=:]\s*"?([a-z]+)|^([IWEF])\d{4} `)
+
 func classify(text string) string {
+	// A line that states its level is what it says, whatever words its message holds
+	// (level=warning msg="error resolving manifest" is a warning; I0101 ... "retrying
+	// after error" is not an error).
+	if m := levelField.FindStringSubmatch(text); m != nil {
+		lvl := strings.ToLower(m[1] + m[2])
+		switch lvl {
+		case "error", "err", "fatal", "panic", "dpanic", "critical", "crit", "alert", "emerg", "e", "f":
+			return "error"
+		case "warn", "warning", "w":
+			return "warning"
+		case "info", "debug", "trace", "notice", "i", "verbose":
+			if strings.HasPrefix(strings.TrimSpace(text), "panic:") {
+				return "error"
+			}
+			return ""
+		}
+	}
 	switch {
 	case errorLine.MatchString(text):
 		return "error"
@@ -507,6 +537,16 @@ func podRows(pods []corev1.Pod) []PodRow {
 			}
 		}
 		row.Ready = fmt.Sprintf("%d/%d", ready, len(p.Spec.Containers))
+		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+			for _, t := range []*corev1.ContainerStateTerminated{cs.LastTerminationState.Terminated, cs.State.Terminated} {
+				if t == nil || t.Reason == "Completed" && t.ExitCode == 0 {
+					continue
+				}
+				if row.LastTermination == nil || t.FinishedAt.After(row.LastTermination.At) {
+					row.LastTermination = &Termination{Container: cs.Name, Reason: t.Reason, ExitCode: t.ExitCode, At: t.FinishedAt.Time}
+				}
+			}
+		}
 		out = append(out, row)
 	}
 	// Unhealthy pods first.

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/org/k8s-e2e-report/internal/collect"
+	"github.com/org/k8s-e2e-report/internal/investigate"
+	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/redact"
+)
+
+type investigateFlags struct {
+	from     string
+	json     bool
+	schema   bool
+	focus    string
+	since    time.Duration
+	tail     int
+	maxLogs  int
+	selector string
+	crds     []string
+	opSel    string
+	timeout  time.Duration
+	redact   []string
+}
+
+func newInvestigateCmd(g *globals) *cobra.Command {
+	f := &investigateFlags{}
+	cmd := &cobra.Command{
+		Use:   "investigate",
+		Short: "What is wrong in this cluster right now: the live counterpart of REPORT.md, for agents",
+		Long: `investigate prints a compact, stable answer to "what is wrong?" on stdout: the status, the
+ranked findings (causes first, each with the bundle file to open next), pod health
+(phase, ready, restarts, last termination), the distinct error and warning lines of each
+container with counts, each operator's last reconcile per object and its errors, the
+conditions of custom resources, and what could not be read.
+
+Live (the default) it reads the cluster through the kubeconfig or in-cluster identity,
+fetching only what it shows: objects, events and the last --tail lines of each log, into
+a temporary bundle it removes afterwards. With --from it reads a bundle instead. Both give
+the same findings, with the same ids as report.json. --json prints the same as JSON
+(--schema prints its JSON Schema); --focus narrows it to a pod or an object.`,
+		Example: `  ci-report investigate -n turbo-engine-e2e
+  ci-report investigate --from ci-report --json
+  ci-report investigate -n turbo-engine-e2e --focus APIGraph/orders --since 15m`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.schema {
+				_, err := g.stdout.Write(investigate.Schema)
+				return err
+			}
+			if f.tail < 1 {
+				return usageErrorf("--tail must be at least 1")
+			}
+			if f.since < 0 {
+				return usageErrorf("--since must not be negative")
+			}
+			rd, err := redact.New(f.redact)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			dir, mode := f.from, "bundle"
+			if dir == "" {
+				mode = "live"
+				tmp, err := os.MkdirTemp("", "ci-report-investigate-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				cf := &collectFlags{output: tmp, selector: f.selector, since: f.since, parallel: 8, timeout: f.timeout,
+					connectTimeout: 5 * time.Second, logTailLines: int64(f.tail), logMaxBytes: "1Mi", logTotalBytes: "64Mi",
+					crds: f.crds, operatorSelector: f.opSel, redact: f.redact}
+				opts, err := cf.options(g)
+				if err != nil {
+					return err
+				}
+				opts.Light = true
+				if _, err := collect.Run(cmd.Context(), opts); err != nil {
+					if errors.Is(err, collect.ErrNothingCollected) {
+						return withExitCode(ExitNothingCollected, err)
+					}
+					return err
+				}
+				dir = tmp
+			} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				return fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass the bundle directory): %v", dir, err)
+			}
+			r, err := model.Load(cmd.Context(), dir, model.Options{TailLines: f.tail, Redactor: rd})
+			if err != nil {
+				return err
+			}
+			inv, err := investigate.Build(r, investigate.Options{Mode: mode, Bundle: f.from, Focus: f.focus, Since: f.since, MaxLogs: f.maxLogs})
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			g.log.Info("investigated", "mode", mode, "findings", len(inv.Findings), "pods", len(inv.Pods), "status", inv.Status.Level)
+			if f.json {
+				return investigate.WriteJSON(g.stdout, inv)
+			}
+			return investigate.WriteText(g.stdout, inv)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.from, "from", "", "read this bundle directory instead of the live cluster")
+	fl.BoolVar(&f.json, "json", false, "print JSON (see --schema) instead of text")
+	fl.BoolVar(&f.schema, "schema", false, "print the JSON Schema of --json and exit")
+	fl.StringVar(&f.focus, "focus", "", "only this pod (POD) or object (KIND/NAME or KIND/NAMESPACE/NAME) and the findings that name it")
+	fl.DurationVar(&f.since, "since", 0, "log lines of the last D only (e.g. 15m); 0 = since the start of each log")
+	fl.IntVar(&f.tail, "tail", 200, "log lines read per container")
+	fl.IntVar(&f.maxLogs, "max-log-lines", 5, "distinct error/warning lines shown per container")
+	fl.StringVarP(&f.selector, "selector", "l", "", "live: label selector for namespaced objects")
+	fl.StringArrayVar(&f.crds, "crd", nil, "live: also read this type (plural.group or Kind; repeatable)")
+	fl.StringVar(&f.opSel, "operator-selector", "", "live: label selector for the operator pods whose logs give operator actions")
+	fl.DurationVar(&f.timeout, "timeout", time.Minute, "live: time limit for reading the cluster")
+	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact (repeatable)")
+	return cmd
+}

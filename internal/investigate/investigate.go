@@ -1,0 +1,399 @@
+// Package investigate answers "what is wrong in this cluster right now?" for a coding
+// agent: a compact view of a report model (pod health, recent error lines per pod,
+// operator reconciles, custom resource conditions, the ranked findings and the bundle
+// file to open next for each), as stable text or as JSON (schema.json). It is a pure
+// function of the model, so a live cluster (through a light collection) and a bundle give
+// the same answer.
+package investigate
+
+import (
+	_ "embed"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/model"
+)
+
+// Version of the JSON format; schema.json describes it.
+const Version = 1
+
+// Schema is the JSON Schema of the --json output.
+//
+//go:embed schema.json
+var Schema []byte
+
+// Investigation is the answer.
+type Investigation struct {
+	Version         int         `json:"version"`
+	Source          Source      `json:"source"`
+	Status          Status      `json:"status"`
+	Focus           string      `json:"focus,omitempty"`
+	Findings        []Finding   `json:"findings"`
+	Pods            []Pod       `json:"pods"`
+	LogErrors       []LogError  `json:"logErrors"`
+	Operator        []Reconcile `json:"operator"`
+	CustomResources []Resource  `json:"customResources"`
+	Gaps            []string    `json:"gaps"`
+}
+
+// Source says what was looked at.
+type Source struct {
+	Mode       string    `json:"mode"`             // "live" or "bundle"
+	Bundle     string    `json:"bundle,omitempty"` // the bundle directory (mode bundle)
+	Context    string    `json:"context,omitempty"`
+	Namespaces []string  `json:"namespaces"`
+	At         time.Time `json:"at"`              // when the cluster state was read
+	LogWindow  string    `json:"logWindow"`       // "since start" or e.g. "last 15m0s"
+	Kubernetes string    `json:"kubernetesVersion,omitempty"`
+}
+
+// Status is the one-line verdict, as in REPORT.md.
+type Status struct {
+	Level  string `json:"level"`
+	Detail string `json:"detail"`
+}
+
+// Finding is a ranked finding; ID is report.json's.
+type Finding struct {
+	Rank        int      `json:"rank"`
+	ID          string   `json:"id"`
+	Category    string   `json:"category"`
+	Severity    string   `json:"severity"`
+	Title       string   `json:"title"`
+	Subject     string   `json:"subject"`
+	Explanation string   `json:"explanation"`
+	Evidence    []string `json:"evidence,omitempty"` // at most evidenceLines
+	CausedBy    []string `json:"causedBy,omitempty"`
+	Count       int      `json:"count"`
+	Time        string   `json:"time,omitempty"`
+	Open        string   `json:"open,omitempty"` // the bundle file to open next
+	Refs        []string `json:"refs,omitempty"` // every bundle file it names
+}
+
+// Pod is one pod's health.
+type Pod struct {
+	Namespace       string             `json:"namespace"`
+	Name            string             `json:"name"`
+	Phase           string             `json:"phase"`
+	Ready           string             `json:"ready"`
+	Restarts        int32              `json:"restarts"`
+	Reason          string             `json:"reason,omitempty"`
+	LastTermination *model.Termination `json:"lastTermination,omitempty"`
+	Healthy         bool               `json:"healthy"`
+}
+
+// LogError is one distinct error or warning line of a container, with its count.
+type LogError struct {
+	Namespace string `json:"namespace"`
+	Pod       string `json:"pod"`
+	Container string `json:"container"`
+	Previous  bool   `json:"previous,omitempty"`
+	Level     string `json:"level"` // "error" or "warning"
+	Count     int    `json:"count"`
+	Line      string `json:"line"`
+	Last      string `json:"last,omitempty"` // time of the last one
+	File      string `json:"file"`
+}
+
+// Reconcile is an operator's last reconcile of one object.
+type Reconcile struct {
+	Controller string `json:"controller,omitempty"`
+	Object     string `json:"object"`
+	Last       string `json:"last,omitempty"`
+	LastResult string `json:"lastResult"` // "error" or "ok"
+	LastError  string `json:"lastError,omitempty"`
+	Errors     int    `json:"errors"`
+	Actions    int    `json:"actions"`
+}
+
+// Resource is a custom resource with its conditions.
+type Resource struct {
+	Kind       string      `json:"kind"`
+	Namespace  string      `json:"namespace,omitempty"`
+	Name       string      `json:"name"`
+	Conditions []Condition `json:"conditions"`
+	Stale      bool        `json:"stale,omitempty"` // observedGeneration < generation
+}
+
+// Condition is a status condition; Where names a nested owner (a Gateway API parent).
+type Condition struct {
+	Type    string `json:"type"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+	Where   string `json:"where,omitempty"`
+	Since   string `json:"since,omitempty"`
+}
+
+// Options shape the answer.
+type Options struct {
+	Mode    string // "live" or "bundle"
+	Bundle  string
+	Focus   string        // a pod name, or KIND/NAME (or KIND/NAMESPACE/NAME)
+	Since   time.Duration // log window; 0: since start
+	MaxLogs int           // distinct log lines per container (default 5)
+}
+
+const evidenceLines = 6
+
+// Build makes the investigation of a report.
+func Build(r *model.Report, o Options) (*Investigation, error) {
+	if o.MaxLogs <= 0 {
+		o.MaxLogs = 5
+	}
+	inv := &Investigation{Version: Version, Focus: o.Focus,
+		Source:   Source{Mode: o.Mode, Bundle: o.Bundle, Namespaces: []string{}, LogWindow: "since start"},
+		Status:   Status{Level: r.Status.Level, Detail: r.Status.Detail},
+		Findings: []Finding{}, Pods: []Pod{}, LogErrors: []LogError{}, Operator: []Reconcile{}, CustomResources: []Resource{}, Gaps: []string{}}
+	if m := r.Manifest; m != nil {
+		inv.Source.Context, inv.Source.Namespaces, inv.Source.At, inv.Source.Kubernetes = m.Cluster.Context, m.Namespaces, m.FinishedAt, m.Cluster.Version
+		if inv.Source.Namespaces == nil {
+			inv.Source.Namespaces = []string{}
+		}
+	}
+	focus, err := parseFocus(o.Focus)
+	if err != nil {
+		return nil, err
+	}
+	var since time.Time
+	if o.Since > 0 {
+		since = inv.Source.At.Add(-o.Since)
+		inv.Source.LogWindow = "last " + o.Since.String()
+	}
+
+	for i, f := range r.Findings {
+		if !focus.finding(f) {
+			continue
+		}
+		out := Finding{Rank: i + 1, ID: f.ID, Category: f.Category, Severity: string(f.Severity), Title: f.Title, Subject: f.Subject.String(),
+			Explanation: f.Explanation, CausedBy: f.CausedBy, Count: f.Count, Refs: f.Refs}
+		out.Evidence = pickEvidence(f.Evidence, evidenceLines)
+		if !f.Time.IsZero() {
+			out.Time = f.Time.UTC().Format(time.RFC3339)
+		}
+		out.Open = openNext(f)
+		inv.Findings = append(inv.Findings, out)
+	}
+
+	for _, p := range r.Pods {
+		if !focus.pod(p.Namespace, p.Name) {
+			continue
+		}
+		healthy := p.Reason == "" && (p.Phase == "Running" || p.Phase == "Succeeded") && (p.Phase == "Succeeded" || readyAll(p.Ready))
+		inv.Pods = append(inv.Pods, Pod{Namespace: p.Namespace, Name: p.Name, Phase: p.Phase, Ready: p.Ready, Restarts: p.Restarts,
+			Reason: p.Reason, LastTermination: p.LastTermination, Healthy: healthy})
+	}
+
+	for _, t := range r.Logs {
+		if !focus.pod(t.Namespace, t.Pod) {
+			continue
+		}
+		type agg struct {
+			LogError
+			at time.Time
+		}
+		byText := map[string]*agg{}
+		var order []string
+		for _, l := range t.Lines {
+			if l.Level == "" || (!since.IsZero() && !l.Time.IsZero() && l.Time.Before(since)) {
+				continue
+			}
+			key := normalise(l.Text)
+			a, ok := byText[key]
+			if !ok {
+				a = &agg{LogError: LogError{Namespace: t.Namespace, Pod: t.Pod, Container: t.Container, Previous: t.Previous, Level: l.Level, File: t.File}}
+				byText[key] = a
+				order = append(order, key)
+			}
+			a.Count++
+			a.Line = l.Text // the latest wording
+			if !l.Time.IsZero() {
+				a.at = l.Time
+			}
+		}
+		// The most frequent first, then the most recent.
+		sort.SliceStable(order, func(i, j int) bool {
+			a, b := byText[order[i]], byText[order[j]]
+			if a.Count != b.Count {
+				return a.Count > b.Count
+			}
+			return a.at.After(b.at)
+		})
+		for _, k := range order[:min(len(order), o.MaxLogs)] {
+			a := byText[k]
+			if !a.at.IsZero() {
+				a.Last = a.at.UTC().Format(time.RFC3339)
+			}
+			if len(a.Line) > 400 {
+				a.Line = a.Line[:400] + "…"
+			}
+			inv.LogErrors = append(inv.LogErrors, a.LogError)
+		}
+	}
+
+	inv.Operator = reconciles(r, focus)
+	for _, t := range r.CustomResources {
+		for _, it := range t.Items {
+			if !focus.object(t.Kind, it.Namespace, it.Name) {
+				continue
+			}
+			res := Resource{Kind: t.Kind, Namespace: it.Namespace, Name: it.Name, Conditions: []Condition{},
+				Stale: it.ObservedGeneration > 0 && it.ObservedGeneration < it.Generation}
+			for _, c := range it.Conditions {
+				cond := Condition{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message, Where: c.Where}
+				if !c.LastTransition.IsZero() {
+					cond.Since = c.LastTransition.UTC().Format(time.RFC3339)
+				}
+				res.Conditions = append(res.Conditions, cond)
+			}
+			inv.CustomResources = append(inv.CustomResources, res)
+		}
+	}
+	for _, g := range r.Gaps {
+		inv.Gaps = append(inv.Gaps, g.Collector+": "+g.Error)
+	}
+	return inv, nil
+}
+
+var telling = regexp.MustCompile(`panic:|fatal error|Traceback|Exception|\bFATAL\b|\bERROR\b|level=error|"level":"error"|^E\d{4} `)
+
+// pickEvidence keeps n lines of a finding's evidence: from just before the first line
+// that says why (a panic, a fatal error), else the first ones.
+func pickEvidence(ev []string, n int) []string {
+	if len(ev) <= n {
+		return ev
+	}
+	start := 0
+	for i, l := range ev {
+		if telling.MatchString(strings.TrimSpace(l)) {
+			start = max(0, min(i-1, len(ev)-n))
+			break
+		}
+	}
+	return ev[start : start+n]
+}
+
+func readyAll(ready string) bool {
+	a, b, ok := strings.Cut(ready, "/")
+	return ok && a == b
+}
+
+// openNext is the bundle file an agent should open first for a finding: the log that
+// shows the failure (a previous log for a crash), else the first file it names.
+func openNext(f findings.Finding) string {
+	for _, r := range f.Refs {
+		if strings.HasSuffix(r, ".previous.log") {
+			return r
+		}
+	}
+	for _, r := range f.Refs {
+		if strings.HasSuffix(r, ".log") {
+			return r
+		}
+	}
+	if len(f.Refs) > 0 {
+		return f.Refs[0]
+	}
+	return ""
+}
+
+func reconciles(r *model.Report, focus focusSpec) []Reconcile {
+	idx := map[string]int{}
+	out := []Reconcile{}
+	for _, a := range r.OperatorActions {
+		if a.Object == nil || a.Object.Name == "" {
+			continue
+		}
+		if !focus.object(a.Object.Kind, a.Object.Namespace, a.Object.Name) {
+			continue
+		}
+		obj := a.Object.Kind + "/" + a.Object.Name
+		if a.Object.Namespace != "" {
+			obj = a.Object.Kind + "/" + a.Object.Namespace + "/" + a.Object.Name
+		}
+		key := a.Controller + "\x00" + obj
+		i, ok := idx[key]
+		if !ok {
+			i = len(out)
+			idx[key] = i
+			out = append(out, Reconcile{Controller: a.Controller, Object: obj})
+		}
+		rc := &out[i]
+		rc.Actions++
+		if !a.Time.IsZero() {
+			rc.Last = a.Time.UTC().Format(time.RFC3339Nano)
+		}
+		if a.Error != "" || a.Level == "error" {
+			rc.Errors++
+			rc.LastResult = "error"
+			rc.LastError = a.Error
+			if rc.LastError == "" {
+				rc.LastError = a.Message
+			}
+		} else {
+			rc.LastResult = "ok"
+		}
+	}
+	// Objects whose last reconcile failed first.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].LastResult == "error" && out[j].LastResult != "error" })
+	return out
+}
+
+var volatile = regexp.MustCompile(`\d{4}-\d\d-\d\dT[\d:.]+Z?|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0x[0-9a-f]+|\b\d+(\.\d+)?\b`)
+
+func normalise(s string) string { return volatile.ReplaceAllString(s, "#") }
+
+// focusSpec narrows the answer to a pod or an object.
+type focusSpec struct {
+	kind, namespace, name string
+}
+
+func parseFocus(s string) (focusSpec, error) {
+	if s == "" {
+		return focusSpec{}, nil
+	}
+	parts := strings.Split(s, "/")
+	for _, p := range parts {
+		if p == "" {
+			return focusSpec{}, fmt.Errorf("--focus %q: want POD, KIND/NAME or KIND/NAMESPACE/NAME", s)
+		}
+	}
+	switch len(parts) {
+	case 1:
+		return focusSpec{kind: "Pod", name: parts[0]}, nil
+	case 2:
+		return focusSpec{kind: parts[0], name: parts[1]}, nil
+	case 3:
+		return focusSpec{kind: parts[0], namespace: parts[1], name: parts[2]}, nil
+	}
+	return focusSpec{}, fmt.Errorf("--focus %q: want POD, KIND/NAME or KIND/NAMESPACE/NAME", s)
+}
+
+func (f focusSpec) on() bool { return f.name != "" }
+
+func (f focusSpec) object(kind, ns, name string) bool {
+	if !f.on() {
+		return true
+	}
+	return strings.EqualFold(kind, f.kind) && name == f.name && (f.namespace == "" || ns == f.namespace)
+}
+
+func (f focusSpec) pod(ns, name string) bool { return f.object("Pod", ns, name) }
+
+// finding matches a finding about the focused object, or one that names it (a
+// Deployment's finding names its pod's cause; a test's names nothing).
+func (f focusSpec) finding(fd findings.Finding) bool {
+	if !f.on() {
+		return true
+	}
+	if f.object(fd.Subject.Kind, fd.Subject.Namespace, fd.Subject.Name) {
+		return true
+	}
+	// A finding that names the object as its cause ("caused by: Pod web-1 is …").
+	named := f.kind + " " + f.name
+	return strings.Contains(fd.Title, named) || strings.Contains(fd.Explanation, named)
+}

@@ -1,0 +1,156 @@
+package investigate
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/org/k8s-e2e-report/internal/textsafe"
+)
+
+// WriteJSON writes the investigation as indented JSON (schema.json).
+func WriteJSON(w io.Writer, inv *Investigation) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(inv)
+}
+
+// one makes an untrusted text one safe line: no escapes or control characters, no line
+// breaks (a log line cannot forge a row or a section of the output).
+func one(s string) string {
+	s = textsafe.Clean(s)
+	s = strings.Join(strings.Fields(s), " ")
+	return s
+}
+
+func cell(s string) string {
+	s = one(s)
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// WriteText writes the investigation in its stable text form: a header, then the
+// sections FINDINGS, PODS, LOG ERRORS, OPERATOR, CUSTOM RESOURCES and GAPS, each a
+// heading line in capitals followed by its rows (or "none"). README documents it.
+func WriteText(w io.Writer, inv *Investigation) error {
+	b := &strings.Builder{}
+	src := "bundle " + one(inv.Source.Bundle)
+	if inv.Source.Mode == "live" {
+		src = "live cluster"
+	}
+	fmt.Fprintf(b, "ci-report investigate: %s · context %s · namespaces %s · at %s · logs %s\n", src, cell(inv.Source.Context),
+		cell(strings.Join(inv.Source.Namespaces, ",")), inv.Source.At.UTC().Format("2006-01-02T15:04:05Z"), inv.Source.LogWindow)
+	if inv.Focus != "" {
+		fmt.Fprintf(b, "focus: %s\n", one(inv.Focus))
+	}
+	fmt.Fprintf(b, "STATUS %s: %s\n", inv.Status.Level, one(inv.Status.Detail))
+
+	fmt.Fprintf(b, "\nFINDINGS (%d, ranked: causes first)\n", len(inv.Findings))
+	if len(inv.Findings) == 0 {
+		b.WriteString("none\n")
+	}
+	for _, f := range inv.Findings {
+		fmt.Fprintf(b, "%2d. %-8s %s %s\n", f.Rank, f.Severity, f.ID, one(f.Subject))
+		count := ""
+		if f.Count > 1 {
+			count = fmt.Sprintf(" (x%d)", f.Count)
+		}
+		fmt.Fprintf(b, "    %s%s\n", one(f.Title), count)
+		if f.Explanation != "" {
+			fmt.Fprintf(b, "    %s\n", one(f.Explanation))
+		}
+		for _, e := range f.Evidence {
+			fmt.Fprintf(b, "    | %s\n", one(e))
+		}
+		if len(f.CausedBy) > 0 {
+			fmt.Fprintf(b, "    caused by: %s\n", strings.Join(f.CausedBy, ", "))
+		}
+		if f.Open != "" {
+			fmt.Fprintf(b, "    open: %s\n", one(f.Open))
+		}
+	}
+
+	fmt.Fprintf(b, "\nPODS (%d)\n", len(inv.Pods))
+	if len(inv.Pods) == 0 {
+		b.WriteString("none\n")
+	} else {
+		tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAMESPACE\tNAME\tPHASE\tREADY\tRESTARTS\tREASON\tLAST TERMINATION")
+		for _, p := range inv.Pods {
+			last := "-"
+			if t := p.LastTermination; t != nil {
+				last = fmt.Sprintf("%s %s exit %d", one(t.Container), cell(t.Reason), t.ExitCode)
+				if !t.At.IsZero() {
+					last += " at " + t.At.UTC().Format("15:04:05Z")
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", cell(p.Namespace), cell(p.Name), cell(p.Phase), cell(p.Ready), p.Restarts, cell(p.Reason), last)
+		}
+		tw.Flush()
+	}
+
+	fmt.Fprintf(b, "\nLOG ERRORS (%d distinct, %s)\n", len(inv.LogErrors), inv.Source.LogWindow)
+	if len(inv.LogErrors) == 0 {
+		b.WriteString("none\n")
+	}
+	for _, l := range inv.LogErrors {
+		prev := ""
+		if l.Previous {
+			prev = " (previous)"
+		}
+		fmt.Fprintf(b, "%s/%s%s x%d %s %s: %s\n", one(l.Pod), one(l.Container), prev, l.Count, l.Level, cell(l.Last), one(l.Line))
+	}
+
+	fmt.Fprintf(b, "\nOPERATOR (%d objects)\n", len(inv.Operator))
+	if len(inv.Operator) == 0 {
+		b.WriteString("none\n")
+	}
+	for _, o := range inv.Operator {
+		fmt.Fprintf(b, "%s %s: last reconcile %s %s, %d errors in %d actions", cell(o.Controller), one(o.Object), cell(o.Last), o.LastResult, o.Errors, o.Actions)
+		if o.LastError != "" {
+			fmt.Fprintf(b, "; last error: %s", one(o.LastError))
+		}
+		b.WriteString("\n")
+	}
+
+	fmt.Fprintf(b, "\nCUSTOM RESOURCES (%d)\n", len(inv.CustomResources))
+	if len(inv.CustomResources) == 0 {
+		b.WriteString("none\n")
+	}
+	for _, r := range inv.CustomResources {
+		name := r.Name
+		if r.Namespace != "" {
+			name = r.Namespace + "/" + r.Name
+		}
+		stale := ""
+		if r.Stale {
+			stale = " (status stale)"
+		}
+		fmt.Fprintf(b, "%s/%s%s\n", one(r.Kind), one(name), stale)
+		for _, c := range r.Conditions {
+			where := ""
+			if c.Where != "" {
+				where = one(c.Where) + ": "
+			}
+			fmt.Fprintf(b, "  %s%s=%s %s", where, one(c.Type), one(c.Status), cell(c.Reason))
+			if c.Message != "" {
+				fmt.Fprintf(b, ": %s", one(c.Message))
+			}
+			b.WriteString("\n")
+		}
+	}
+
+	fmt.Fprintf(b, "\nGAPS (%d)\n", len(inv.Gaps))
+	if len(inv.Gaps) == 0 {
+		b.WriteString("none\n")
+	}
+	for _, g := range inv.Gaps {
+		fmt.Fprintf(b, "- %s\n", one(g))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
