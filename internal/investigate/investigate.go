@@ -46,8 +46,8 @@ type Source struct {
 	Bundle     string    `json:"bundle,omitempty"` // the bundle directory (mode bundle)
 	Context    string    `json:"context,omitempty"`
 	Namespaces []string  `json:"namespaces"`
-	At         time.Time `json:"at"`              // when the cluster state was read
-	LogWindow  string    `json:"logWindow"`       // "since start" or e.g. "last 15m0s"
+	At         time.Time `json:"at"`        // when the cluster state was read
+	LogWindow  string    `json:"logWindow"` // "since start" or e.g. "last 15m0s"
 	Kubernetes string    `json:"kubernetesVersion,omitempty"`
 }
 
