@@ -260,3 +260,52 @@ func ReadManifest(root string) (*Manifest, error) {
 	}
 	return &m, nil
 }
+
+// Files `ci-report watch` writes under the bundle directory while the tests run, and
+// `collect` merges at the end.
+const (
+	WatchDir      = "watch"
+	WatchTimeline = "watch/timeline.jsonl" // timeline entries as observed, one JSON object per line
+	WatchEvents   = "watch/events.json"    // every event seen, latest version per UID
+	WatchState    = "watch/state.json"     // what the watcher did: start, stop, counts, errors
+	WatchPID      = "watch/watch.pid"      // the background watcher's process ID
+	WatchLog      = "watch/watch.log"      // the background watcher's stderr
+	WatchReady    = "watch/ready"          // written once the watcher has listed everything
+
+	// DeletedAtAnnotation marks a pod that watch saw and collect no longer found: its last
+	// observed state is in resources.json with this annotation (RFC 3339 time).
+	DeletedAtAnnotation = "ci-report.io/deleted-at"
+)
+
+// WatchPodPath is where watch keeps the last observed version of a pod.
+func WatchPodPath(namespace, pod string) string {
+	return filepath.ToSlash(filepath.Join(WatchDir, "pods", safe(namespace), safe(pod)+".json"))
+}
+
+// WatchLogPath is where watch streams a container's log (timestamped lines).
+func WatchLogPath(namespace, pod, container string) string {
+	return filepath.ToSlash(filepath.Join(WatchDir, "logs", safe(namespace), safe(pod), safe(container)+".log"))
+}
+
+// WatchStateFile is what `ci-report watch` records about itself (WatchState).
+type WatchStateFile struct {
+	StartedAt   time.Time `json:"startedAt"`
+	StoppedAt   time.Time `json:"stoppedAt,omitzero"`
+	Namespaces  []string  `json:"namespaces"`
+	Pods        int       `json:"pods"`        // pods observed
+	Deleted     int       `json:"deleted"`     // pods observed being deleted
+	Transitions int       `json:"transitions"` // timeline entries recorded
+	Events      int       `json:"events"`
+	LogBytes    int64     `json:"logBytes"`
+	Relists     int       `json:"relists"` // watch errors after which an informer listed again
+	// Outages are the times the API server did not answer (probed every second): what
+	// happened then was seen only once it was back.
+	Outages []Outage `json:"outages,omitempty"`
+	Errors  []string `json:"errors,omitempty"`
+}
+
+// Outage is a time the API server did not answer the watcher.
+type Outage struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to,omitzero"`
+}

@@ -118,6 +118,7 @@ type run struct {
 	res     *resources
 	events  []events.Event
 	actions []opactions.Action
+	watch   *watched // what `ci-report watch` recorded, if it ran
 }
 
 // Run collects into opts.OutputDir and returns the manifest it wrote. The error is
@@ -197,6 +198,7 @@ func (r *run) collect(ctx context.Context) error {
 	rec.done()
 	r.log.Info("connected", "server", safeURL(r.cfg.Host), "version", sv, "namespaces", r.namespaceLabel())
 
+	r.watch = r.readWatched()
 	// Resources first: logs, descriptions, operator actions and the timeline use them.
 	r.res = r.collectResources(ctx)
 

@@ -47,6 +47,18 @@ func (r *run) collectEvents(ctx context.Context) {
 		}
 	}
 	all := events.Merge(core, v1)
+	if r.watch != nil {
+		var seen []events.Event
+		for _, e := range r.watch.events {
+			if r.inScope(e.Namespace) {
+				seen = append(seen, e)
+			}
+		}
+		if before := len(all); len(seen) > 0 {
+			all = mergeEvents(all, seen)
+			r.log.Info("events kept from watch", "events", len(all)-before)
+		}
+	}
 	if r.opts.Since > 0 {
 		cutoff := r.manifest.StartedAt.Add(-r.opts.Since)
 		kept := all[:0]

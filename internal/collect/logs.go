@@ -32,8 +32,8 @@ func logTargets(pods []corev1.Pod) []logTarget {
 	var out []logTarget
 	for i := range pods {
 		p := &pods[i]
-		if p.Spec.NodeName == "" {
-			continue // never scheduled: no logs anywhere
+		if p.Spec.NodeName == "" || deleted(p) {
+			continue // never scheduled, or gone (watch kept its logs): none to fetch
 		}
 		status := map[string]corev1.ContainerStatus{}
 		for _, group := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses, p.Status.EphemeralContainerStatuses} {
@@ -60,7 +60,9 @@ func logTargets(pods []corev1.Pod) []logTarget {
 func (r *run) collectLogs(ctx context.Context) {
 	rec := r.newRecord("logs")
 	defer rec.done()
-	targets := logTargets(r.res.pods())
+	pods := r.res.pods()
+	defer r.copyWatchedLogs(rec, pods)
+	targets := logTargets(pods)
 	if len(targets) == 0 {
 		rec.skip("no pods with containers that ran")
 		return

@@ -101,6 +101,9 @@ func (r *run) writeTimeline() {
 	b.Conditions(conds)
 	b.Operator(r.actions)
 	entries := b.Entries()
+	if r.watch != nil {
+		entries = mergeTimeline(entries, r.watch.timeline)
+	}
 	var sb strings.Builder
 	_ = timeline.Write(&sb, entries)
 	n, err := r.dir.WriteFile(bundle.TimelineText, []byte(sb.String()))

@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -222,6 +223,14 @@ func (r *run) collectResources(ctx context.Context) *resources {
 		}
 	}
 	wg.Wait()
+	// Pods that `ci-report watch` saw and that are gone now: their last state, marked.
+	if gone := r.deletedPods(rs.byGVR[podsGVR]); len(gone) > 0 {
+		rs.byGVR[podsGVR] = append(rs.byGVR[podsGVR], gone...)
+		if !slices.ContainsFunc(rs.types, func(t resourceType) bool { return t.GVR == podsGVR }) {
+			rs.types = append(rs.types, resourceType{GVR: podsGVR, Kind: "Pod", Namespaced: true})
+		}
+		r.log.Info("pods deleted during the run, from watch", "pods", len(gone))
+	}
 
 	// resources.json: one kubectl-style List, in a stable order.
 	var all []any

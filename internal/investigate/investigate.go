@@ -84,6 +84,7 @@ type Pod struct {
 	Reason          string             `json:"reason,omitempty"`
 	LastTermination *model.Termination `json:"lastTermination,omitempty"`
 	Healthy         bool               `json:"healthy"`
+	Deleted         string             `json:"deleted,omitempty"` // when it was deleted during the run (watch saw it)
 }
 
 // LogError is one distinct error or warning line of a container, with its count.
@@ -184,8 +185,12 @@ func Build(r *model.Report, o Options) (*Investigation, error) {
 			continue
 		}
 		healthy := p.Reason == "" && (p.Phase == "Running" || p.Phase == "Succeeded") && (p.Phase == "Succeeded" || readyAll(p.Ready))
-		inv.Pods = append(inv.Pods, Pod{Namespace: p.Namespace, Name: p.Name, Phase: p.Phase, Ready: p.Ready, Restarts: p.Restarts,
-			Reason: p.Reason, LastTermination: p.LastTermination, Healthy: healthy})
+		pod := Pod{Namespace: p.Namespace, Name: p.Name, Phase: p.Phase, Ready: p.Ready, Restarts: p.Restarts,
+			Reason: p.Reason, LastTermination: p.LastTermination, Healthy: healthy}
+		if !p.Deleted.IsZero() {
+			pod.Deleted, pod.Healthy = p.Deleted.UTC().Format(time.RFC3339Nano), false
+		}
+		inv.Pods = append(inv.Pods, pod)
 	}
 
 	for _, t := range r.Logs {

@@ -111,6 +111,9 @@ type PodRow struct {
 	Node      string `json:"node,omitempty"`
 	// LastTermination is how a container last ended (the latest, when several did).
 	LastTermination *Termination `json:"lastTermination,omitempty"`
+	// Deleted is when the pod was deleted during the run (seen by `ci-report watch`); its
+	// row is its last observed state.
+	Deleted time.Time `json:"deleted,omitzero"`
 }
 
 // Termination is how a container run ended.
@@ -537,6 +540,13 @@ func podRows(pods []corev1.Pod) []PodRow {
 			}
 		}
 		row.Ready = fmt.Sprintf("%d/%d", ready, len(p.Spec.Containers))
+		if at := p.Annotations[bundle.DeletedAtAnnotation]; at != "" {
+			row.Deleted, _ = time.Parse(time.RFC3339Nano, at)
+			if row.Deleted.IsZero() {
+				row.Deleted = time.Unix(0, 0).UTC()
+			}
+			row.Reason = strings.TrimSpace("deleted " + row.Reason)
+		}
 		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
 			for _, t := range []*corev1.ContainerStateTerminated{cs.LastTerminationState.Terminated, cs.State.Terminated} {
 				if t == nil || t.Reason == "Completed" && t.ExitCode == 0 {

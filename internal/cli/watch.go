@@ -1,0 +1,257 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/redact"
+	"github.com/org/k8s-e2e-report/internal/watch"
+)
+
+type watchFlags struct {
+	output        string
+	allNamespaces bool
+	selector      string
+	crds          []string
+	logMaxBytes   string
+	logTotalBytes string
+	redact        []string
+	background    bool
+	stop          bool
+	wait          time.Duration
+}
+
+func newWatchCmd(g *globals) *cobra.Command {
+	f := &watchFlags{}
+	cmd := &cobra.Command{
+		Use:   "watch",
+		Short: "Record pods, events, logs and transitions while the tests run, for collect to merge",
+		Long: `watch runs from before the tests until collect, and keeps what a snapshot at the end
+cannot see: pods deleted before collect (their last state and their logs, streamed as
+they are written), events garbage-collected by then, and the time of every pod phase,
+container state and condition transition (of pods and of the --crd types).
+
+It writes under BUNDLE/watch/; collect -o BUNDLE merges it: deleted pods appear in the
+report marked deleted with their logs, the timeline has the observed transitions, and
+the events the API server dropped are kept. It re-lists and resumes by itself when the
+API server restarts or a watch expires, without recording anything twice.
+
+--background detaches (the pid is in BUNDLE/watch/watch.pid, its log in watch.log) and
+returns once everything is listed; watch --stop ends it and waits until it has written
+everything. In GitHub Actions use the action's mode: start before the tests and the
+normal run (which stops the watcher first) after them.`,
+		Example: `  ci-report watch -n turbo-engine-e2e -o ci-report --background
+  go test ./e2e/...
+  ci-report watch --stop -o ci-report
+  ci-report collect -n turbo-engine-e2e -o ci-report`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.stop {
+				return stopWatch(g, f.output, f.wait)
+			}
+			if f.selector != "" {
+				if _, err := labels.Parse(f.selector); err != nil {
+					return usageErrorf("--selector %q: %v", f.selector, err)
+				}
+			}
+			maxBytes, err := parseBytes("log-max-bytes", f.logMaxBytes)
+			if err != nil {
+				return err
+			}
+			totalBytes, err := parseBytes("log-total-bytes", f.logTotalBytes)
+			if err != nil {
+				return err
+			}
+			rd, err := redact.New(f.redact)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			if f.background {
+				return startBackground(cmd, g, f)
+			}
+			cfg, err := g.kube.ToRESTConfig()
+			if err != nil {
+				return withExitCode(ExitNothingCollected, fmt.Errorf("no cluster to watch: %w", err))
+			}
+			nss := g.namespaces
+			if len(nss) == 0 && !f.allNamespaces {
+				ns, _, err := g.kube.ToRawKubeConfigLoader().Namespace()
+				if err != nil || ns == "" {
+					ns = "default"
+				}
+				nss = []string{ns}
+			}
+			if err := os.MkdirAll(filepath.Join(f.output, bundle.WatchDir), 0o755); err != nil {
+				return err
+			}
+			pidFile := filepath.Join(f.output, filepath.FromSlash(bundle.WatchPID))
+			if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+				return err
+			}
+			defer os.Remove(pidFile)
+			err = watch.Run(cmd.Context(), watch.Options{Config: cfg, Namespaces: nss, AllNamespaces: f.allNamespaces, Selector: f.selector,
+				CRDs: f.crds, Dir: f.output, LogMaxBytes: maxBytes, LogTotalBytes: totalBytes, Redactor: rd, Log: g.log}, nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout, filepath.Join(f.output, bundle.WatchDir))
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.output, "output", "o", "ci-report", "bundle directory (collect -o the same) to write watch/ into")
+	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "watch every namespace")
+	fl.StringVarP(&f.selector, "selector", "l", "", "label selector for the pods to watch")
+	fl.StringArrayVar(&f.crds, "crd", nil, "also record the condition transitions of this type (plural.group or Kind; repeatable)")
+	fl.StringVar(&f.logMaxBytes, "log-max-bytes", "10Mi", "cap on each container's streamed log (0 = none)")
+	fl.StringVar(&f.logTotalBytes, "log-total-bytes", "512Mi", "cap on all streamed logs together (0 = none)")
+	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact from logs and objects (repeatable)")
+	fl.BoolVar(&f.background, "background", false, "detach; the pid goes to BUNDLE/watch/watch.pid")
+	fl.BoolVar(&f.stop, "stop", false, "stop the background watcher of the bundle directory and wait until it has written everything")
+	fl.DurationVar(&f.wait, "wait", time.Minute, "with --background: how long to wait until it watches; with --stop: until it has stopped")
+	return cmd
+}
+
+// startBackground runs the same watch detached from this process and waits until it
+// has listed everything (its watch/ready file), so the tests start after it watches.
+func startBackground(cmd *cobra.Command, g *globals, f *watchFlags) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(f.output, bundle.WatchDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	pidFile := filepath.Join(f.output, filepath.FromSlash(bundle.WatchPID))
+	if pid, ok := runningWatcher(pidFile); ok {
+		return fmt.Errorf("a watcher (pid %d) already writes to %s: stop it with `ci-report watch --stop -o %s`", pid, dir, f.output)
+	}
+	ready := filepath.Join(f.output, filepath.FromSlash(bundle.WatchReady))
+	os.Remove(ready)
+	args := []string{"watch"}
+	visit := func(fl *pflag.Flag) {
+		if fl.Name == "background" || fl.Name == "wait" {
+			return
+		}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			for _, v := range sv.GetSlice() {
+				args = append(args, "--"+fl.Name+"="+v)
+			}
+			return
+		}
+		args = append(args, "--"+fl.Name+"="+fl.Value.String())
+	}
+	cmd.Flags().Visit(visit)
+	cmd.InheritedFlags().Visit(visit)
+	logf, err := os.OpenFile(filepath.Join(f.output, filepath.FromSlash(bundle.WatchLog)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	child := exec.Command(self, args...)
+	child.Stdout, child.Stderr = logf, logf
+	child.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := child.Start(); err != nil {
+		return fmt.Errorf("start the watcher: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- child.Wait() }()
+	deadline := time.After(f.wait)
+	for {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("the watcher exited before it was ready (%v); see %s", err, filepath.Join(dir, "watch.log"))
+		case <-deadline:
+			child.Process.Signal(syscall.SIGTERM)
+			return fmt.Errorf("the watcher was not ready after %s; see %s", f.wait, filepath.Join(dir, "watch.log"))
+		case <-cmd.Context().Done():
+			child.Process.Signal(syscall.SIGTERM)
+			return cmd.Context().Err()
+		case <-time.After(100 * time.Millisecond):
+			if _, err := os.Stat(ready); err == nil {
+				g.log.Info("watching in the background", "pid", child.Process.Pid, "log", filepath.Join(dir, "watch.log"))
+				fmt.Fprintln(g.stdout, child.Process.Pid)
+				return nil
+			}
+		}
+	}
+}
+
+// runningWatcher reads the pid file and says whether that process is a live watcher.
+func runningWatcher(pidFile string) (int, bool) {
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	if !processAlive(pid) {
+		return pid, false
+	}
+	// A reused pid is not ours: the watcher's command line says "watch".
+	if cl, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && !strings.Contains(string(cl), "watch") {
+		return pid, false
+	}
+	return pid, true
+}
+
+// stopWatch ends the background watcher and waits until it has exited (it writes its
+// state last).
+func stopWatch(g *globals, out string, wait time.Duration) error {
+	pidFile := filepath.Join(out, filepath.FromSlash(bundle.WatchPID))
+	pid, alive := runningWatcher(pidFile)
+	if pid == 0 {
+		return fmt.Errorf("no watcher for %s: %s does not exist (was `ci-report watch --background -o %s` run?)", out, pidFile, out)
+	}
+	if !alive {
+		os.Remove(pidFile)
+		return fmt.Errorf("the watcher of %s (pid %d) is not running any more; see %s", out, pid, filepath.Join(out, filepath.FromSlash(bundle.WatchLog)))
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stop the watcher (pid %d): %w", pid, err)
+	}
+	deadline := time.Now().Add(wait)
+	for processAlive(pid) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the watcher (pid %d) did not stop within %s", pid, wait)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	os.Remove(pidFile)
+	state := filepath.Join(out, filepath.FromSlash(bundle.WatchState))
+	if _, err := os.Stat(state); err != nil {
+		return errors.New("the watcher stopped without writing " + state + "; see " + filepath.Join(out, filepath.FromSlash(bundle.WatchLog)))
+	}
+	g.log.Info("watcher stopped", "pid", pid)
+	fmt.Fprintln(g.stdout, filepath.Join(out, bundle.WatchDir))
+	return nil
+}
+
+// processAlive reports a process that exists and is not a zombie (a detached watcher's
+// parent may never reap it).
+func processAlive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		if i := strings.LastIndexByte(string(b), ')'); i > 0 && i+2 < len(b) && b[i+2] == 'Z' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,217 @@
+package collect
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/events"
+	"github.com/org/k8s-e2e-report/internal/timeline"
+)
+
+// watched is what `ci-report watch` recorded in the bundle directory while the tests
+// ran (nil when it did not run): the last state of every pod it saw, the events it saw,
+// and the timeline entries it observed.
+type watched struct {
+	pods     []unstructured.Unstructured
+	events   []events.Event
+	timeline []timeline.Entry
+	state    *bundle.WatchStateFile
+}
+
+const (
+	maxWatchFile     = 256 << 20 // timeline.jsonl, events.json
+	maxWatchPodFile  = 4 << 20
+	maxWatchPodFiles = 20_000
+)
+
+// readWatched reads watch/ through the confined reader: it is a file tree like any
+// other in a bundle, so a symlink or a FIFO there is skipped, not followed.
+func (r *run) readWatched() *watched {
+	br, err := bundle.OpenReader(r.opts.OutputDir)
+	if err != nil {
+		return nil
+	}
+	defer br.Close()
+	if _, err := br.Stat(bundle.WatchDir); err != nil {
+		return nil
+	}
+	rec := r.newRecord("watch")
+	defer rec.done()
+	w := &watched{}
+	if b, err := br.ReadFile(bundle.WatchState, 1<<20); err == nil {
+		var st bundle.WatchStateFile
+		if json.Unmarshal(b, &st) == nil {
+			w.state = &st
+		}
+	} else if errors.Is(err, fs.ErrNotExist) {
+		rec.errorf("%s is missing: the watcher did not stop cleanly (run `ci-report watch --stop` before collect); using what it wrote", bundle.WatchState)
+	}
+	if b, err := br.ReadFile(bundle.WatchEvents, maxWatchFile); err == nil {
+		if err := json.Unmarshal(b, &w.events); err != nil {
+			rec.errorf("%s: %v", bundle.WatchEvents, err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		rec.errorf("%s: %v", bundle.WatchEvents, err)
+	}
+	if b, err := br.ReadFile(bundle.WatchTimeline, maxWatchFile); err == nil {
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		bad := 0
+		for sc.Scan() {
+			var e timeline.Entry
+			if json.Unmarshal(sc.Bytes(), &e) != nil || e.Time.IsZero() {
+				bad++
+				continue
+			}
+			w.timeline = append(w.timeline, e)
+		}
+		if bad > 0 {
+			rec.errorf("%s: %d malformed lines skipped", bundle.WatchTimeline, bad)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		rec.errorf("%s: %v", bundle.WatchTimeline, err)
+	}
+	files, _ := br.Walk(func(rel string) bool {
+		return len(rel) < len(bundle.WatchDir)+6 || rel[:len(bundle.WatchDir)+6] != bundle.WatchDir+"/pods/"
+	})
+	for _, f := range files {
+		if len(w.pods) >= maxWatchPodFiles {
+			rec.errorf("more than %d pods under %s/pods; the rest were skipped", maxWatchPodFiles, bundle.WatchDir)
+			break
+		}
+		b, err := br.ReadFile(f.Path, maxWatchPodFile)
+		if err != nil {
+			rec.errorf("%s: %v", f.Path, err)
+			continue
+		}
+		var u unstructured.Unstructured
+		if err := json.Unmarshal(b, &u.Object); err != nil || u.GetKind() != "Pod" {
+			rec.errorf("%s: not a pod", f.Path)
+			continue
+		}
+		w.pods = append(w.pods, u)
+	}
+	rec.add(len(w.pods)+len(w.events)+len(w.timeline), 0)
+	return w
+}
+
+func (r *run) inScope(ns string) bool {
+	return r.opts.AllNamespaces || slices.Contains(r.opts.Namespaces, ns)
+}
+
+// deletedPods are the pods watch saw that are gone now, each with its last state and
+// the time it was deleted (or, if watch did not see it go, when watch stopped).
+func (r *run) deletedPods(live []unstructured.Unstructured) []unstructured.Unstructured {
+	if r.watch == nil {
+		return nil
+	}
+	alive := map[string]bool{}
+	for i := range live {
+		alive[string(live[i].GetUID())] = true
+	}
+	var out []unstructured.Unstructured
+	for _, p := range r.watch.pods {
+		if alive[string(p.GetUID())] || !r.inScope(p.GetNamespace()) {
+			continue
+		}
+		p := *p.DeepCopy()
+		ann := p.GetAnnotations()
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		if ann[bundle.DeletedAtAnnotation] == "" {
+			at := r.opts.Now().UTC()
+			if r.watch.state != nil && !r.watch.state.StoppedAt.IsZero() {
+				at = r.watch.state.StoppedAt
+			}
+			ann[bundle.DeletedAtAnnotation] = at.Format(time.RFC3339Nano)
+		}
+		p.SetAnnotations(ann)
+		out = append(out, p)
+	}
+	return out
+}
+
+func deleted(p *corev1.Pod) bool { return p.Annotations[bundle.DeletedAtAnnotation] != "" }
+
+// copyWatchedLogs puts what watch streamed from a deleted pod's containers where its
+// logs belong in the bundle.
+func (r *run) copyWatchedLogs(rec *record, pods []corev1.Pod) {
+	br, err := bundle.OpenReader(r.opts.OutputDir)
+	if err != nil {
+		return
+	}
+	defer br.Close()
+	for i := range pods {
+		p := &pods[i]
+		if !deleted(p) {
+			continue
+		}
+		for _, ctr := range bundle.ContainerNames(p) {
+			b, err := br.ReadFile(bundle.WatchLogPath(p.Namespace, p.Name, ctr), r.opts.LogMaxBytes)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				rec.errorf("log of deleted pod %s/%s container %s: %v", p.Namespace, p.Name, ctr, err)
+				continue
+			}
+			rel := bundle.LogPath(p.Namespace, p.Name, ctr, false)
+			n, err := r.dir.WriteFile(rel, b)
+			if err != nil {
+				rec.errorf("write %s: %v", rel, err)
+				continue
+			}
+			rec.add(1, n, rel)
+		}
+	}
+}
+
+// mergeTimeline adds the entries watch observed, without duplicates (the entries a pod's
+// status dates itself are the same ones collect derives from it).
+func mergeTimeline(entries, observed []timeline.Entry) []timeline.Entry {
+	if len(observed) == 0 {
+		return entries
+	}
+	key := func(e timeline.Entry) string {
+		return e.Time.UTC().Format(time.RFC3339Nano) + "\x00" + e.Source + "\x00" + e.Object + "\x00" + e.Message
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		seen[key(e)] = true
+	}
+	out := append([]timeline.Entry(nil), entries...)
+	for _, e := range observed {
+		if k := key(e); !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b timeline.Entry) int { return a.Time.Compare(b.Time) })
+	return out
+}
+
+// mergeEvents adds the events watch saw that the API server no longer has.
+func mergeEvents(live, observed []events.Event) []events.Event {
+	have := map[string]bool{}
+	for _, e := range live {
+		have[e.UID] = true
+	}
+	for _, e := range observed {
+		if e.UID != "" && !have[e.UID] {
+			have[e.UID] = true
+			live = append(live, e)
+		}
+	}
+	events.Sort(live)
+	return live
+}
