@@ -112,3 +112,39 @@ func Eval(s string, values map[string]string) (string, error) {
 	}
 	return out, nil
 }
+
+// Condition evaluates a step's if: the subset this action uses: always(), success(),
+// `NAME == 'literal'`, `NAME != 'literal'`, joined by &&. An empty condition is success().
+func Condition(cond string, values map[string]string) (bool, error) {
+	cond = strings.TrimSpace(cond)
+	if m := expr.FindStringSubmatch(cond); m != nil && m[0] == cond {
+		cond = m[1]
+	}
+	if cond == "" {
+		return true, nil
+	}
+	for _, term := range strings.Split(cond, "&&") {
+		term = strings.TrimSpace(term)
+		switch {
+		case term == "always()" || term == "success()":
+			continue
+		case strings.Contains(term, "!=") || strings.Contains(term, "=="):
+			op := "=="
+			if strings.Contains(term, "!=") {
+				op = "!="
+			}
+			l, r, _ := strings.Cut(term, op)
+			l, r = strings.TrimSpace(l), strings.Trim(strings.TrimSpace(r), "'")
+			v, ok := values[l]
+			if !ok {
+				return false, fmt.Errorf("if: no value for %s", l)
+			}
+			if (v == r) != (op == "==") {
+				return false, nil
+			}
+		default:
+			return false, fmt.Errorf("if: %q is not supported by this emulation", term)
+		}
+	}
+	return true, nil
+}

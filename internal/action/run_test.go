@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/org/k8s-e2e-report/internal/demo"
 	"github.com/org/k8s-e2e-report/internal/github/githubtest"
 	"github.com/org/k8s-e2e-report/internal/testenv"
@@ -75,6 +78,11 @@ func (r *runner) run(a *Action) map[string]string {
 	}
 	outputs := map[string]string{}
 	for _, s := range a.Runs.Steps {
+		if ok, err := Condition(s.If, values); err != nil {
+			t.Fatalf("step %q: %v", s.Name, err)
+		} else if !ok {
+			continue
+		}
 		if s.Uses != "" {
 			if strings.HasPrefix(s.Uses, "actions/upload-artifact") {
 				name, _ := Eval(s.With["name"].(string), prefixed("steps.run.outputs.", outputs))
@@ -251,5 +259,82 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 	}
 	if len(ours) != 1 || !strings.Contains(ours[0].Body, "CrashLoopBackOff") || !strings.Contains(ours[0].Body, "**Screenshots**") || len(ours[0].Body) > 65536 {
 		t.Errorf("comments with our key: %d", len(ours))
+	}
+}
+
+// mode: start before the tests, mode: finish after: the watcher runs in between, so a
+// pod the tests delete keeps its log in the uploaded bundle, and nothing is left running.
+func TestIntegrationActionStartAndFinish(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cluster, err := testenv.Start(ctx, testenv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Stop()
+	ns := "e2e"
+	if err := cluster.EnsureNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	node, err := cluster.CreateNode(ctx, "node-1", testenv.NodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := githubtest.New()
+	defer gh.Close()
+	a, err := Load(filepath.Join(root, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRunner(t, gh, cluster.Kubeconfig, "ghs_installation", map[string]string{"namespaces": ns, "mode": "start"})
+	r.run(a)
+	bundleDir := filepath.Join(r.temp, "ci-report", "bundle")
+	pidFile := filepath.Join(bundleDir, "watch", "watch.pid")
+	if _, err := os.Stat(pidFile); err != nil {
+		t.Fatalf("mode start left no watcher: %v\n%s", err, r.stdout.String())
+	}
+
+	// The "tests": a pod runs, logs a line, and is deleted.
+	pod := testenv.Plant(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "smoke", Namespace: ns},
+		Spec: corev1.PodSpec{NodeName: node.Name, Containers: []corev1.Container{{Name: "smoke", Image: "example.com/smoke:1"}}}})
+	if pod, err = cluster.Client.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-10 * time.Second)
+	if _, err := cluster.SetPodStatus(ctx, ns, "smoke", testenv.RunningPodStatus(pod, start)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cluster.SetContainerLogs(ctx, ns, "smoke", "smoke", testenv.Lines(start, "smoke test: token cache warmed"), nil); err != nil {
+		t.Fatal(err)
+	}
+	streamed := filepath.Join(bundleDir, "watch", "logs", ns, "smoke", "smoke.log")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if b, _ := os.ReadFile(streamed); strings.Contains(string(b), "token cache warmed") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the watcher never streamed the pod's log")
+		}
+	}
+	zero := int64(0)
+	if err := cluster.Client.CoreV1().Pods(ns).Delete(ctx, "smoke", metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+
+	r.inputs["mode"] = "finish"
+	out := r.run(a)
+	if out["report-dir"] == "" || out["_artifact-path"] != bundleDir {
+		t.Errorf("outputs = %v", out)
+	}
+	if _, err := os.Stat(pidFile); err == nil {
+		t.Error("mode finish left the watcher running")
+	}
+	b, err := os.ReadFile(filepath.Join(bundleDir, "k8s", "logs", ns, "smoke", "smoke.log"))
+	if err != nil || !strings.Contains(string(b), "token cache warmed") {
+		t.Errorf("the deleted pod's log is not in the bundle: %v\n%s", err, b)
+	}
+	if md, _ := os.ReadFile(filepath.Join(bundleDir, "REPORT.md")); !strings.Contains(string(md), "| smoke | Running | 1/1 | 0 | deleted |") {
+		t.Errorf("REPORT.md does not show the deleted pod:\n%s", md)
 	}
 }

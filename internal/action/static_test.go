@@ -129,3 +129,19 @@ func TestActionsPinnedAndRunsSerialised(t *testing.T) {
 		t.Error("workflows/k8s-e2e.yml has no concurrency group per PR")
 	}
 }
+
+func TestCondition(t *testing.T) {
+	v := map[string]string{"inputs.mode": "start"}
+	for cond, want := range map[string]bool{
+		"": true, "always()": true, "always() && inputs.mode != 'start'": false, "${{ inputs.mode == 'start' }}": true,
+		"inputs.mode == 'run'": false,
+	} {
+		got, err := Condition(cond, v)
+		if err != nil || got != want {
+			t.Errorf("Condition(%q) = %v, %v; want %v", cond, got, err, want)
+		}
+	}
+	if _, err := Condition("failure()", v); err == nil {
+		t.Error("an unsupported condition passes silently")
+	}
+}

@@ -81,6 +81,7 @@ Exit codes: 0 when something useful was collected (gaps are listed in manifest.j
 			if err != nil {
 				return err
 			}
+			stopRunningWatcher(g, opts.OutputDir, time.Minute)
 			m, err := collect.Run(cmd.Context(), opts)
 			if m != nil {
 				failed := 0

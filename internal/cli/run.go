@@ -47,6 +47,7 @@ results). run does not fail the job for its own troubles unless --strict.`,
 			dir := opts.OutputDir
 			var collectErr error
 			_ = group("collect", func() error {
+				stopRunningWatcher(g, dir, time.Minute)
 				_, collectErr = collect.Run(cmd.Context(), opts)
 				if collectErr != nil {
 					g.log.Warn("collect gathered nothing; the report will say why", "err", collectErr)

@@ -59,7 +59,11 @@ normal run (which stops the watcher first) after them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.stop {
-				return stopWatch(g, f.output, f.wait)
+				if err := stopWatch(g, f.output, f.wait); err != nil {
+					return err
+				}
+				fmt.Fprintln(g.stdout, filepath.Join(f.output, bundle.WatchDir))
+				return nil
 			}
 			if f.selector != "" {
 				if _, err := labels.Parse(f.selector); err != nil {
@@ -238,7 +242,6 @@ func stopWatch(g *globals, out string, wait time.Duration) error {
 		return errors.New("the watcher stopped without writing " + state + "; see " + filepath.Join(out, filepath.FromSlash(bundle.WatchLog)))
 	}
 	g.log.Info("watcher stopped", "pid", pid)
-	fmt.Fprintln(g.stdout, filepath.Join(out, bundle.WatchDir))
 	return nil
 }
 
@@ -254,4 +257,17 @@ func processAlive(pid int) bool {
 		}
 	}
 	return true
+}
+
+// stopRunningWatcher stops the background watcher of a bundle directory, if one runs,
+// so that collect merges everything it recorded.
+func stopRunningWatcher(g *globals, out string, wait time.Duration) {
+	pidFile := filepath.Join(out, filepath.FromSlash(bundle.WatchPID))
+	if _, alive := runningWatcher(pidFile); !alive {
+		return
+	}
+	g.log.Info("stopping the background watcher of the bundle first", "dir", out)
+	if err := stopWatch(g, out, wait); err != nil {
+		g.log.Warn("could not stop the watcher; collect uses what it wrote so far", "err", err)
+	}
 }

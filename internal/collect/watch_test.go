@@ -259,3 +259,30 @@ func TestIntegrationWatchResumesAfterAPIServerRestart(t *testing.T) {
 		t.Errorf("state = %+v: want the one outage, closed", state)
 	}
 }
+
+// collect stops a background watcher of its bundle directory before it merges.
+func TestIntegrationCollectStopsTheWatcher(t *testing.T) {
+	ns := "watched-stop"
+	if err := env.EnsureNamespace(t.Context(), ns); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command(binary, "--kubeconfig", env.Kubeconfig, "watch", "-n", ns, "-o", dir, "--background").CombinedOutput(); err != nil {
+		t.Fatalf("watch --background: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(binary, "--kubeconfig", env.Kubeconfig, "collect", "-n", ns, "-o", dir, "-q").CombinedOutput(); err != nil {
+		t.Fatalf("collect: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(bundle.WatchPID))); err == nil {
+		exec.Command(binary, "watch", "--stop", "-o", dir).Run()
+		t.Fatal("collect left the watcher running")
+	}
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(bundle.WatchState))); err != nil {
+		t.Errorf("the watcher did not finish writing before collect merged: %v", err)
+	}
+	for _, g := range manifest(t, dir).Gaps {
+		if g.Collector == "watch" {
+			t.Errorf("gap: %+v", g)
+		}
+	}
+}
