@@ -8,7 +8,7 @@ TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
 FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell
 
-.PHONY: all build test unit fuzz testenv jaeger chromium sandbox demo-cluster demo bench vet fmt check-leaks clean
+.PHONY: all build test unit fuzz testenv jaeger chromium sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
 
 all: build
 
@@ -76,8 +76,15 @@ demo: testenv jaeger chromium build
 	@echo; echo 'Report: ci-report/REPORT.md (also REPORT.html, comment.md, summary.md, report.json)'
 
 
-bench: testenv jaeger
-	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) CI_REPORT_JAEGER=$$(bash internal/traces/jaegertest/build.sh) $(GO) test -run '^$$' -bench . -benchmem ./...
+# The collect/render benchmark against the kubectl baselines (README's table), then the
+# Go micro-benchmarks of redaction. BENCH_FLAGS passes sizes (see go run ./cmd/bench -h).
+bench: testenv
+	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) $(GO) run ./cmd/bench $(BENCH_FLAGS)
+	$(GO) test -run '^$$' -bench 'Scrub|CopyLog' -benchmem ./internal/redact ./internal/collect
+
+# The same harness at a small size, so it cannot rot (CI runs it).
+bench-quick: testenv
+	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) $(GO) run ./cmd/bench -quick -out bench/results-quick.json
 
 clean:
 	rm -rf bin ci-report

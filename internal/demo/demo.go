@@ -440,3 +440,9 @@ func seedEvents(ctx context.Context, c *testenv.Cluster, s *Scenario) error {
 		return false, nil
 	})
 }
+
+// InstallAPIGraphCRD installs the operator's CustomResourceDefinition (the benchmark's
+// workload uses it too).
+func InstallAPIGraphCRD(ctx context.Context, c *testenv.Cluster) error {
+	return c.InstallCRDYAML(ctx, apiGraphCRD)
+}
