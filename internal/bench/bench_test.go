@@ -25,7 +25,9 @@ func TestLogLinesSize(t *testing.T) {
 }
 
 func TestTableAndRatios(t *testing.T) {
-	run := func(s float64) Run { return Run{Wall: time.Duration(s * float64(time.Second)), MaxRSS: 100 << 20, Bytes: 1 << 30} }
+	run := func(s float64) Run {
+		return Run{Wall: time.Duration(s * float64(time.Second)), MaxRSS: 100 << 20, Bytes: 1 << 30}
+	}
 	res := &Results{Workload: Size{Pods: 300, LogBytes: 2 << 20}, Reps: 3, Collect: []Result{
 		{Name: "seed-style kubectl script", Runs: []Run{run(190), run(200), run(192)}},
 		{Name: "kubectl cluster-info dump", Runs: []Run{run(60), run(62)}},

@@ -37,13 +37,13 @@ type Run struct {
 
 // Env is what the contenders need.
 type Env struct {
-	Cluster   *testenv.Cluster
-	CIReport  string // the ci-report binary
-	Self      string // this program (its "raw" subcommand is the raw limit)
-	Seed      string // testdata/bench/seed-collect.sh
-	Work      string // scratch directory
-	Parallel  int
-	idleRate  float64 // API requests per second with nobody collecting
+	Cluster  *testenv.Cluster
+	CIReport string // the ci-report binary
+	Self     string // this program (its "raw" subcommand is the raw limit)
+	Seed     string // testdata/bench/seed-collect.sh
+	Work     string // scratch directory
+	Parallel int
+	idleRate float64 // API requests per second with nobody collecting
 }
 
 // Contender is one way to collect a namespace.
