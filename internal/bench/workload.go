@@ -5,6 +5,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -51,11 +52,17 @@ func Seed(ctx context.Context, c *testenv.Cluster, s Size) error {
 		return err
 	}
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
+	phase := time.Now()
+	done := func(what string) {
+		slog.Info("seeded", "namespace", s.Namespace, "what", what, "took", time.Since(phase).Round(time.Millisecond))
+		phase = time.Now()
+	}
 	for _, ctr := range []string{"app", "sidecar"} {
 		if err := c.SetNamespaceContainerLogs(ctx, s.Namespace, ctr, LogLines(start, ctr, s.LogBytes), LogLines(start.Add(-time.Hour), ctr, s.LogBytes/4)); err != nil {
 			return fmt.Errorf("logs: %w", err)
 		}
 	}
+	done("logs")
 	ns := s.Namespace
 	err := parallel(ctx, s.Pods, func(i int) error {
 		name := fmt.Sprintf("svc-%03d-%d", i/10, i)
@@ -81,6 +88,7 @@ func Seed(ctx context.Context, c *testenv.Cluster, s Size) error {
 	if err != nil {
 		return fmt.Errorf("pods: %w", err)
 	}
+	done("pods")
 	zero, suspend := int32(0), true
 	err = parallel(ctx, max(s.Pods/10, 1), func(i int) error {
 		name := fmt.Sprintf("svc-%03d", i)
@@ -110,6 +118,7 @@ func Seed(ctx context.Context, c *testenv.Cluster, s Size) error {
 	if err != nil {
 		return fmt.Errorf("workloads: %w", err)
 	}
+	done("deployments, services, configmaps, jobs")
 	err = parallel(ctx, s.Events, func(i int) error {
 		pod := fmt.Sprintf("svc-%03d-%d", (i%s.Pods)/10, i%s.Pods)
 		typ, reason, msg := corev1.EventTypeNormal, "Pulled", "Container image \"registry.example/app:bench\" already present on machine"
@@ -124,6 +133,7 @@ func Seed(ctx context.Context, c *testenv.Cluster, s Size) error {
 	if err != nil {
 		return fmt.Errorf("events: %w", err)
 	}
+	done("events")
 	res := c.Dynamic.Resource(demo.APIGraphGVR).Namespace(ns)
 	err = parallel(ctx, s.CRs, func(i int) error {
 		obj := &unstructured.Unstructured{Object: map[string]any{
@@ -143,6 +153,7 @@ func Seed(ctx context.Context, c *testenv.Cluster, s Size) error {
 	if err != nil {
 		return fmt.Errorf("custom resources: %w", err)
 	}
+	done("custom resources")
 	return nil
 }
 

@@ -14,8 +14,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/demo"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/testenv"
 	"github.com/org/k8s-e2e-report/internal/timeline"
@@ -284,5 +286,48 @@ func TestIntegrationCollectStopsTheWatcher(t *testing.T) {
 		if g.Collector == "watch" {
 			t.Errorf("gap: %+v", g)
 		}
+	}
+}
+
+// With --crd, the condition transitions of custom resources are recorded as they happen,
+// and a deleted custom resource is noted.
+func TestIntegrationWatchCustomResourceConditions(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ns := "watched-crs"
+	if err := env.EnsureNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	wctx, stop := context.WithCancel(ctx)
+	ready, done := make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- watch.Run(wctx, watch.Options{Config: env.Config, Namespaces: []string{ns}, Dir: dir, CRDs: []string{"apigraphs.turboengine.io"}},
+			func() { close(ready) })
+	}()
+	<-ready
+	res := env.Dynamic.Resource(demo.APIGraphGVR).Namespace(ns)
+	obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "turboengine.io/v1alpha1", "kind": "APIGraph",
+		"metadata": map[string]any{"name": "payments"}, "spec": map[string]any{"image": "x", "replicas": int64(1)}}}
+	created, err := res.Create(ctx, obj, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Minute).Truncate(time.Second)
+	for i, st := range []string{"False", "True"} {
+		unstructured.SetNestedField(created.Object, map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": st,
+			"reason": "Step" + st, "message": "m", "lastTransitionTime": at.Add(time.Duration(i) * time.Second).UTC().Format(time.RFC3339)}}}, "status")
+		if created, err = res.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		waitFile(t, filepath.Join(dir, filepath.FromSlash(bundle.WatchTimeline)), "Ready="+st+" Step"+st, 10*time.Second)
+	}
+	if err := res.Delete(ctx, "payments", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFile(t, filepath.Join(dir, filepath.FromSlash(bundle.WatchTimeline)), `"object":"APIGraph/`+ns+`/payments","message":"deleted"`, 10*time.Second)
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -9,8 +9,9 @@ $KUBECTL get all -n "$NS" -o json > "$OUT/all.json"
 $KUBECTL describe pods -n "$NS" > "$OUT/describe-pods.txt"
 $KUBECTL get "$CRD" -n "$NS" -o yaml > "$OUT/crs.yaml"
 $KUBECTL get events -n "$NS" --sort-by=.lastTimestamp > "$OUT/events.txt"
-for pod in $($KUBECTL get pods -n "$NS" -o jsonpath='{.items[*].metadata.name}'); do
-  for c in $($KUBECTL get pod "$pod" -n "$NS" -o jsonpath='{.spec.containers[*].name}'); do
+$KUBECTL get pods -n "$NS" -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.spec.containers[*].name}{"\n"}{end}' |
+while read -r pod containers; do
+  for c in $containers; do
     $KUBECTL logs "$pod" -c "$c" -n "$NS" > "$OUT/logs/$pod-$c.log" 2>/dev/null
     $KUBECTL logs "$pod" -c "$c" -n "$NS" --previous > "$OUT/logs/$pod-$c.previous.log" 2>/dev/null || rm -f "$OUT/logs/$pod-$c.previous.log"
   done
