@@ -320,6 +320,11 @@ func TestIntegrationWatchCustomResourceConditions(t *testing.T) {
 		if created, err = res.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
+		if !waitFor(filepath.Join(dir, filepath.FromSlash(bundle.WatchTimeline)), "Ready="+st+" Step"+st, 10*time.Second) {
+			stop()
+			<-done
+			t.Fatalf("not recorded; state: %s", read(t, dir, bundle.WatchState))
+		}
 		waitFile(t, filepath.Join(dir, filepath.FromSlash(bundle.WatchTimeline)), "Ready="+st+" Step"+st, 10*time.Second)
 	}
 	if err := res.Delete(ctx, "payments", metav1.DeleteOptions{}); err != nil {

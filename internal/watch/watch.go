@@ -326,23 +326,19 @@ func (w *watcher) resolveCRDs() ([]schema.GroupVersionResource, error) {
 	var out []schema.GroupVersionResource
 	var bad []string
 	for _, c := range w.o.CRDs {
+		// plural.version.group, plural.group, plural, or a Kind.
 		var gvr schema.GroupVersionResource
 		var err error
-		if res, gr := schema.ParseResourceArg(c); res != nil {
+		res, gr := schema.ParseResourceArg(c)
+		if res != nil {
 			gvr, err = mapper.ResourceFor(*res)
-		} else {
+		}
+		if res == nil || err != nil {
 			gvr, err = mapper.ResourceFor(gr.WithVersion(""))
-			if err != nil {
-				// A Kind.
-				var m []schema.GroupVersionResource
-				if mappings, merr := mapper.RESTMappings(schema.GroupKind{Kind: c}); merr == nil {
-					for _, mp := range mappings {
-						m = append(m, mp.Resource)
-					}
-				}
-				if len(m) > 0 {
-					gvr, err = m[0], nil
-				}
+		}
+		if err != nil {
+			if mappings, merr := mapper.RESTMappings(schema.GroupKind{Kind: c}); merr == nil && len(mappings) > 0 {
+				gvr, err = mappings[0].Resource, nil
 			}
 		}
 		if err != nil {
