@@ -10,19 +10,83 @@ type keywords struct {
 }
 
 type kwEntry struct {
-	kw  string
-	own uint64 // ci-report rules (bits) this keyword enables
-	gl  []int  // gitleaks rules it enables
+	kw   string
+	own  uint64 // ci-report rules (bits) this keyword enables
+	gl   []int  // gitleaks rules it enables
+	flag uint8  // line markers (flagPEM, …) it sets
+}
+
+// Line markers the line scrubber looks for, found in the same pass as the keywords.
+const (
+	flagPEM    uint8 = 1 << iota // "private key"
+	flagJWT                      // "eyj"
+	flagDashes                   // "--"
+	flagName                     // "name:"
+)
+
+// lowerTable folds ASCII upper case; other bytes map to themselves.
+var lowerTable = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
+		if i >= 'A' && i <= 'Z' {
+			t[i] = byte(i) + 'a' - 'A'
+		}
+	}
+	return t
+}()
+
+// scanFold is scan(strings.ToLower(s)) without building the lower-case copy, for ASCII
+// text; it reports false (and calls nothing) when s has a non-ASCII byte, whose case
+// folding (e.g. the Kelvin sign to "k") only strings.ToLower gets right.
+func (k *keywords) scanFold(s string, hit func(e *kwEntry)) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := lowerTable[s[i]]
+		if e := k.single[c]; e != nil {
+			for j := range e {
+				hit(&e[j])
+			}
+		}
+		if i+1 >= len(s) {
+			break
+		}
+		p := uint16(c)<<8 | uint16(lowerTable[s[i+1]])
+		if !k.prefix[p] {
+			continue
+		}
+		for j, e := range k.byPre[p] {
+			if len(s)-i >= len(e.kw) && equalFold(s[i:i+len(e.kw)], e.kw) {
+				hit(&k.byPre[p][j])
+			}
+		}
+	}
+	return true
+}
+
+// equalFold compares ASCII s with lower-case kw, ignoring s's case.
+func equalFold(s, kw string) bool {
+	for i := 0; i < len(kw); i++ {
+		if lowerTable[s[i]] != kw[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func newKeywords() *keywords { return &keywords{byPre: make([][]kwEntry, 1<<16)} }
 
-func (k *keywords) add(kw string, own uint64, gl []int) {
+func (k *keywords) add(kw string, own uint64, gl []int) { k.addFlag(kw, own, gl, 0) }
+
+func (k *keywords) addFlag(kw string, own uint64, gl []int, flag uint8) {
 	if kw == "" {
 		return
 	}
 	if len(kw) == 1 {
-		k.single[kw[0]] = append(k.single[kw[0]], kwEntry{kw, own, gl})
+		k.single[kw[0]] = append(k.single[kw[0]], kwEntry{kw, own, gl, flag})
 		return
 	}
 	p := uint16(kw[0])<<8 | uint16(kw[1])
@@ -30,11 +94,12 @@ func (k *keywords) add(kw string, own uint64, gl []int) {
 		if e.kw == kw {
 			k.byPre[p][i].own |= own
 			k.byPre[p][i].gl = append(k.byPre[p][i].gl, gl...)
+			k.byPre[p][i].flag |= flag
 			return
 		}
 	}
 	k.prefix[p] = true
-	k.byPre[p] = append(k.byPre[p], kwEntry{kw, own, gl})
+	k.byPre[p] = append(k.byPre[p], kwEntry{kw, own, gl, flag})
 }
 
 // scan calls hit for every keyword occurrence in lower.

@@ -67,6 +67,10 @@ func defaultLeaks() (*leaks, error) {
 				l.kw.add(h, 1<<i, nil)
 			}
 		}
+		l.kw.addFlag("private key", 0, nil, flagPEM)
+		l.kw.addFlag("eyj", 0, nil, flagJWT)
+		l.kw.addFlag("--", 0, nil, flagDashes)
+		l.kw.addFlag("name:", 0, nil, flagName)
 		leaksDet = l
 	})
 	return leaksDet, leaksErr
@@ -82,22 +86,28 @@ type found struct{ secret, rule string }
 // hits is what a scan of one lower-cased text found: own rules to run (bits) and
 // gitleaks rules to run.
 type hits struct {
-	own uint64
-	gl  []int
-	set [8]uint64
+	own  uint64
+	gl   []int
+	set  [8]uint64
+	flag uint8
 }
 
-func (l *leaks) scan(lower string) *hits {
+// scan finds the keywords in s, case-insensitively.
+func (l *leaks) scan(s string) *hits {
 	h := &hits{}
-	l.kw.scan(lower, func(e *kwEntry) {
+	hit := func(e *kwEntry) {
 		h.own |= e.own
+		h.flag |= e.flag
 		for _, i := range e.gl {
 			if h.set[i/64]&(1<<(i%64)) == 0 {
 				h.set[i/64] |= 1 << (i % 64)
 				h.gl = append(h.gl, i)
 			}
 		}
-	})
+	}
+	if !l.kw.scanFold(s, hit) {
+		l.kw.scan(strings.ToLower(s), hit)
+	}
 	return h
 }
 

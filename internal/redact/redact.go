@@ -97,13 +97,19 @@ func (r *Redactor) String(s string) (string, int) {
 
 // own applies ci-report's own rules; it returns the scan of the result, for the
 // gitleaks rules.
-func (r *Redactor) own(s string) (string, int, *hits) {
+func (r *Redactor) own(s string) (string, int, *hits) { return r.ownScanned(s, nil) }
+
+// ownScanned is own with s's scan already made (nil: not yet).
+func (r *Redactor) ownScanned(s string, h *hits) (string, int, *hits) {
 	total := 0
 	if strings.IndexByte(s, 0x1b) >= 0 {
 		// A coloured key ("\x1b[33mpassword\x1b[0m=…") must not hide its value.
 		s = ansi.ReplaceAllString(s, "")
+		h = nil
 	}
-	h := r.leaks.scan(strings.ToLower(s))
+	if h == nil {
+		h = r.leaks.scan(s)
+	}
 	set := r.ownSet(h)
 	for i := range r.rules {
 		if set&(1<<i) == 0 {
@@ -114,7 +120,7 @@ func (r *Redactor) own(s string) (string, int, *hits) {
 			r.add(r.rules[i].name, n)
 			total += n
 			s = out
-			h = r.leaks.scan(strings.ToLower(s)) // a mask can enable a later rule
+			h = r.leaks.scan(s) // a mask can enable a later rule
 			set |= r.ownSet(h)
 		}
 	}
@@ -192,7 +198,8 @@ func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
 			s = s[:m[6]] + Mask + s[m[7]:]
 		}
 	}
-	if strings.Contains(s, "PRIVATE KEY") {
+	h := l.r.leaks.scan(s)
+	if h.flag&flagPEM != 0 && strings.Contains(s, "PRIVATE KEY") {
 		if loc := pemBegin.FindStringIndex(s); loc != nil && !pemEnd.MatchString(s[loc[1]:]) {
 			l.inPEM = true
 			l.r.add("pem-private-key", 1)
@@ -207,7 +214,7 @@ func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
 			return prefix() + Mask, nil
 		}
 	}
-	if strings.Contains(s, "eyJ") && jwtTail.MatchString(s) {
+	if h.flag&flagJWT != 0 && strings.Contains(s, "eyJ") && jwtTail.MatchString(s) {
 		l.jwtPending = true
 	}
 	if l.valuePending {
@@ -215,6 +222,7 @@ func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
 		if m := yamlValue.FindStringSubmatchIndex(s); m != nil && !keepValue("password", s[m[4]:m[5]]) {
 			l.r.add("env-yaml", 1)
 			s = s[:m[4]] + Mask
+			h = nil
 		}
 	}
 	if l.flagPending {
@@ -222,19 +230,23 @@ func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
 		if m := flagValueLine.FindStringSubmatchIndex(s); m != nil && !keepValue("password", s[m[4]:m[5]]) {
 			l.r.add("flag-next-line", 1)
 			s = s[:m[4]] + Mask + s[m[5]:]
+			h = nil
 		}
 	}
-	if strings.Contains(s, "--") && len(strings.Fields(s)) <= 3 {
+	if h == nil {
+		h = l.r.leaks.scan(s)
+	}
+	if h.flag&flagDashes != 0 && len(strings.Fields(s)) <= 3 {
 		if m := flagAloneLine.FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {
 			l.flagPending = true
 		}
 	}
-	if strings.Contains(s, "name:") {
+	if h.flag&flagName != 0 && strings.Contains(s, "name:") {
 		if m := yamlName.FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {
 			l.valuePending = true
 		}
 	}
-	out, _, h := l.r.own(s)
+	out, _, h := l.r.ownScanned(s, h)
 	return out, h
 }
 
