@@ -36,15 +36,14 @@ var lowerTable = func() (t [256]byte) {
 }()
 
 // scanFold is scan(strings.ToLower(s)) without building the lower-case copy, for ASCII
-// text; it reports false (and calls nothing) when s has a non-ASCII byte, whose case
-// folding (e.g. the Kelvin sign to "k") only strings.ToLower gets right.
+// text; it stops and reports false when s has a non-ASCII byte, whose case folding (e.g.
+// the Kelvin sign to "k") only strings.ToLower gets right: the caller scans again that
+// way (hit may have been called for a part of s; hits only add up, so that is harmless).
 func (k *keywords) scanFold(s string, hit func(e *kwEntry)) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
 			return false
 		}
-	}
-	for i := 0; i < len(s); i++ {
 		c := lowerTable[s[i]]
 		if e := k.single[c]; e != nil {
 			for j := range e {
@@ -53,6 +52,9 @@ func (k *keywords) scanFold(s string, hit func(e *kwEntry)) bool {
 		}
 		if i+1 >= len(s) {
 			break
+		}
+		if s[i+1] >= 0x80 {
+			return false
 		}
 		p := uint16(c)<<8 | uint16(lowerTable[s[i+1]])
 		if !k.prefix[p] {

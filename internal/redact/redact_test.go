@@ -165,3 +165,23 @@ func TestLooksSecretNames(t *testing.T) {
 		}
 	}
 }
+
+// The fast ASCII scan must not miss a keyword spelled with a character that only full
+// Unicode case folding turns into ASCII (the Kelvin sign folds to "k"): such a line is
+// scanned as strings.ToLower sees it.
+func TestKeywordScanFoldsUnicode(t *testing.T) {
+	l, err := defaultLeaks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := l.scan("x token: y")
+	for _, line := range []string{"x to\u212Aen: y", "x TOKEN: y", "é token: y"} {
+		got := l.scan(line)
+		if got.own != want.own || len(got.gl) != len(want.gl) {
+			t.Errorf("%q: rules %b/%v, %q enables %b/%v", line, got.own, got.gl, "token", want.own, want.gl)
+		}
+	}
+	if want.own == 0 && len(want.gl) == 0 {
+		t.Fatal(`"token" enables no rule: the test proves nothing`)
+	}
+}
