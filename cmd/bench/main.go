@@ -42,6 +42,8 @@ func main() {
 	seedReps := flag.Int("seed-reps", 1, "repetitions of the seed-style script (about 5 minutes each at the default size)")
 	scaling := flag.Bool("scaling", true, "collect at 100 / 1,000 pods and 1 / 10 MiB logs, render at 10 MiB / 100 MiB / 1 GiB")
 	out := flag.String("out", "bench/results.json", "results file")
+	flag.StringVar(&only, "only", "", "run only the contenders whose name contains this")
+	flag.StringVar(&keepDir, "keep", "", "copy the equal-work bundle here (to profile render on it)")
 	flag.Parse()
 	size := bench.Size{Namespace: "bench", Pods: *pods, Events: *events, CRs: *crs, LogBytes: int64(*logMiB * (1 << 20))}
 	if *quick {
@@ -53,6 +55,8 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+var only, keepDir string
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
@@ -101,7 +105,7 @@ func run(size bench.Size, reps, seedReps int, scaling, quick bool, out string) e
 			i := (k + rep) % len(contenders) // alternate the order between repetitions
 			ct := contenders[i]
 			res.Collect[i].Name, res.Collect[i].Note = ct.Name, ct.Note
-			if ct.Name == "seed-style kubectl script" && rep >= seedReps {
+			if ct.Name == "seed-style kubectl script" && rep >= seedReps || !strings.Contains(ct.Name, only) {
 				continue
 			}
 			dir := filepath.Join(work, fmt.Sprintf("out-%d-%d", i, rep))
@@ -123,6 +127,11 @@ func run(size bench.Size, reps, seedReps int, scaling, quick bool, out string) e
 		}
 	}
 
+	if keep != "" && keepDir != "" {
+		if err := exec.Command("cp", "-a", keep, keepDir).Run(); err != nil {
+			return fmt.Errorf("keep: %w", err)
+		}
+	}
 	if keep != "" {
 		for i := 0; i < 3; i++ {
 			p := renderPoint(e, keep, fmt.Sprintf("the %d-pod bundle above (%s of logs)", size.Pods, mibs(du(filepath.Join(keep, bundle.LogsDir)))))

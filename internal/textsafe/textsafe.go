@@ -19,10 +19,13 @@ var escapes = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x{9b}[0-?]*[ -/]*[@-~
 // bidirectional controls and zero-width characters, turns line and paragraph
 // separators into spaces, and repairs invalid UTF-8.
 func Clean(s string) string {
+	if plainASCII(s) {
+		return s // the common case: nothing to remove, nothing to copy
+	}
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\ufffd")
 	}
-	if strings.ContainsAny(s, "\x1b\u009b") {
+	if strings.IndexByte(s, 0x1b) >= 0 || strings.Contains(s, "\u009b") {
 		s = escapes.ReplaceAllString(s, "")
 	}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
@@ -54,4 +57,14 @@ func Invisible(r rune) bool {
 		return true
 	}
 	return false
+}
+
+// plainASCII reports text of printable ASCII, tabs and newlines only.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\n' && c != '\t') || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
