@@ -134,7 +134,7 @@ func run(size bench.Size, reps, seedReps int, scaling, quick bool, out string) e
 	}
 	if keep != "" {
 		for i := 0; i < 3; i++ {
-			p := renderPoint(e, keep, fmt.Sprintf("the %d-pod bundle above (%s of logs)", size.Pods, mibs(du(filepath.Join(keep, bundle.LogsDir)))))
+			p := renderPoint(e, keep, fmt.Sprintf("the %d-pod bundle above (%s of logs)", size.Pods, mibs(bench.DU(filepath.Join(keep, bundle.LogsDir)))))
 			if i == 2 || p.Err != "" {
 				res.Render = append(res.Render, p)
 				break
@@ -277,17 +277,6 @@ func resized(src, dst string, total int64) error {
 		w.Close()
 	}
 	return nil
-}
-
-func du(dir string) int64 {
-	var n int64
-	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
-		if err == nil && info.Mode().IsRegular() {
-			n += info.Size()
-		}
-		return nil
-	})
-	return n
 }
 
 func mibs(b int64) string {

@@ -112,7 +112,7 @@ func (e *Env) Measure(cmd *exec.Cmd, out string) Run {
 	}
 	after, _ := e.requests()
 	r.Requests = max(0, after-before-int64(e.idleRate*r.Wall.Seconds()))
-	r.Bytes = du(out)
+	r.Bytes = DU(out)
 	return r
 }
 
@@ -148,7 +148,8 @@ func (e *Env) requests() (int64, error) {
 	return int64(total), nil
 }
 
-func du(dir string) int64 {
+// DU is the total size of the regular files under dir.
+func DU(dir string) int64 {
 	var n int64
 	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {

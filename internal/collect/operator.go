@@ -102,7 +102,7 @@ func (r *run) writeTimeline() {
 	b.Operator(r.actions)
 	entries := b.Entries()
 	if r.watch != nil {
-		entries = mergeTimeline(entries, r.watch.timeline)
+		entries = timeline.Merge(entries, r.watch.timeline) // observed entries; the same fact once
 	}
 	var sb strings.Builder
 	_ = timeline.Write(&sb, entries)

@@ -176,30 +176,6 @@ func (r *run) copyWatchedLogs(rec *record, pods []corev1.Pod) {
 	}
 }
 
-// mergeTimeline adds the entries watch observed, without duplicates (the entries a pod's
-// status dates itself are the same ones collect derives from it).
-func mergeTimeline(entries, observed []timeline.Entry) []timeline.Entry {
-	if len(observed) == 0 {
-		return entries
-	}
-	key := func(e timeline.Entry) string {
-		return e.Time.UTC().Format(time.RFC3339Nano) + "\x00" + e.Source + "\x00" + e.Object + "\x00" + e.Message
-	}
-	seen := map[string]bool{}
-	for _, e := range entries {
-		seen[key(e)] = true
-	}
-	out := append([]timeline.Entry(nil), entries...)
-	for _, e := range observed {
-		if k := key(e); !seen[k] {
-			seen[k] = true
-			out = append(out, e)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b timeline.Entry) int { return a.Time.Compare(b.Time) })
-	return out
-}
-
 // mergeEvents adds the events watch saw that the API server no longer has.
 func mergeEvents(live, observed []events.Event) []events.Event {
 	have := map[string]bool{}

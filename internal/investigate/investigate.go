@@ -207,7 +207,7 @@ func Build(r *model.Report, o Options) (*Investigation, error) {
 			if l.Level == "" || (!since.IsZero() && !l.Time.IsZero() && l.Time.Before(since)) {
 				continue
 			}
-			key := normalise(l.Text)
+			key := model.NormaliseLine(l.Text)
 			a, ok := byText[key]
 			if !ok {
 				a = &agg{LogError: LogError{Namespace: t.Namespace, Pod: t.Pod, Container: t.Container, Previous: t.Previous, Level: l.Level, File: t.File}}
@@ -347,10 +347,6 @@ func reconciles(r *model.Report, focus focusSpec) []Reconcile {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].LastResult == "error" && out[j].LastResult != "error" })
 	return out
 }
-
-var volatile = regexp.MustCompile(`\d{4}-\d\d-\d\dT[\d:.]+Z?|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0x[0-9a-f]+|\b\d+(\.\d+)?\b`)
-
-func normalise(s string) string { return volatile.ReplaceAllString(s, "#") }
 
 // focusSpec narrows the answer to a pod or an object.
 type focusSpec struct {

@@ -600,6 +600,10 @@ func customResources(objs []unstructured.Unstructured) []CRType {
 	return out
 }
 
+// NormaliseLine folds what varies between repeats of a log line (times, UUIDs, numbers)
+// to "#", so that repeats group together.
+func NormaliseLine(s string) string { return normaliser.ReplaceAllString(s, "#") }
+
 var normaliser = regexp.MustCompile(`\d{4}-\d\d-\d\dT[\d:.]+Z?|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0x[0-9a-f]+|\b\d+(\.\d+)?\b`)
 
 // extractErrors deduplicates error and warning lines across all tails.

@@ -272,3 +272,29 @@ func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\n", " ⏎ ")
 	return strings.ReplaceAll(s, "\t", " ")
 }
+
+// Key identifies an entry by its content: the same fact seen twice (a pod's status read
+// by collect and by watch, or again after a re-list) has the same key.
+func (e Entry) Key() string {
+	return e.Time.UTC().Format(time.RFC3339Nano) + "\x00" + e.Source + "\x00" + e.Object + "\x00" + e.Message
+}
+
+// Merge adds to entries those of more it does not have (by Key), in time order.
+func Merge(entries, more []Entry) []Entry {
+	if len(more) == 0 {
+		return entries
+	}
+	seen := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		seen[e.Key()] = true
+	}
+	out := append([]Entry(nil), entries...)
+	for _, e := range more {
+		if k := e.Key(); !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out
+}

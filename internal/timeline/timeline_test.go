@@ -61,3 +61,17 @@ func TestOffset(t *testing.T) {
 		}
 	}
 }
+
+func TestMergeKeepsEachFactOnce(t *testing.T) {
+	at := func(s int) time.Time { return time.Date(2026, 1, 1, 0, 0, s, 0, time.UTC) }
+	a := []Entry{{Time: at(1), Source: SourcePod, Object: "Pod/ns/p", Message: "Ready=True"}, {Time: at(5), Source: SourceEvent, Object: "Pod/ns/p", Message: "x"}}
+	b := []Entry{{Time: at(1), Source: SourcePod, Object: "Pod/ns/p", Message: "Ready=True"}, {Time: at(3), Source: "watch", Object: "Pod/ns/p", Message: "pod deleted"},
+		{Time: at(3), Source: "watch", Object: "Pod/ns/p", Message: "pod deleted"}}
+	got := Merge(a, b)
+	if len(got) != 3 || got[1].Message != "pod deleted" || got[2].Time != at(5) {
+		t.Errorf("merged = %+v", got)
+	}
+	if len(a) != 2 {
+		t.Error("Merge changed its input")
+	}
+}

@@ -275,7 +275,7 @@ func (w *watcher) loadPrevious() error {
 		for sc.Scan() {
 			var e timeline.Entry
 			if json.Unmarshal(sc.Bytes(), &e) == nil {
-				w.seen[key(e)] = true
+				w.seen[e.Key()] = true
 				w.state.Transitions++
 			}
 		}
@@ -353,16 +353,12 @@ func (w *watcher) resolveCRDs() ([]schema.GroupVersionResource, error) {
 	return out, nil
 }
 
-func key(e timeline.Entry) string {
-	return e.Time.UTC().Format(time.RFC3339Nano) + "\x00" + e.Source + "\x00" + e.Object + "\x00" + e.Message
-}
-
 // record appends entries not seen before.
 func (w *watcher) record(entries []timeline.Entry) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, e := range entries {
-		k := key(e)
+		k := e.Key()
 		if w.seen[k] {
 			continue
 		}
