@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,7 +188,7 @@ func run(size bench.Size, reps, seedReps int, scaling, quick bool, out string) e
 			}
 		}
 	}
-	res.IdleRate = roundTo(idle(e), 1)
+	res.IdleRate = math.Round(e.IdleRate()*10) / 10
 	res.TotalTime = time.Since(began).Round(time.Second).String()
 	res.Write(os.Stdout)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
@@ -207,10 +208,6 @@ func run(size bench.Size, reps, seedReps int, scaling, quick bool, out string) e
 	}
 	return nil
 }
-
-func idle(e *bench.Env) float64 { return e.IdleRate() }
-
-func roundTo(v float64, _ int) float64 { return float64(int(v*10)) / 10 }
 
 func renderPoint(e *bench.Env, bundleDir, what string) bench.Point {
 	outDir := filepath.Join(e.Work, "rendered")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -80,9 +81,7 @@ func (r *run) readWatched() *watched {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		rec.errorf("%s: %v", bundle.WatchTimeline, err)
 	}
-	files, _ := br.Walk(func(rel string) bool {
-		return len(rel) < len(bundle.WatchDir)+6 || rel[:len(bundle.WatchDir)+6] != bundle.WatchDir+"/pods/"
-	})
+	files, _ := br.Walk(func(rel string) bool { return !strings.HasPrefix(rel, bundle.WatchDir+"/pods/") })
 	for _, f := range files {
 		if len(w.pods) >= maxWatchPodFiles {
 			rec.errorf("more than %d pods under %s/pods; the rest were skipped", maxWatchPodFiles, bundle.WatchDir)

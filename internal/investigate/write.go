@@ -49,10 +49,7 @@ func WriteText(w io.Writer, inv *Investigation) error {
 	}
 	fmt.Fprintf(b, "STATUS %s: %s\n", inv.Status.Level, one(inv.Status.Detail))
 
-	fmt.Fprintf(b, "\nFINDINGS (%d, ranked: causes first)\n", len(inv.Findings))
-	if len(inv.Findings) == 0 {
-		b.WriteString("none\n")
-	}
+	section(b, fmt.Sprintf("FINDINGS (%d, ranked: causes first)", len(inv.Findings)), len(inv.Findings))
 	for _, f := range inv.Findings {
 		fmt.Fprintf(b, "%2d. %-8s %s %s\n", f.Rank, f.Severity, f.ID, one(f.Subject))
 		count := ""
@@ -74,10 +71,8 @@ func WriteText(w io.Writer, inv *Investigation) error {
 		}
 	}
 
-	fmt.Fprintf(b, "\nPODS (%d)\n", len(inv.Pods))
-	if len(inv.Pods) == 0 {
-		b.WriteString("none\n")
-	} else {
+	section(b, fmt.Sprintf("PODS (%d)", len(inv.Pods)), len(inv.Pods))
+	if len(inv.Pods) > 0 {
 		tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAMESPACE\tNAME\tPHASE\tREADY\tRESTARTS\tREASON\tLAST TERMINATION")
 		for _, p := range inv.Pods {
@@ -93,10 +88,7 @@ func WriteText(w io.Writer, inv *Investigation) error {
 		tw.Flush()
 	}
 
-	fmt.Fprintf(b, "\nLOG ERRORS (%d distinct, %s)\n", len(inv.LogErrors), inv.Source.LogWindow)
-	if len(inv.LogErrors) == 0 {
-		b.WriteString("none\n")
-	}
+	section(b, fmt.Sprintf("LOG ERRORS (%d distinct, %s)", len(inv.LogErrors), inv.Source.LogWindow), len(inv.LogErrors))
 	for _, l := range inv.LogErrors {
 		prev := ""
 		if l.Previous {
@@ -105,10 +97,7 @@ func WriteText(w io.Writer, inv *Investigation) error {
 		fmt.Fprintf(b, "%s/%s%s x%d %s %s: %s\n", one(l.Pod), one(l.Container), prev, l.Count, l.Level, cell(l.Last), one(l.Line))
 	}
 
-	fmt.Fprintf(b, "\nOPERATOR (%d objects)\n", len(inv.Operator))
-	if len(inv.Operator) == 0 {
-		b.WriteString("none\n")
-	}
+	section(b, fmt.Sprintf("OPERATOR (%d objects)", len(inv.Operator)), len(inv.Operator))
 	for _, o := range inv.Operator {
 		fmt.Fprintf(b, "%s %s: last reconcile %s %s, %d errors in %d actions", cell(o.Controller), one(o.Object), cell(o.Last), o.LastResult, o.Errors, o.Actions)
 		if o.LastError != "" {
@@ -117,10 +106,7 @@ func WriteText(w io.Writer, inv *Investigation) error {
 		b.WriteString("\n")
 	}
 
-	fmt.Fprintf(b, "\nCUSTOM RESOURCES (%d)\n", len(inv.CustomResources))
-	if len(inv.CustomResources) == 0 {
-		b.WriteString("none\n")
-	}
+	section(b, fmt.Sprintf("CUSTOM RESOURCES (%d)", len(inv.CustomResources)), len(inv.CustomResources))
 	for _, r := range inv.CustomResources {
 		name := r.Name
 		if r.Namespace != "" {
@@ -144,13 +130,18 @@ func WriteText(w io.Writer, inv *Investigation) error {
 		}
 	}
 
-	fmt.Fprintf(b, "\nGAPS (%d)\n", len(inv.Gaps))
-	if len(inv.Gaps) == 0 {
-		b.WriteString("none\n")
-	}
+	section(b, fmt.Sprintf("GAPS (%d)", len(inv.Gaps)), len(inv.Gaps))
 	for _, g := range inv.Gaps {
 		fmt.Fprintf(b, "- %s\n", one(g))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// section starts a section: a blank line, its heading, and "none" when it is empty.
+func section(b *strings.Builder, heading string, n int) {
+	fmt.Fprintf(b, "\n%s\n", heading)
+	if n == 0 {
+		b.WriteString("none\n")
+	}
 }

@@ -308,6 +308,11 @@ func (w *watcher) errorf(format string, args ...any) {
 	w.o.Log.Warn("watch", "err", msg)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.noteLocked(msg)
+}
+
+// noteLocked keeps an error for state.json (the first 100); w.mu is held.
+func (w *watcher) noteLocked(msg string) {
 	if len(w.state.Errors) < 100 {
 		w.state.Errors = append(w.state.Errors, msg)
 	}
@@ -363,9 +368,7 @@ func (w *watcher) record(entries []timeline.Entry) {
 			continue
 		}
 		if len(w.seen) >= w.o.MaxEntries {
-			if len(w.state.Errors) < 100 {
-				w.state.Errors = append(w.state.Errors, fmt.Sprintf("timeline: more than %d entries; later ones were not recorded", w.o.MaxEntries))
-			}
+			w.noteLocked(fmt.Sprintf("timeline: more than %d entries; later ones were not recorded", w.o.MaxEntries))
 			return
 		}
 		w.seen[k] = true
@@ -587,8 +590,8 @@ func (w *watcher) objectDeleted(obj any) {
 func (w *watcher) flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.timeline.Flush(); err != nil && len(w.state.Errors) < 100 {
-		w.state.Errors = append(w.state.Errors, "timeline: "+err.Error())
+	if err := w.timeline.Flush(); err != nil {
+		w.noteLocked("timeline: " + err.Error())
 	}
 	if !w.evDirty {
 		return
@@ -598,8 +601,8 @@ func (w *watcher) flush() {
 		evs = append(evs, e)
 	}
 	events.Sort(evs)
-	if err := w.writeJSON(bundle.WatchEvents, evs); err != nil && len(w.state.Errors) < 100 {
-		w.state.Errors = append(w.state.Errors, "events: "+err.Error())
+	if err := w.writeJSON(bundle.WatchEvents, evs); err != nil {
+		w.noteLocked("events: " + err.Error())
 	}
 	w.evDirty = false
 }
