@@ -45,6 +45,7 @@ func main() {
 	out := flag.String("out", "bench/results.json", "results file")
 	flag.StringVar(&only, "only", "", "run only the contenders whose name contains this")
 	flag.StringVar(&keepDir, "keep", "", "copy the equal-work bundle here (to profile render on it)")
+	flag.BoolVar(&kubeletHTTP2, "kubelet-http2", false, "let kwok serve logs over HTTP/2 as a real kubelet does (slower: one connection, a frame per line; see README)")
 	flag.Parse()
 	size := bench.Size{Namespace: "bench", Pods: *pods, Events: *events, CRs: *crs, LogBytes: int64(*logMiB * (1 << 20))}
 	if *quick {
@@ -57,7 +58,10 @@ func main() {
 	}
 }
 
-var only, keepDir string
+var (
+	only, keepDir string
+	kubeletHTTP2  bool
+)
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
@@ -83,11 +87,15 @@ func run(size bench.Size, reps, seedReps int, scaling, quick bool, out string) e
 	if err != nil {
 		return err
 	}
-	c, err := testenv.Start(ctx, testenv.Options{})
+	c, err := testenv.Start(ctx, testenv.Options{KubeletHTTP1: !kubeletHTTP2})
 	if err != nil {
 		return err
 	}
 	defer c.Stop()
+	proto, err := c.KubeletProtocol()
+	if err != nil {
+		return fmt.Errorf("kubelet protocol: %w", err)
+	}
 	e := &bench.Env{Cluster: c, CIReport: cireport, Self: self, Seed: seed, Work: work, Parallel: 8}
 
 	t0 := time.Now()
@@ -95,7 +103,7 @@ func run(size bench.Size, reps, seedReps int, scaling, quick bool, out string) e
 	if err := bench.Seed(ctx, c, size); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	res := &bench.Results{Date: time.Now().UTC(), Machine: machine(), Workload: size, Reps: reps, SeedTime: time.Since(t0).Round(time.Second).String()}
+	res := &bench.Results{Date: time.Now().UTC(), Machine: machine(), Workload: size, Reps: reps, SeedTime: time.Since(t0).Round(time.Second).String(), KubeletProtocol: proto}
 	e.Calibrate(5 * time.Second)
 
 	contenders := bench.Contenders()

@@ -68,16 +68,19 @@ type Point struct {
 
 // Results is bench/results.json.
 type Results struct {
-	Date      time.Time `json:"date"`
-	Machine   string    `json:"machine"`
-	Workload  Size      `json:"workload"`
-	Reps      int       `json:"repetitions"`
-	SeedTime  string    `json:"seedTime"`
-	IdleRate  float64   `json:"idleRequestsPerSecond"`
-	Collect   []Result  `json:"collect"`
-	Scaling   []Point   `json:"scaling"`
-	Render    []Point   `json:"render"`
-	TotalTime string    `json:"totalTime"`
+	Date     time.Time `json:"date"`
+	Machine  string    `json:"machine"`
+	Workload Size      `json:"workload"`
+	Reps     int       `json:"repetitions"`
+	// KubeletProtocol is how kwok served the logs to the API server: "http/1.1" (the
+	// default here) or "h2" (-kubelet-http2, like a real kubelet).
+	KubeletProtocol string   `json:"kubeletProtocol"`
+	SeedTime        string   `json:"seedTime"`
+	IdleRate        float64  `json:"idleRequestsPerSecond"`
+	Collect         []Result `json:"collect"`
+	Scaling         []Point  `json:"scaling"`
+	Render          []Point  `json:"render"`
+	TotalTime       string   `json:"totalTime"`
 }
 
 func mib(b int64) string {
@@ -91,8 +94,8 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
 
 // Write prints the tables as Markdown.
 func (res *Results) Write(w io.Writer) {
-	fmt.Fprintf(w, "Workload: %d pods × 2 containers (a third restarted: %d container logs), %s per log, %d events, %d custom resources; %d alternating repetitions; %s; %s.\n\n",
-		res.Workload.Pods, res.Workload.Containers(), mib(res.Workload.LogBytes), res.Workload.Events, res.Workload.CRs, res.Reps, res.Machine, res.Date.Format("2006-01-02"))
+	fmt.Fprintf(w, "Workload: %d pods × 2 containers (a third restarted: %d container logs), %s per log, %d events, %d custom resources; %d alternating repetitions; logs served by kwok over %s; %s; %s.\n\n",
+		res.Workload.Pods, res.Workload.Containers(), mib(res.Workload.LogBytes), res.Workload.Events, res.Workload.CRs, res.Reps, protocolName(res.KubeletProtocol), res.Machine, res.Date.Format("2006-01-02"))
 	fmt.Fprintln(w, "| contender | wall (median) | spread | peak RSS | written | API requests |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for _, r := range res.Collect {
@@ -141,6 +144,18 @@ func (res *Results) Write(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "\nSeeding took %s; the whole benchmark %s. Requests are apiserver_request_total deltas minus the idle rate (%.1f/s), so approximate.\n", res.SeedTime, res.TotalTime, res.IdleRate)
+}
+
+func protocolName(p string) string {
+	switch p {
+	case "h2":
+		return "HTTP/2"
+	case "http/1.1":
+		return "HTTP/1.1"
+	case "":
+		return "an unrecorded protocol"
+	}
+	return p
 }
 
 func firstErr(r Result) string {

@@ -191,6 +191,17 @@ func (c *Cluster) kwokHealthy(ctx context.Context) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
+// KubeletProtocol is the protocol kwok's kubelet server negotiates with a client that
+// offers both, as the API server does: "h2" or "http/1.1" (see Options.KubeletHTTP1).
+func (c *Cluster) KubeletProtocol() (string, error) {
+	conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", c.kwokPort), &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"}})
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	return conn.ConnectionState().NegotiatedProtocol, nil
+}
+
 // NodeOptions describe a fake node.
 type NodeOptions struct {
 	CPU    string // e.g. "4"; default "8"

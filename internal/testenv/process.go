@@ -16,6 +16,7 @@ type process struct {
 	name string
 	path string
 	args []string
+	env  []string // added to the environment
 	dir  string
 
 	cmd  *exec.Cmd
@@ -35,6 +36,9 @@ func (p *process) start() error {
 	}
 	cmd := exec.Command(p.path, p.args...)
 	cmd.Dir = p.dir
+	if len(p.env) > 0 {
+		cmd.Env = append(os.Environ(), p.env...)
+	}
 	cmd.Stdout, cmd.Stderr = out, out
 	// Its own process group, so a stop reaches anything it spawns; and SIGKILL from the
 	// kernel if this process dies first (a panic, a test timeout), so nothing leaks.

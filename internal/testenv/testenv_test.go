@@ -257,3 +257,40 @@ func processesIn(dir string) []string {
 	}
 	return pids
 }
+
+func TestIntegrationKubeletProtocol(t *testing.T) {
+	if p, err := env.KubeletProtocol(); err != nil || p != "h2" {
+		t.Errorf("default kubelet protocol = %q, %v; want h2, as a real kubelet", p, err)
+	}
+	c, err := testenv.Start(ctx(t), testenv.Options{KubeletHTTP1: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	if p, err := c.KubeletProtocol(); err != nil || p != "http/1.1" {
+		t.Errorf("KubeletHTTP1 kubelet protocol = %q, %v; want http/1.1", p, err)
+	}
+	// Logs still flow through the API server over HTTP/1.1.
+	cx := ctx(t)
+	if _, err := c.CreateNode(cx, "h1-node", testenv.NodeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EnsureNamespace(cx, "h1"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := c.SetNamespaceContainerLogs(cx, "h1", "web", testenv.Lines(start, "served over http/1.1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	pod := testenv.Plant(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "h1"},
+		Spec: corev1.PodSpec{NodeName: "h1-node", Containers: []corev1.Container{{Name: "web", Image: "example.com/web:1"}}}})
+	if pod, err = c.Client.CoreV1().Pods("h1").Create(cx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SetPodStatus(cx, "h1", "web", testenv.RunningPodStatus(pod, start)); err != nil {
+		t.Fatal(err)
+	}
+	if got := getLogs(t, c.Client, "h1", "web", "web", false); !strings.Contains(got, "served over http/1.1") {
+		t.Errorf("log = %q", got)
+	}
+}
