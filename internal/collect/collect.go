@@ -119,6 +119,8 @@ type run struct {
 	events  []events.Event
 	actions []opactions.Action
 	watch   *watched // what `ci-report watch` recorded, if it ran
+	// podEvents: the events collector's core/v1 events, for the pod describer.
+	podEvents *podEvents
 }
 
 // Run collects into opts.OutputDir and returns the manifest it wrote. The error is
@@ -132,7 +134,7 @@ func Run(ctx context.Context, opts Options) (*bundle.Manifest, error) {
 	}
 	v := version.Get()
 	r := &run{
-		opts: opts, dir: dir, log: opts.Log, sem: make(chan struct{}, opts.Parallel),
+		opts: opts, dir: dir, log: opts.Log, sem: make(chan struct{}, opts.Parallel), podEvents: newPodEvents(),
 		manifest: &bundle.Manifest{
 			SchemaVersion: bundle.SchemaVersion,
 			Tool:          bundle.ToolInfo{Name: "ci-report", Version: v.Version, Commit: v.Commit, GoVersion: v.GoVersion},

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/describe"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
@@ -22,15 +22,22 @@ var describeLine = regexp.MustCompile(`^(\s+)([A-Za-z_][A-Za-z0-9_.-]*):(\s+)(\S
 func (r *run) collectDescriptions(ctx context.Context) {
 	rec := r.newRecord("pod-descriptions")
 	defer rec.done()
-	d, ok := describe.DescriberFor(schema.GroupKind{Kind: "Pod"}, r.bounded)
-	if !ok {
-		rec.fail(fmt.Errorf("kubectl has no pod describer"))
-		return
-	}
 	pods := r.res.pods()
 	if len(pods) == 0 {
 		rec.skip("no pods collected")
 		return
+	}
+	client, err := kubernetes.NewForConfig(r.bounded)
+	if err != nil {
+		rec.fail(err)
+		return
+	}
+	// kubectl's own pod describer, reading each pod's events from the list the events
+	// collector made (see podEvents).
+	d := &describe.PodDescriber{Interface: cachedEventsClient{client, r.podEvents}}
+	select {
+	case <-r.podEvents.ready:
+	case <-ctx.Done():
 	}
 	out := make([]string, len(pods))
 	var wg sync.WaitGroup

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
@@ -15,19 +16,24 @@ import (
 func (r *run) collectEvents(ctx context.Context) {
 	rec := r.newRecord("events")
 	defer rec.done()
+	defer r.podEvents.done()
 	var core, v1 []events.Event
 	for _, ns := range r.namespaces() {
 		opts := metav1.ListOptions{Limit: 500}
+		var items []corev1.Event
 		for {
 			l, err := r.client.CoreV1().Events(ns).List(ctx, opts)
 			if err != nil {
 				rec.errorf("%s", describeListError(resourceType{GVR: eventsGVR("")}, ns, err))
+				items = nil
 				break
 			}
 			for i := range l.Items {
 				core = append(core, events.FromCore(&l.Items[i]))
 			}
+			items = append(items, l.Items...)
 			if opts.Continue = l.Continue; opts.Continue == "" {
+				r.podEvents.add(ns, items)
 				break
 			}
 		}
