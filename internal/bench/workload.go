@@ -16,6 +16,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/org/k8s-e2e-report/internal/demo"
 	"github.com/org/k8s-e2e-report/internal/testenv"
@@ -40,7 +43,19 @@ const node = "bench-node"
 // planted running pods, Deployments, ReplicaSets, Services, ConfigMaps, suspended Jobs,
 // events and custom resources.
 func Seed(ctx context.Context, c *testenv.Cluster, s Size) error {
-	if _, err := c.Client.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{}); err != nil {
+	// The cluster's own client is limited to 200 requests per second, which made 10,000
+	// events alone take 50 s; seeding is bounded by the API server instead.
+	cfg := rest.CopyConfig(c.Config)
+	cfg.QPS, cfg.Burst = 5000, 5000
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := client.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{}); err != nil {
 		if _, err := c.CreateNode(ctx, node, testenv.NodeOptions{CPU: "10000", Memory: "64Ti", Pods: "20000"}); err != nil {
 			return fmt.Errorf("node: %w", err)
 		}
@@ -64,7 +79,7 @@ func Seed(ctx context.Context, c *testenv.Cluster, s Size) error {
 	}
 	done("logs")
 	ns := s.Namespace
-	err := parallel(ctx, s.Pods, func(i int) error {
+	err = parallel(ctx, s.Pods, func(i int) error {
 		name := fmt.Sprintf("svc-%03d-%d", i/10, i)
 		p := testenv.Plant(&corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"app.kubernetes.io/name": fmt.Sprintf("svc-%03d", i/10)}},
@@ -73,7 +88,7 @@ func Seed(ctx context.Context, c *testenv.Cluster, s Size) error {
 				{Name: "sidecar", Image: "registry.example/proxy:bench"},
 			}},
 		})
-		p, err := c.Client.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+		p, err := client.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
 		if err != nil {
 			return err
 		}
@@ -94,20 +109,20 @@ func Seed(ctx context.Context, c *testenv.Cluster, s Size) error {
 		name := fmt.Sprintf("svc-%03d", i)
 		l := map[string]string{"app.kubernetes.io/name": name}
 		tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: l}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/app:bench"}}}}
-		if _, err := c.Client.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: l},
+		if _, err := client.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: l},
 			Spec: appsv1.DeploymentSpec{Replicas: &zero, Selector: &metav1.LabelSelector{MatchLabels: l}, Template: tmpl}}, metav1.CreateOptions{}); err != nil {
 			return err
 		}
-		if _, err := c.Client.CoreV1().Services(ns).Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: l},
+		if _, err := client.CoreV1().Services(ns).Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: l},
 			Spec: corev1.ServiceSpec{Selector: l, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}}}, metav1.CreateOptions{}); err != nil {
 			return err
 		}
-		if _, err := c.Client.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name + "-config", Labels: l},
+		if _, err := client.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name + "-config", Labels: l},
 			Data: map[string]string{"config.yaml": strings.Repeat("key: value\n", 50)}}, metav1.CreateOptions{}); err != nil {
 			return err
 		}
 		if i%3 == 0 {
-			if _, err := c.Client.BatchV1().Jobs(ns).Create(ctx, &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: name + "-migrate"},
+			if _, err := client.BatchV1().Jobs(ns).Create(ctx, &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: name + "-migrate"},
 				Spec: batchv1.JobSpec{Suspend: &suspend, Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
 					Containers: []corev1.Container{{Name: "migrate", Image: "registry.example/migrate:bench"}}}}}}, metav1.CreateOptions{}); err != nil {
 				return err
@@ -127,14 +142,14 @@ func Seed(ctx context.Context, c *testenv.Cluster, s Size) error {
 		}
 		ev := testenv.EventFor(corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: pod, APIVersion: "v1"}, typ, reason, msg, "kubelet", start.Add(time.Duration(i)*time.Second), 1)
 		ev.Name = fmt.Sprintf("%s.%x", pod, i)
-		_, err := c.Client.CoreV1().Events(ns).Create(ctx, ev, metav1.CreateOptions{})
+		_, err := client.CoreV1().Events(ns).Create(ctx, ev, metav1.CreateOptions{})
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("events: %w", err)
 	}
 	done("events")
-	res := c.Dynamic.Resource(demo.APIGraphGVR).Namespace(ns)
+	res := dyn.Resource(demo.APIGraphGVR).Namespace(ns)
 	err = parallel(ctx, s.CRs, func(i int) error {
 		obj := &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "turboengine.io/v1alpha1", "kind": "APIGraph",

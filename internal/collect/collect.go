@@ -134,7 +134,7 @@ func Run(ctx context.Context, opts Options) (*bundle.Manifest, error) {
 	}
 	v := version.Get()
 	r := &run{
-		opts: opts, dir: dir, log: opts.Log, sem: make(chan struct{}, opts.Parallel), podEvents: newPodEvents(),
+		opts: opts, dir: dir, log: opts.Log, sem: make(chan struct{}, opts.Parallel),
 		manifest: &bundle.Manifest{
 			SchemaVersion: bundle.SchemaVersion,
 			Tool:          bundle.ToolInfo{Name: "ci-report", Version: v.Version, Commit: v.Commit, GoVersion: v.GoVersion},
@@ -203,6 +203,7 @@ func (r *run) collect(ctx context.Context) error {
 	r.watch = r.readWatched()
 	// Resources first: logs, descriptions, operator actions and the timeline use them.
 	r.res = r.collectResources(ctx)
+	r.podEvents = newPodEvents(r.res.podUIDs())
 
 	var wg sync.WaitGroup
 	collectors := []func(context.Context){r.collectTables, r.collectDescriptions, r.collectEvents, r.collectLogs}

@@ -16,13 +16,15 @@ import (
 // On a namespace of 10,000 events those LISTs each make the API server filter every
 // event: at 300 pods they cost more server time than serving the logs.
 type podEvents struct {
-	ready chan struct{} // closed when the events collector has listed (or given up)
+	ready chan struct{}   // closed when the events collector has listed (or given up)
+	uids  map[string]bool // the collected pods' UIDs (and mirror pods' config UIDs): only their events are kept
 	mu    sync.Mutex
 	byNS  map[string]map[string][]corev1.Event // namespace → involvedObject.name → events, in LIST order
 }
 
-func newPodEvents() *podEvents {
-	return &podEvents{ready: make(chan struct{}), byNS: map[string]map[string][]corev1.Event{}}
+// newPodEvents keeps the events of the pods with these UIDs.
+func newPodEvents(uids map[string]bool) *podEvents {
+	return &podEvents{ready: make(chan struct{}), uids: uids, byNS: map[string]map[string][]corev1.Event{}}
 }
 
 // add records one namespace's complete core/v1 event list. A namespace whose list
@@ -30,6 +32,9 @@ func newPodEvents() *podEvents {
 func (p *podEvents) add(ns string, items []corev1.Event) {
 	m := map[string][]corev1.Event{}
 	for _, e := range items {
+		if !p.uids[string(e.InvolvedObject.UID)] {
+			continue
+		}
 		e.ManagedFields = nil
 		m[e.InvolvedObject.Name] = append(m[e.InvolvedObject.Name], e)
 	}
@@ -47,14 +52,16 @@ func (p *podEvents) done() {
 }
 
 // list answers an events LIST from the recorded events: ok is false when it cannot
-// (the namespace was not listed, or the selector does not name an involved object).
+// (the namespace was not listed, or the selector does not name one of the pods by name
+// and UID, as kubectl's describer does).
 func (p *podEvents) list(ns string, opts metav1.ListOptions) (*corev1.EventList, bool) {
 	sel, err := fields.ParseSelector(opts.FieldSelector)
 	if err != nil {
 		return nil, false
 	}
 	name, named := sel.RequiresExactMatch("involvedObject.name")
-	if !named {
+	uid, _ := sel.RequiresExactMatch("involvedObject.uid")
+	if !named || !p.uids[uid] {
 		return nil, false
 	}
 	p.mu.Lock()

@@ -9,7 +9,11 @@ import (
 // DescribePodFromEvents describes a pod as collect does: with kubectl's describer, its
 // events answered from items (one namespace's complete core/v1 event list).
 func DescribePodFromEvents(c kubernetes.Interface, ns, name string, items []corev1.Event) (string, error) {
-	p := newPodEvents()
+	uids := map[string]bool{}
+	for _, e := range items {
+		uids[string(e.InvolvedObject.UID)] = true // every involved object counts as a pod here
+	}
+	p := newPodEvents(uids)
 	p.add(ns, items)
 	p.done()
 	d := &describe.PodDescriber{Interface: cachedEventsClient{c, p}}

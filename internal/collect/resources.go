@@ -70,11 +70,24 @@ func (rs *resources) uids() map[string]bool {
 	return out
 }
 
-// pods returns the collected pods as typed objects.
+// podUIDs are the collected pods' UIDs and, for mirror pods, the UID of the static
+// pod they mirror (which their events name).
+func (rs *resources) podUIDs() map[string]bool {
+	out := map[string]bool{}
+	for _, u := range rs.objects(podsGVR) {
+		out[string(u.GetUID())] = true
+		if m := u.GetAnnotations()[corev1.MirrorPodAnnotationKey]; m != "" {
+			out[m] = true
+		}
+	}
+	return out
+}
+
 func eventsGVR(group string) schema.GroupVersionResource {
 	return schema.GroupVersionResource{Group: group, Version: "v1", Resource: "events"}
 }
 
+// pods returns the collected pods as typed objects.
 func (rs *resources) pods() []corev1.Pod {
 	var out []corev1.Pod
 	for _, u := range rs.objects(podsGVR) {

@@ -176,8 +176,17 @@ type LogTail struct {
 	File      string    `json:"file"`
 	Size      int64     `json:"size"`
 	More      bool      `json:"more"` // the file holds more than the tail
-	Lines     []LogLine `json:"lines"`
+	// Healthy: the container runs ready and never restarted (or an init container
+	// finished with 0), in a pod that is not failing. Its tail keeps only its last
+	// HealthyTailLines lines and the error and warning lines before them; Omitted
+	// counts the lines of the tail window left out.
+	Healthy bool      `json:"healthy,omitempty"`
+	Omitted int       `json:"omitted,omitempty"`
+	Lines   []LogLine `json:"lines"`
 }
+
+// HealthyTailLines is how many last lines a healthy container's tail keeps.
+const HealthyTailLines = 20
 
 // Errors returns the tail's error and warning lines.
 func (t LogTail) Errors() []LogLine {
@@ -491,8 +500,11 @@ func serviceOf(p *corev1.Pod) string {
 	return p.Name
 }
 
+// loadLogs reads the last n lines of every container log: the unhealthy containers'
+// first, whole; then the healthy ones', cut to their last HealthyTailLines lines and
+// the error and warning lines before them.
 func (r *Report) loadLogs(br *bundle.Reader, pods []corev1.Pod, n int) []LogTail {
-	var out []LogTail
+	var sick, healthy []LogTail
 	for i := range pods {
 		p := &pods[i]
 		for _, ctr := range bundle.ContainerNames(p) {
@@ -502,16 +514,60 @@ func (r *Report) loadLogs(br *bundle.Reader, pods []corev1.Pod, n int) []LogTail
 				if err != nil {
 					continue
 				}
-				t := LogTail{Service: serviceOf(p), Namespace: p.Namespace, Pod: p.Name, Container: ctr, Previous: prev, File: rel, Size: size, More: more}
-				for _, l := range lines {
-					ts, text := opactions.SplitTimestamp(l)
-					t.Lines = append(t.Lines, LogLine{Time: ts, Text: text, Level: classify(text), File: rel})
+				t := LogTail{Service: serviceOf(p), Namespace: p.Namespace, Pod: p.Name, Container: ctr, Previous: prev, File: rel, Size: size, More: more,
+					Healthy: !prev && containerHealthy(p, ctr)}
+				keepFrom := 0
+				if t.Healthy {
+					keepFrom = len(lines) - HealthyTailLines
 				}
-				out = append(out, t)
+				for k, l := range lines {
+					ts, text := opactions.SplitTimestamp(l)
+					level := classify(text)
+					if k < keepFrom && level == "" {
+						t.Omitted++
+						continue
+					}
+					t.Lines = append(t.Lines, LogLine{Time: ts, Text: text, Level: level, File: rel})
+				}
+				if t.Healthy {
+					healthy = append(healthy, t)
+				} else {
+					sick = append(sick, t)
+				}
 			}
 		}
 	}
-	return out
+	return append(sick, healthy...)
+}
+
+// containerHealthy: the pod is not failing, pending or deleted, and the container is
+// running ready and never restarted, or (an init container) finished with exit code 0.
+// A container without a status is not healthy: nothing says it is.
+func containerHealthy(p *corev1.Pod, ctr string) bool {
+	if p.Annotations[bundle.DeletedAtAnnotation] != "" || p.Status.Reason != "" {
+		return false
+	}
+	if p.Status.Phase != corev1.PodRunning && p.Status.Phase != corev1.PodSucceeded {
+		return false
+	}
+	for _, cs := range p.Status.InitContainerStatuses {
+		if cs.Name == ctr {
+			t := cs.State.Terminated
+			return cs.RestartCount == 0 && (t != nil && t.ExitCode == 0 || cs.State.Running != nil && cs.Ready)
+		}
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.Name == ctr {
+			if cs.RestartCount > 0 || cs.State.Waiting != nil {
+				return false
+			}
+			if t := cs.State.Terminated; t != nil {
+				return t.ExitCode == 0
+			}
+			return cs.State.Running != nil && cs.Ready
+		}
+	}
+	return false
 }
 
 func podRows(pods []corev1.Pod) []PodRow {

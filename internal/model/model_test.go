@@ -219,3 +219,53 @@ func TestClassifyTrustsAnExplicitLevel(t *testing.T) {
 		}
 	}
 }
+
+// A healthy container's tail keeps its last lines and the errors before them; an
+// unhealthy container's whole tail comes first.
+func TestHealthyTailsAreShortAndLast(t *testing.T) {
+	dir := t.TempDir()
+	running := map[string]any{"running": map[string]any{"startedAt": "2026-01-01T00:00:00Z"}}
+	pods := []any{
+		map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "calm", "namespace": "ns"},
+			"spec": map[string]any{"containers": []any{map[string]any{"name": "app", "image": "x"}}},
+			"status": map[string]any{"phase": "Running", "containerStatuses": []any{
+				map[string]any{"name": "app", "ready": true, "restartCount": 0, "state": running}}}},
+		map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "sick", "namespace": "ns"},
+			"spec": map[string]any{"containers": []any{map[string]any{"name": "app", "image": "x"}}},
+			"status": map[string]any{"phase": "Running", "containerStatuses": []any{
+				map[string]any{"name": "app", "ready": false, "restartCount": 0, "state": running}}}},
+	}
+	b, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": pods})
+	os.MkdirAll(filepath.Join(dir, "k8s"), 0o755)
+	os.WriteFile(filepath.Join(dir, bundle.ResourcesJSON), b, 0o644)
+	for _, pod := range []string{"calm", "sick"} {
+		var log strings.Builder
+		for i := 0; i < 150; i++ {
+			if i == 10 {
+				fmt.Fprintf(&log, "2026-01-01T00:00:10Z level=error msg=\"early error\"\n")
+				continue
+			}
+			fmt.Fprintf(&log, "2026-01-01T00:00:%02dZ level=info msg=\"line %d\"\n", i%60, i)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(bundle.LogPath("ns", pod, "app", false)))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(log.String()), 0o644)
+	}
+	r, err := Load(context.Background(), dir, Options{TailLines: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Logs) != 2 || r.Logs[0].Pod != "sick" || r.Logs[1].Pod != "calm" {
+		t.Fatalf("order = %+v; want the unhealthy container first", r.Logs)
+	}
+	sick, calm := r.Logs[0], r.Logs[1]
+	if sick.Healthy || len(sick.Lines) != 150 || sick.Omitted != 0 {
+		t.Errorf("unhealthy tail: healthy=%v, %d lines, %d omitted; want all 150", sick.Healthy, len(sick.Lines), sick.Omitted)
+	}
+	if !calm.Healthy || len(calm.Lines) != HealthyTailLines+1 || calm.Omitted != 150-HealthyTailLines-1 {
+		t.Fatalf("healthy tail: healthy=%v, %d lines, %d omitted", calm.Healthy, len(calm.Lines), calm.Omitted)
+	}
+	if calm.Lines[0].Text != `level=error msg="early error"` || !strings.Contains(calm.Lines[len(calm.Lines)-1].Text, "line 149") {
+		t.Errorf("healthy tail = first %q … last %q; want the early error, then the last lines", calm.Lines[0].Text, calm.Lines[len(calm.Lines)-1].Text)
+	}
+}

@@ -327,9 +327,10 @@ func (o Options) funcs(comment bool) template.FuncMap {
 			}
 			return b.String()
 		},
-		"text":   func(s string) string { return mdText(s, comment) },
-		"cell":   func(s string) string { return cell(s, comment) },
-		"inline": func(s string) string { return inlineCode(s, comment) },
+		"text":         func(s string) string { return mdText(s, comment) },
+		"healthyLines": func() int { return model.HealthyTailLines },
+		"cell":         func(s string) string { return cell(s, comment) },
+		"inline":       func(s string) string { return inlineCode(s, comment) },
 		"code": func(s, lang string) string {
 			limit := 32 * 1024
 			if comment {
