@@ -82,7 +82,9 @@ Exit codes: 0 when something useful was collected (gaps are listed in manifest.j
 				return err
 			}
 			stopRunningWatcher(g, opts.OutputDir, time.Minute)
+			restore := limitCollectMemory(g)
 			m, err := collect.Run(cmd.Context(), opts)
+			restore()
 			if m != nil {
 				failed := 0
 				for _, c := range m.Collectors {

@@ -48,7 +48,9 @@ results). run does not fail the job for its own troubles unless --strict.`,
 			var collectErr error
 			_ = group("collect", func() error {
 				stopRunningWatcher(g, dir, time.Minute)
+				restore := limitCollectMemory(g)
 				_, collectErr = collect.Run(cmd.Context(), opts)
+				restore()
 				if collectErr != nil {
 					g.log.Warn("collect gathered nothing; the report will say why", "err", collectErr)
 				}
