@@ -168,14 +168,14 @@ type LogLine struct {
 
 // LogTail is the end of one container log.
 type LogTail struct {
-	Service   string    `json:"service"`
-	Namespace string    `json:"namespace"`
-	Pod       string    `json:"pod"`
-	Container string    `json:"container"`
-	Previous  bool      `json:"previous"`
-	File      string    `json:"file"`
-	Size      int64     `json:"size"`
-	More      bool      `json:"more"` // the file holds more than the tail
+	Service   string `json:"service"`
+	Namespace string `json:"namespace"`
+	Pod       string `json:"pod"`
+	Container string `json:"container"`
+	Previous  bool   `json:"previous"`
+	File      string `json:"file"`
+	Size      int64  `json:"size"`
+	More      bool   `json:"more"` // the file holds more than the tail
 	// Healthy: the container runs ready and never restarted (or an init container
 	// finished with 0), in a pod that is not failing. Its tail keeps only its last
 	// HealthyTailLines lines and the error and warning lines before them; Omitted
