@@ -4,9 +4,10 @@ package redact
 // pass with a table lookup per byte (a two-byte prefix table, then a comparison at the
 // few places a prefix matches). Clean log lines cost little more than reading them.
 type keywords struct {
-	prefix [1 << 16]bool
-	byPre  [][]kwEntry    // by two-byte prefix
-	single [256][]kwEntry // one-byte keywords
+	prefix    [1 << 16]bool
+	byPre     [][]kwEntry    // by two-byte prefix
+	single    [256][]kwEntry // one-byte keywords
+	anySingle bool
 }
 
 type kwEntry struct {
@@ -39,15 +40,15 @@ var lowerTable = func() (t [256]byte) {
 // text; it stops and reports false when s has a non-ASCII byte, whose case folding (e.g.
 // the Kelvin sign to "k") only strings.ToLower gets right: the caller scans again that
 // way (hit may have been called for a part of s; hits only add up, so that is harmless).
-func (k *keywords) scanFold(s string, hit func(e *kwEntry)) bool {
+func (k *keywords) scanFold(s string, h *hits) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
 			return false
 		}
 		c := lowerTable[s[i]]
-		if e := k.single[c]; e != nil {
-			for j := range e {
-				hit(&e[j])
+		if k.anySingle {
+			for j := range k.single[c] {
+				h.add(&k.single[c][j])
 			}
 		}
 		if i+1 >= len(s) {
@@ -62,7 +63,7 @@ func (k *keywords) scanFold(s string, hit func(e *kwEntry)) bool {
 		}
 		for j, e := range k.byPre[p] {
 			if len(s)-i >= len(e.kw) && equalFold(s[i:i+len(e.kw)], e.kw) {
-				hit(&k.byPre[p][j])
+				h.add(&k.byPre[p][j])
 			}
 		}
 	}
@@ -89,6 +90,7 @@ func (k *keywords) addFlag(kw string, own uint64, gl []int, flag uint8) {
 	}
 	if len(kw) == 1 {
 		k.single[kw[0]] = append(k.single[kw[0]], kwEntry{kw, own, gl, flag})
+		k.anySingle = true
 		return
 	}
 	p := uint16(kw[0])<<8 | uint16(kw[1])
@@ -104,12 +106,12 @@ func (k *keywords) addFlag(kw string, own uint64, gl []int, flag uint8) {
 	k.byPre[p] = append(k.byPre[p], kwEntry{kw, own, gl, flag})
 }
 
-// scan calls hit for every keyword occurrence in lower.
-func (k *keywords) scan(lower string, hit func(e *kwEntry)) {
+// scan adds to h every keyword occurrence in lower.
+func (k *keywords) scan(lower string, h *hits) {
 	for i := 0; i < len(lower); i++ {
 		if s := k.single[lower[i]]; s != nil {
 			for j := range s {
-				hit(&s[j])
+				h.add(&s[j])
 			}
 		}
 		if i+1 >= len(lower) {
@@ -121,7 +123,7 @@ func (k *keywords) scan(lower string, hit func(e *kwEntry)) {
 		}
 		for j, e := range k.byPre[p] {
 			if len(lower)-i >= len(e.kw) && lower[i:i+len(e.kw)] == e.kw {
-				hit(&k.byPre[p][j])
+				h.add(&k.byPre[p][j])
 			}
 		}
 	}

@@ -92,23 +92,39 @@ type hits struct {
 	flag uint8
 }
 
+// add records a keyword's rules and markers.
+func (h *hits) add(e *kwEntry) {
+	h.own |= e.own
+	h.flag |= e.flag
+	for _, i := range e.gl {
+		if h.set[i/64]&(1<<(i%64)) == 0 {
+			h.set[i/64] |= 1 << (i % 64)
+			h.gl = append(h.gl, i)
+		}
+	}
+}
+
+// reset empties h, keeping gl's storage.
+func (h *hits) reset() {
+	for _, i := range h.gl {
+		h.set[i/64] = 0
+	}
+	h.own, h.flag, h.gl = 0, 0, h.gl[:0]
+}
+
 // scan finds the keywords in s, case-insensitively.
 func (l *leaks) scan(s string) *hits {
 	h := &hits{}
-	hit := func(e *kwEntry) {
-		h.own |= e.own
-		h.flag |= e.flag
-		for _, i := range e.gl {
-			if h.set[i/64]&(1<<(i%64)) == 0 {
-				h.set[i/64] |= 1 << (i % 64)
-				h.gl = append(h.gl, i)
-			}
-		}
-	}
-	if !l.kw.scanFold(s, hit) {
-		l.kw.scan(strings.ToLower(s), hit)
-	}
+	l.scanInto(s, h)
 	return h
+}
+
+// scanInto is scan into a reused h (a line scrubber's, one line at a time).
+func (l *leaks) scanInto(s string, h *hits) {
+	h.reset()
+	if !l.kw.scanFold(s, h) {
+		l.kw.scan(strings.ToLower(s), h)
+	}
 }
 
 // find returns the distinct secrets in text, longest first (so a secret that contains

@@ -138,6 +138,7 @@ type Lines struct {
 	jwtPending   bool
 	valuePending bool // the last line was a YAML "name:" of a secret-looking env var
 	flagPending  bool // the last line was a secret-looking flag alone (describe's Args)
+	h            hits // the current line's scan, reused from line to line
 }
 
 // NewLines returns a line scrubber.
@@ -198,7 +199,8 @@ func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
 			s = s[:m[6]] + Mask + s[m[7]:]
 		}
 	}
-	h := l.r.leaks.scan(s)
+	h := &l.h
+	l.r.leaks.scanInto(s, h)
 	if h.flag&flagPEM != 0 && strings.Contains(s, "PRIVATE KEY") {
 		if loc := pemBegin.FindStringIndex(s); loc != nil && !pemEnd.MatchString(s[loc[1]:]) {
 			l.inPEM = true
@@ -234,7 +236,8 @@ func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
 		}
 	}
 	if h == nil {
-		h = l.r.leaks.scan(s)
+		h = &l.h
+		l.r.leaks.scanInto(s, h)
 	}
 	if h.flag&flagDashes != 0 && len(strings.Fields(s)) <= 3 {
 		if m := flagAloneLine.FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {
