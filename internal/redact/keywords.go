@@ -4,9 +4,10 @@ package redact
 // pass with a table lookup per byte (a two-byte prefix table, then a comparison at the
 // few places a prefix matches). Clean log lines cost little more than reading them.
 type keywords struct {
-	prefix    [1 << 16]bool
-	byPre     [][]kwEntry    // by two-byte prefix
-	single    [256][]kwEntry // one-byte keywords
+	prefix    [1 << 10]uint64 // bit p: some keyword starts with the two bytes p (8 KiB: stays in L1)
+	third     []uint32        // by two-byte prefix: bit c&31 for each keyword's third byte c (all bits for two-byte keywords)
+	byPre     [][]kwEntry     // by two-byte prefix
+	single    [256][]kwEntry  // one-byte keywords
 	anySingle bool
 }
 
@@ -41,30 +42,53 @@ var lowerTable = func() (t [256]byte) {
 // the Kelvin sign to "k") only strings.ToLower gets right: the caller scans again that
 // way (hit may have been called for a part of s; hits only add up, so that is harmless).
 func (k *keywords) scanFold(s string, h *hits) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-		c := lowerTable[s[i]]
-		if k.anySingle {
+	if !isASCII(s) {
+		return false
+	}
+	if k.anySingle {
+		for i := 0; i < len(s); i++ {
+			c := lowerTable[s[i]]
 			for j := range k.single[c] {
 				h.add(&k.single[c][j])
 			}
 		}
-		if i+1 >= len(s) {
-			break
+	}
+	if len(s) < 2 {
+		return true
+	}
+	c := uint16(lowerTable[s[0]])
+	for i := 0; i+1 < len(s); i++ {
+		c2 := uint16(lowerTable[s[i+1]])
+		p := c<<8 | c2
+		c = c2
+		if k.prefix[p>>6]&(1<<(p&63)) == 0 {
+			continue
 		}
-		if s[i+1] >= 0x80 {
-			return false
-		}
-		p := uint16(c)<<8 | uint16(lowerTable[s[i+1]])
-		if !k.prefix[p] {
+		if i+2 < len(s) && k.third[p]&(1<<(lowerTable[s[i+2]]&31)) == 0 {
 			continue
 		}
 		for j, e := range k.byPre[p] {
 			if len(s)-i >= len(e.kw) && equalFold(s[i:i+len(e.kw)], e.kw) {
 				h.add(&k.byPre[p][j])
 			}
+		}
+	}
+	return true
+}
+
+// isASCII reports whether s is all ASCII, eight bytes at a time.
+func isASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if w&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
 		}
 	}
 	return true
@@ -80,7 +104,9 @@ func equalFold(s, kw string) bool {
 	return true
 }
 
-func newKeywords() *keywords { return &keywords{byPre: make([][]kwEntry, 1<<16)} }
+func newKeywords() *keywords {
+	return &keywords{byPre: make([][]kwEntry, 1<<16), third: make([]uint32, 1<<16)}
+}
 
 func (k *keywords) add(kw string, own uint64, gl []int) { k.addFlag(kw, own, gl, 0) }
 
@@ -102,7 +128,12 @@ func (k *keywords) addFlag(kw string, own uint64, gl []int, flag uint8) {
 			return
 		}
 	}
-	k.prefix[p] = true
+	k.prefix[p>>6] |= 1 << (p & 63)
+	if len(kw) == 2 {
+		k.third[p] = ^uint32(0)
+	} else {
+		k.third[p] |= 1 << (kw[2] & 31)
+	}
 	k.byPre[p] = append(k.byPre[p], kwEntry{kw, own, gl, flag})
 }
 
@@ -118,7 +149,7 @@ func (k *keywords) scan(lower string, h *hits) {
 			break
 		}
 		p := uint16(lower[i])<<8 | uint16(lower[i+1])
-		if !k.prefix[p] {
+		if k.prefix[p>>6]&(1<<(p&63)) == 0 {
 			continue
 		}
 		for j, e := range k.byPre[p] {

@@ -185,3 +185,47 @@ func TestKeywordScanFoldsUnicode(t *testing.T) {
 		t.Fatal(`"token" enables no rule: the test proves nothing`)
 	}
 }
+
+// The fast scan (bit-set prefixes, a third-byte filter, an ASCII pre-check) finds
+// exactly the keywords a plain substring search finds: each keyword, in any case, at
+// the start, middle and end of a line, and cut short by one byte.
+func TestKeywordScanFindsEveryKeyword(t *testing.T) {
+	l, err := defaultLeaks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []*kwEntry
+	for p := range l.kw.byPre {
+		for j := range l.kw.byPre[p] {
+			all = append(all, &l.kw.byPre[p][j])
+		}
+	}
+	for c := range l.kw.single {
+		for j := range l.kw.single[c] {
+			all = append(all, &l.kw.single[c][j])
+		}
+	}
+	if len(all) < 50 {
+		t.Fatalf("only %d keywords", len(all))
+	}
+	want := func(line string) hits {
+		var h hits
+		lower := strings.ToLower(line)
+		for _, e := range all {
+			if strings.Contains(lower, e.kw) {
+				h.add(e)
+			}
+		}
+		return h
+	}
+	same := func(a, b hits) bool { return a.own == b.own && a.flag == b.flag && a.set == b.set }
+	for _, e := range all {
+		for _, line := range []string{e.kw, "x " + e.kw + " y", "prefix=" + strings.ToUpper(e.kw), e.kw[:len(e.kw)-1], "ab" + e.kw[:len(e.kw)-1]} {
+			var got hits
+			l.scanInto(line, &got)
+			if w := want(line); !same(got, w) {
+				t.Errorf("%q: scan found own=%b flag=%b gl=%v; a substring search finds own=%b flag=%b gl=%v", line, got.own, got.flag, got.gl, w.own, w.flag, w.gl)
+			}
+		}
+	}
+}
