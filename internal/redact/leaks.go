@@ -135,6 +135,7 @@ func (l *leaks) find(text string) []found {
 	}
 	var out []found
 	seen := map[string]bool{}
+	var h hits
 	for start := 0; start < len(text); {
 		end := strings.IndexByte(text[start:], '\n')
 		if end < 0 {
@@ -143,7 +144,8 @@ func (l *leaks) find(text string) []found {
 			end += start
 		}
 		if line := text[start:end]; len(line) >= minSecret {
-			out = l.findLine(line, l.scan(strings.ToLower(line)).gl, seen, out)
+			l.scanInto(line, &h)
+			out = l.findLine(line, h.gl, seen, out)
 		}
 		start = end + 1
 	}
@@ -251,7 +253,20 @@ func (l *leaks) replace(s string, secrets []found, add func(string, int)) string
 
 // scrub masks what the rule set finds in s.
 func (l *leaks) scrub(s string, add func(string, int)) (string, int) {
-	secrets := l.find(s)
+	return l.scrubScanned(s, nil, add)
+}
+
+// scrubScanned is scrub with s's scan already made when s is one line (h not nil).
+func (l *leaks) scrubScanned(s string, h *hits, add func(string, int)) (string, int) {
+	var secrets []found
+	if h != nil && strings.IndexByte(s, '\n') < 0 {
+		if len(s) >= minSecret && len(h.gl) > 0 {
+			secrets = l.findLine(s, h.gl, map[string]bool{}, nil)
+			sortFound(secrets)
+		}
+	} else {
+		secrets = l.find(s)
+	}
 	if len(secrets) == 0 {
 		return s, 0
 	}

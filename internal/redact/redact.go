@@ -90,8 +90,8 @@ func (r *Redactor) String(s string) (string, int) {
 	if s == "" {
 		return s, 0
 	}
-	s, total, _ := r.own(s)
-	s, n := r.leaks.scrub(s, r.add)
+	s, total, h := r.own(s)
+	s, n := r.leaks.scrubScanned(s, h, r.add)
 	return s, total + n
 }
 
