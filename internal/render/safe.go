@@ -159,12 +159,14 @@ func relPath(p string) (string, bool) {
 		if seg == "" || seg == "." || seg == ".." {
 			return "", false
 		}
-		segs[i] = url.PathEscape(seg)
-		// PathEscape keeps these; Markdown link destinations must not see them raw.
-		segs[i] = strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "'", "%27", "\"", "%22", "[", "%5B", "]", "%5D", "|", "%7C").Replace(segs[i])
+		segs[i] = destEscaper.Replace(url.PathEscape(seg))
 	}
 	return "./" + strings.Join(segs, "/"), true
 }
+
+// destEscaper escapes what url.PathEscape keeps and Markdown link destinations must not
+// see raw.
+var destEscaper = strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "'", "%27", "\"", "%22", "[", "%5B", "]", "%5D", "|", "%7C")
 
 // traceLink shows a trace ID, linked to the Jaeger UI when its URL is known (a URL the
 // user gave, never one from the bundle; the ID must be hex).
