@@ -6,7 +6,7 @@ COMMIT        ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS       := -X github.com/org/k8s-e2e-report/internal/version.Version=$(VERSION) -X github.com/org/k8s-e2e-report/internal/version.Commit=$(COMMIT)
 TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
-FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell
+FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell ./internal/render:FuzzUnlink
 
 .PHONY: all build test unit fuzz testenv jaeger chromium sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
 

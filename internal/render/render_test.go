@@ -304,3 +304,16 @@ func FuzzComment(f *testing.F) {
 		}
 	})
 }
+
+// unlink skips its regexp when the text cannot match it; the result must be what the
+// regexp alone gives.
+func FuzzUnlink(f *testing.F) {
+	for _, s := range []string{"plain text", "see https://example.com/x", "WwW.Example.org", "wWw.", "ww.w.x", "a:/b", "x://", "mailto:a@b", "ÄWWW.x", "HTTP://X"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := unlink(s), autolink.ReplaceAllString(s, "$1$3"+wj+"$2$4"); got != want {
+			t.Errorf("unlink(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

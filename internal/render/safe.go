@@ -80,7 +80,32 @@ func mdText(s string, comment bool) string {
 }
 
 // unlink keeps URLs in text from being autolinked.
-func unlink(s string) string { return autolink.ReplaceAllString(s, "$1$3"+wj+"$2$4") }
+func unlink(s string) string {
+	if !strings.Contains(s, "://") && !containsFoldASCII(s, "www.") {
+		return s // nothing autolink can match (most text): skip the regexp
+	}
+	return autolink.ReplaceAllString(s, "$1$3"+wj+"$2$4")
+}
+
+// containsFoldASCII reports whether s contains the lower-case ASCII sub, ignoring ASCII case.
+func containsFoldASCII(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}
 
 // wj is the word joiner: invisible, and it breaks what GitHub would otherwise link.
 const wj = "\u2060"
@@ -90,7 +115,9 @@ const wj = "\u2060"
 // references, and autolinked URLs (which GitHub turns into cross-references) all get
 // a word joiner. It runs on cleaned text (clean strips word joiners), never before.
 func neutralise(s string, comment bool) string {
-	s = marker.ReplaceAllString(s, "<!-"+wj+"-$1")
+	if strings.Contains(s, "<!--") {
+		s = marker.ReplaceAllString(s, "<!-"+wj+"-$1")
+	}
 	if !comment {
 		return s
 	}
