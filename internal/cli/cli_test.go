@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -25,7 +26,13 @@ func TestMain(m *testing.M) {
 // "ci-user", "ghs_actions" the Actions token, "ghs_fork" a fork's read-only token), whose
 // comments `gh-comments PR` prints and `gh-comment PR LOGIN BODY` adds.
 func TestScripts(t *testing.T) {
+	var mu sync.Mutex // scripts run in parallel
 	servers := map[string]*githubtest.Server{}
+	server := func(work string) *githubtest.Server {
+		mu.Lock()
+		defer mu.Unlock()
+		return servers[work]
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
@@ -44,7 +51,9 @@ func TestScripts(t *testing.T) {
 			gh.ReadOnly["ghs_fork"] = true
 			gh.SetHead(7, strings.Repeat("a", 40))
 			env.Defer(gh.Close)
+			mu.Lock()
 			servers[env.WorkDir] = gh
+			mu.Unlock()
 			event := filepath.Join(env.WorkDir, "event.json")
 			if err := os.WriteFile(event, []byte(`{"pull_request":{"number":7,"head":{"sha":"`+strings.Repeat("a", 40)+`"}}}`), 0o644); err != nil {
 				return err
@@ -64,7 +73,7 @@ func TestScripts(t *testing.T) {
 				}
 				pr, err := strconv.Atoi(args[0])
 				ts.Check(err)
-				for _, c := range servers[ts.Getenv("WORK")].Comments(pr) {
+				for _, c := range server(ts.Getenv("WORK")).Comments(pr) {
 					first, _, _ := strings.Cut(c.Body, "\n")
 					fmt.Fprintf(ts.Stdout(), "%d %s %s\n", c.ID, c.User.Login, first)
 				}
@@ -75,7 +84,7 @@ func TestScripts(t *testing.T) {
 				}
 				pr, err := strconv.Atoi(args[0])
 				ts.Check(err)
-				servers[ts.Getenv("WORK")].AddComment(pr, args[1], args[2])
+				server(ts.Getenv("WORK")).AddComment(pr, args[1], args[2])
 			},
 		},
 	})

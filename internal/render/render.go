@@ -403,10 +403,11 @@ func (o Options) funcs(comment bool) template.FuncMap {
 			if n > 0 && len(l) > n {
 				l = l[len(l)-n:]
 			}
+			out := make([]string, len(l)) // never into the model's slice: renderers only read it
 			for i := range l {
-				l[i] = truncate(l[i], 500)
+				out[i] = truncate(l[i], 500)
 			}
-			return strings.Join(l, "\n")
+			return strings.Join(out, "\n")
 		},
 		"lastN": func(l []model.LogLine, n int) []model.LogLine {
 			if len(l) > n {

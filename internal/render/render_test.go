@@ -317,3 +317,16 @@ func FuzzUnlink(f *testing.F) {
 		}
 	})
 }
+
+// Renderers only read the model: REPORT.md cuts long evidence lines for display, and
+// report.json (rendered from the same model, even at the same time) keeps them whole.
+func TestMarkdownDoesNotWriteIntoTheModel(t *testing.T) {
+	long := strings.Repeat("x", 900)
+	r := &model.Report{Tests: &results.Results{}, Findings: []findings.Finding{{ID: "f1", Severity: findings.Error, Title: "boom", Evidence: []string{long}}}}
+	if _, err := Markdown(r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Findings[0].Evidence[0]; got != long {
+		t.Errorf("evidence after rendering REPORT.md is %d bytes, want the %d it had", len(got), len(long))
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/model"
 )
@@ -28,19 +30,32 @@ func WriteAll(ctx context.Context, outDir string, r *model.Report, o Options) er
 	}
 	var md, summary, comment string
 	var page, js []byte
+	// The renderers only read r, so they run side by side (HTML needs the Markdown).
+	g, gctx := errgroup.WithContext(ctx)
 	for _, step := range []func() error{
-		func() (err error) { md, err = Markdown(r, o); return },
+		func() (err error) {
+			if md, err = Markdown(r, o); err != nil {
+				return err
+			}
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			page, err = HTML(md, r, o)
+			return err
+		},
 		func() (err error) { summary, err = Summary(r, o); return },
 		func() (err error) { comment, err = Comment(r, o); return },
-		func() (err error) { page, err = HTML(md, r, o); return },
 		func() (err error) { js, err = JSON(r, o.JSONBudget); return },
 	} {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := step(); err != nil {
-			return err
-		}
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			return step()
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
