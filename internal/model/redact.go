@@ -11,7 +11,22 @@ import (
 // a results file or a shard's report.json put there. Collect scrubs what it writes, but a
 // report may be rendered from anyone's bundle and from test output collect never saw.
 func (r *Report) Redact(rd *redact.Redactor) {
-	scrub(reflect.ValueOf(r).Elem(), rd)
+	// The log tails, most of the strings, are scrubbed beside everything else.
+	v := reflect.ValueOf(r).Elem()
+	logs := v.FieldByName("Logs")
+	parallel(2, 2, func(part int) {
+		if part == 0 {
+			for i := 0; i < logs.Len(); i++ {
+				scrub(logs.Index(i), rd)
+			}
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Type().Field(i); f.IsExported() && f.Name != "Logs" {
+				scrub(v.Field(i), rd)
+			}
+		}
+	})
 }
 
 func scrub(v reflect.Value, rd *redact.Redactor) {
