@@ -25,7 +25,6 @@ func (r *run) collectEvents(ctx context.Context) {
 			l, err := r.client.CoreV1().Events(ns).List(ctx, opts)
 			if err != nil {
 				rec.errorf("%s", describeListError(resourceType{GVR: eventsGVR("")}, ns, err))
-				items = nil
 				break
 			}
 			for i := range l.Items {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"reflect"
+	"sync"
 
 	"github.com/org/k8s-e2e-report/internal/redact"
 )
@@ -13,20 +14,14 @@ import (
 func (r *Report) Redact(rd *redact.Redactor) {
 	// The log tails, most of the strings, are scrubbed beside everything else.
 	v := reflect.ValueOf(r).Elem()
-	logs := v.FieldByName("Logs")
-	parallel(2, 2, func(part int) {
-		if part == 0 {
-			for i := 0; i < logs.Len(); i++ {
-				scrub(logs.Index(i), rd)
-			}
-			return
+	var wg sync.WaitGroup
+	wg.Go(func() { scrub(v.FieldByName("Logs"), rd) })
+	for i := 0; i < v.NumField(); i++ {
+		if f := v.Type().Field(i); f.IsExported() && f.Name != "Logs" {
+			scrub(v.Field(i), rd)
 		}
-		for i := 0; i < v.NumField(); i++ {
-			if f := v.Type().Field(i); f.IsExported() && f.Name != "Logs" {
-				scrub(v.Field(i), rd)
-			}
-		}
-	})
+	}
+	wg.Wait()
 }
 
 func scrub(v reflect.Value, rd *redact.Redactor) {
