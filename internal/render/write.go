@@ -54,8 +54,17 @@ func WriteAll(ctx context.Context, outDir string, r *model.Report, o Options) er
 			return step()
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
+	// A cancelled render returns at once; the renderers still running only write into
+	// the variables above, which are then never read.
+	waited := make(chan error, 1)
+	go func() { waited <- g.Wait() }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			return err
+		}
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	if err := ctx.Err(); err != nil {
 		return err
