@@ -97,6 +97,33 @@ func secretCorpus() []secretCase {
 		{"describe args", "    Args:\n      --db-password\n      " + pw + "\n      --port\n      8080", pw},
 		{"yaml args list", "        args:\n        - --api-key\n        - " + hexToken, hexToken},
 		{"private key escaped newlines", `"key": "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIOb3c5e7g9i1k3m5o7q9s\n-----END EC PRIVATE KEY-----"`, "MHcCAQEEIOb3c5e7g9i1k3m5o7q9s"},
+		// SQL as Postgres and MySQL log it, and as span messages carry it.
+		{"sql alter user", `2026-11-21 10:00:00 UTC [42] LOG:  statement: ALTER USER app WITH PASSWORD '` + pw + `';`, pw},
+		{"sql create user", `CREATE USER reporter WITH LOGIN PASSWORD '` + pw + `' VALID UNTIL 'infinity'`, pw},
+		{"sql create role encrypted", `create role ci encrypted password '` + pw + `'`, pw},
+		{"sql identified by", "CREATE USER 'app'@'%' IDENTIFIED BY '" + pw + "';", pw},
+		{"sql identified with", "ALTER USER 'app'@'localhost' IDENTIFIED WITH mysql_native_password BY '" + pw + "'", pw},
+		{"sql set password", "SET PASSWORD FOR 'app'@'%' = '" + pw + "'", pw},
+		{"sql password unquoted dollar", `ALTER ROLE app PASSWORD $$` + pw + `$$`, pw},
+		// A URL whose password holds a raw @ (the last @ before the host ends it).
+		{"url password with at", "postgres://app:p@ss" + pw + "@db.svc:5432/app", "ss" + pw},
+		{"url password with two ats", "amqp://guest:a@b@" + pw + "@rabbit:5672/", pw},
+		// mysql -pPASSWORD, glued, as set -x prints it.
+		{"mysql glued -p", "+ mysql -h db -u root -p" + pw + " -e 'select 1'", pw},
+		{"mysqldump glued -p quoted", "++ mysqldump -uroot '-p" + pw + "' app", pw},
+		{"mysqladmin glued -p", "mysqladmin --user=root -p" + pw + " ping", pw},
+		// .netrc lines.
+		{"netrc", "machine api.example.com login deploy password " + pw, pw},
+		{"netrc multi-line", "machine registry.example.com\n  login ci\n  password " + pw, pw},
+		// A Secret's YAML with a base64 .dockerconfigjson, printed to a log.
+		{"dockerconfigjson yaml", "data:\n  .dockerconfigjson: " + base64.StdEncoding.EncodeToString([]byte(`{"auths":{"ghcr.io":{"auth":"`+dockerAuth+`"}}}`)), base64.StdEncoding.EncodeToString([]byte(`{"auths":{"ghcr.io":{"auth":"`+dockerAuth+`"}}}`))[8:48]},
+		{"dockerconfigjson line", "  .dockerconfigjson: " + base64.StdEncoding.EncodeToString([]byte(`{"auths":{"ghcr.io":{"username":"ci","password":"`+pw+`"}}}`)), base64.StdEncoding.EncodeToString([]byte(`{"auths":{"ghcr.io":{"username":"ci","password":"`+pw+`"}}}`))[8:48]},
+		{"dockercfg json", `{".dockercfg":"` + base64.StdEncoding.EncodeToString([]byte(`{"ghcr.io":{"auth":"`+dockerAuth+`"}}`)) + `"}`, base64.StdEncoding.EncodeToString([]byte(`{"ghcr.io":{"auth":"`+dockerAuth+`"}}`))[8:48]},
+		// Presigned URL signatures.
+		{"s3 presigned", "GET https://bucket.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" + awsID + "%2F20261121%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261121T100000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024", "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"},
+		{"gcs presigned", "https://storage.googleapis.com/b/o?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Credential=sa%40p.iam.gserviceaccount.com%2F20261121%2Fauto%2Fstorage%2Fgoog4_request&X-Goog-Date=20261121T100000Z&X-Goog-Expires=900&X-Goog-SignedHeaders=host&X-Goog-Signature=5a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", "5a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"},
+		{"cloudfront signed", "https://d111111abcdef8.cloudfront.net/image.jpg?Expires=1700000000&Signature=nitfHRCrtziwO2HwPfWw~yYDhUF5EwRunQA-j19DzZrvDh6hQ73lDx~-ar3UocvvRQVw6EkC~GdpGQyyOSKQim-TxAnW7d8F5Kkai9HVx0FIu-5jcQb0UEmatEXAMPLE&Key-Pair-Id=K2JCJMDEHXQW5F", "nitfHRCrtziwO2HwPfWw"},
+		{"gcs legacy signed", "https://storage.googleapis.com/b/o?GoogleAccessId=sa@p.iam.gserviceaccount.com&Expires=1700000000&Signature=BCl3r7Y2wq%2BKz8VQ9xP3h5s%3D", "BCl3r7Y2wq"},
 	}
 }
 
@@ -168,6 +195,18 @@ func lookalikes() []string {
 		"authorization: allowed by ClusterRoleBinding \"ci-report\"",
 		"Bearer token not provided",
 		"    Args:\n      --token-file\n      /var/run/secrets/token\n      --port\n      8080",
+		"SELECT id FROM users WHERE password_changed_at < now()",
+		"ALTER USER app WITH LOGIN",
+		"ERROR:  password authentication failed for user \"app\"",
+		"mysql -h db -u root -p -e 'select 1'",
+		"grep -p pattern file.txt",
+		"kubectl port-forward svc/api -p8080",
+		"machine learning model loaded: 3 layers",
+		"contact admin@example.com for access",
+		"git@github.com:org/repo.git",
+		"https://github.com/org/repo/blob/main/README.md#L1",
+		"GET https://bucket.s3.amazonaws.com/k?X-Amz-Expires=3600&X-Amz-SignedHeaders=host",
+		"type: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: <redacted>",
 	}
 }
 

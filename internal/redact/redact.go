@@ -138,6 +138,7 @@ type Lines struct {
 	jwtPending   bool
 	valuePending bool // the last line was a YAML "name:" of a secret-looking env var
 	flagPending  bool // the last line was a secret-looking flag alone (describe's Args)
+	netrcPending bool // the last line was a .netrc "machine HOST" or "login USER" line
 	h            hits // the current line's scan, reused from line to line
 }
 
@@ -155,7 +156,19 @@ var (
 	yamlName      = regexp.MustCompile(`name:\s*["']?([\w.-]+)["']?\s*$`)
 	yamlValue     = regexp.MustCompile(`^(.*?\bvalue:[ \t]*)(\S.*)$`)
 	timePrefix    = regexp.MustCompile(`^\d{4}-\d\d-\d\dT[\d:.]+Z?\s+`)
+	netrcHead     = regexp.MustCompile(`(?i)^\s*(?:(?:machine\s+\S+|default)(?:\s+(?:login|account)\s+\S+)*|(?:login|account)\s+\S+)\s*$`)
+	netrcPassword = regexp.MustCompile(`(?i)^(\s*password\s+)(\S+)`)
 )
+
+// netrcBit is the netrc rule's bit in a scan's own rules: set when a line has its hint.
+var netrcBit = func() uint64 {
+	for i, ru := range builtin {
+		if ru.name == "netrc" {
+			return 1 << i
+		}
+	}
+	panic("redact: no netrc rule")
+}()
 
 // Line scrubs one line (without its newline).
 func (l *Lines) Line(s string) string { return l.Block([]string{s})[0] }
@@ -235,9 +248,22 @@ func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
 			h = nil
 		}
 	}
+	if l.netrcPending {
+		l.netrcPending = false
+		if m := netrcPassword.FindStringSubmatchIndex(s); m != nil {
+			l.r.add("netrc", 1)
+			s = s[:m[4]] + Mask + s[m[5]:]
+			h = nil
+		} else if netrcHead.MatchString(s) {
+			l.netrcPending = true // machine HOST, then login USER, then password
+		}
+	}
 	if h == nil {
 		h = &l.h
 		l.r.leaks.scanInto(s, h)
+	}
+	if h.own&netrcBit != 0 && netrcHead.MatchString(s) {
+		l.netrcPending = true
 	}
 	if h.flag&flagDashes != 0 && len(strings.Fields(s)) <= 3 {
 		if m := flagAloneLine.FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {

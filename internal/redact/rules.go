@@ -94,6 +94,8 @@ func keepValue(key, v string) bool {
 	t := strings.Trim(v, `"'\`)
 	lk := strings.ToLower(key)
 	switch {
+	case strings.HasPrefix(t, "<") && strings.HasSuffix(t, ">"):
+		return true // <redacted>, <none>, <set to the key …>
 	case t == "" || strings.HasPrefix(t, "[REDACTED") || strings.HasPrefix(v, "<set") || strings.HasPrefix(t, "${") || strings.HasPrefix(t, "$("):
 		return true
 	case t == "true" || t == "false" || t == "null" || t == "nil" || t == "none" || t == "<none>" || t == "<nil>" || t == "***" || t == "REDACTED":
@@ -133,6 +135,21 @@ func privateKeyBlob(m []string) (string, bool) {
 	}
 	return "", false
 }
+
+// base64Credentials masks a base64 JSON blob that holds a credential's key.
+func base64Credentials(m []string) (string, bool) {
+	v := strings.TrimRight(m[0], "=")
+	b, err := base64.RawStdEncoding.DecodeString(v[:len(v)/4*4])
+	if err != nil {
+		return "", false
+	}
+	if base64CredKey.Match(b) {
+		return Mask, true
+	}
+	return "", false
+}
+
+var base64CredKey = regexp.MustCompile(`(?i)"(auths?|password|passwd|secret|token|private_key|client_secret|credentials?|api_?key)"`)
 
 // The own rules, in the order they run.
 var builtin = []rule{
@@ -174,8 +191,10 @@ var builtin = []rule{
 		}},
 	{name: "cookie", re: regexp.MustCompile(`(?i)(\b(?:set-)?cookie["']?\s*[:=]\s*\[?["']?)([^"'\]\n]+)`), repl: "${1}" + Mask, hint: []string{"cookie"}},
 	// Credentials in URLs: user:password@, :password@ (redis), a token as the user
-	// (https://<token>@github.com), also JSON-escaped (https:\/\/u:p@).
-	{name: "url-credentials", re: regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*:(?:\\?/){2})([^/\\\s:@"'<>]*:[^/\s@"'<>]+|[A-Za-z0-9_\-]{20,})@`), hint: []string{":/", `:\/`},
+	// (https://<token>@github.com), also JSON-escaped (https:\/\/u:p@). A password may
+	// hold a raw @ (clients split at the last @ before the host), so the password part
+	// runs to the last @ before a /, a space or a quote.
+	{name: "url-credentials", re: regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*:(?:\\?/){2})([^/\\\s:@"'<>]*:[^/\s"'<>]+|[A-Za-z0-9_\-]{20,})@`), hint: []string{":/", `:\/`},
 		judge: func(m []string) (string, bool) {
 			if strings.Contains(m[2], "[REDACTED") {
 				return "", false
@@ -192,7 +211,40 @@ var builtin = []rule{
 	{name: "slack-webhook", re: regexp.MustCompile(`hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+`), repl: "hooks.slack.com/" + Mask, hint: []string{"hooks.slack.com"}},
 	{name: "stripe-key", re: regexp.MustCompile(`\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}`), repl: Mask, hint: []string{"_live_", "_test_"}},
 	{name: "azure-key", re: regexp.MustCompile(`(?i)((?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*)([^;"'\s]+)`), repl: "${1}" + Mask, hint: []string{"accountkey", "sharedaccess"}},
-	{name: "sas-signature", re: regexp.MustCompile(`([?&]sig=)([A-Za-z0-9%+/=]{10,})`), repl: "${1}" + Mask, hint: []string{"sig="}},
+	// Signed URLs: Azure SAS (sig=), S3 and GCS V4 presigned (X-Amz-Signature,
+	// X-Goog-Signature), CloudFront and GCS V2 (Signature=), and the session token an
+	// S3 URL may carry.
+	{name: "url-signature", re: regexp.MustCompile(`(?i)([?&](?:sig|signature|x-amz-signature|x-goog-signature|x-amz-security-token)=)([^&\s"'#<>]{8,})`), repl: "${1}" + Mask, hint: []string{"sig=", "signature=", "security-token="}},
+	// SQL that sets a password, as Postgres and MySQL log statements and spans carry
+	// them: PASSWORD '…', IDENTIFIED [WITH plugin] BY '…', SET PASSWORD FOR u = '…',
+	// dollar-quoted too.
+	{name: "sql-password", re: regexp.MustCompile(`(?i)(\b(?:password(?:\s+for\s+\S+?)?|identified(?:\s+with\s+\w+)?\s+by)(?:\s*=\s*|\s+))('(?:[^'\n]|'')*'|"[^"\n]*"|\$[A-Za-z_]*\$.*?\$[A-Za-z_]*\$)`), hint: []string{"password", "identified"},
+		judge: func(m []string) (string, bool) {
+			v := m[2]
+			if keepValue("password", v) {
+				return "", false
+			}
+			if strings.HasPrefix(v, "$") {
+				d := v[:strings.IndexByte(v[1:], '$')+2]
+				return m[1] + d + Mask + d, true
+			}
+			return m[1] + v[:1] + Mask + v[:1], true
+		}},
+	// mysql -pPASSWORD (glued, as set -x prints it) for MySQL's and MariaDB's clients.
+	{name: "mysql-password", re: regexp.MustCompile(`(\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mysqlpump|mysqlsh|mariadb|mariadb-dump|mariadb-admin)\b[^\n]*?[\s'"]-p)([^\s'"]+)`), repl: "${1}" + Mask, hint: []string{"mysql", "mariadb"}},
+	// .netrc entries: machine HOST login USER password PASS (one line or several).
+	{name: "netrc", re: regexp.MustCompile(`(?i)(\b(?:machine\s+\S+|default)(?:\s+(?:login|account)\s+\S+)*\s+password\s+)(\S+)`), repl: "${1}" + Mask, hint: []string{"machine", "default"}},
+	// Registry credentials: the value of .dockerconfigjson or .dockercfg (base64 or not).
+	{name: "docker-config", re: regexp.MustCompile(`(\.docker(?:configjson|cfg)\\*["']?\s*[:=]\s*\\*["']?)([^\s"'\\]{8,})`), hint: []string{".dockerconfigjson", ".dockercfg"},
+		judge: func(m []string) (string, bool) {
+			if keepValue("password", m[2]) {
+				return "", false
+			}
+			return m[1] + Mask, true
+		}},
+	// Base64 of a JSON object that holds credentials (eyJ is `{"`): a docker config,
+	// a service-account key, a credentials blob; a JWT (with dots) is the jwt rule's.
+	{name: "base64-json-credentials", re: regexp.MustCompile(`\beyJ[A-Za-z0-9+/]{20,}={0,2}`), judge: base64Credentials, hint: []string{"eyj"}},
 	// --password VALUE, --db-password=VALUE, -p=VALUE style flags.
 	{name: "flag", re: regexp.MustCompile(`(?i)((?:^|[\s"'\[(,])--?([\w-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api-?key|access-?key|private-?key|credentials?)[\w-]*)(?:=|\s+))("[^"]*"|'[^']*'|[^\s"'-][^\s"']*)`),
 		hint: []string{"passw", "pwd", "secret", "token", "key", "credential"},
