@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -328,6 +329,11 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Redactor != nil {
+		// Whole texts, before findings split a test's output into evidence lines: a
+		// private key in a failure message is one secret, not a BEGIN line and a body.
+		scrub(reflect.ValueOf(&r.Tests).Elem(), o.Redactor)
+	}
 	r.Tests.Sources = append(r.Tests.Sources, o.Missing...)
 	for _, s := range r.Tests.Sources {
 		if s.Error != "" {
@@ -366,7 +372,15 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 		return nil, err
 	}
 
-	r.Logs = r.loadLogs(br, in.Pods, o.TailLines)
+	if o.Redactor != nil {
+		// What the detectors read, scrubbed as it enters the model: objects by their key
+		// names (a CR's spec.password), every other text whole.
+		for i := range in.Objects {
+			o.Redactor.Object(in.Objects[i].Object)
+		}
+		scrubInput(in, o.Redactor)
+	}
+	r.Logs = r.loadLogs(br, in.Pods, o.TailLines, o.Redactor)
 	in.LogTail = func(ns, pod, ctr string, previous bool, n int) []string {
 		for _, t := range r.Logs {
 			if t.Namespace == ns && t.Pod == pod && t.Container == ctr && t.Previous == previous {
@@ -385,7 +399,7 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 	}
 
 	in.LogAround = func(ns, pod, ctr string, at time.Time, before, after int) []string {
-		return linesAround(br, bundle.LogPath(ns, pod, ctr, false), at, before, after, 64<<20)
+		return scrubLines(o.Redactor, linesAround(br, bundle.LogPath(ns, pod, ctr, false), at, before, after, 64<<20))
 	}
 
 	r.Findings = findings.Detect(in)
@@ -409,7 +423,7 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 	}
 	r.Files = index(br, gap)
 	if o.Redactor != nil {
-		r.Redact(o.Redactor) // before slices, which copy what it scrubs
+		r.redact(o.Redactor, false) // before slices, which copy what it scrubs; the tails are scrubbed already
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -505,7 +519,7 @@ func serviceOf(p *corev1.Pod) string {
 // loadLogs reads the last n lines of every container log: the unhealthy containers'
 // first, whole; then the healthy ones', cut to their last HealthyTailLines lines and
 // the error and warning lines before them.
-func (r *Report) loadLogs(br *bundle.Reader, pods []corev1.Pod, n int) []LogTail {
+func (r *Report) loadLogs(br *bundle.Reader, pods []corev1.Pod, n int, rd *redact.Redactor) []LogTail {
 	type job struct {
 		p    *corev1.Pod
 		ctr  string
@@ -531,6 +545,8 @@ func (r *Report) loadLogs(br *bundle.Reader, pods []corev1.Pod, n int) []LogTail
 		if err != nil {
 			return
 		}
+		// As a stream, before the cut: a key spans lines.
+		lines = scrubLines(rd, lines)
 		t := &LogTail{Service: serviceOf(j.p), Namespace: j.p.Namespace, Pod: j.p.Name, Container: j.ctr, Previous: j.prev, File: rel, Size: size, More: more,
 			Healthy: !j.prev && containerHealthy(j.p, j.ctr)}
 		keepFrom := 0

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/redact"
 )
 
@@ -11,17 +12,56 @@ import (
 // log lines, events, conditions, spans, metrics, gaps, shard names — whatever a bundle,
 // a results file or a shard's report.json put there. Collect scrubs what it writes, but a
 // report may be rendered from anyone's bundle and from test output collect never saw.
-func (r *Report) Redact(rd *redact.Redactor) {
+func (r *Report) Redact(rd *redact.Redactor) { r.redact(rd, true) }
+
+// redact is Redact, with or without the log tails (Load scrubs them as streams).
+func (r *Report) redact(rd *redact.Redactor, logs bool) {
 	// The log tails, most of the strings, are scrubbed beside everything else.
 	v := reflect.ValueOf(r).Elem()
 	var wg sync.WaitGroup
-	wg.Go(func() { scrub(v.FieldByName("Logs"), rd) })
+	if logs {
+		wg.Go(func() {
+			for i := range r.Logs {
+				r.Logs[i].scrub(rd)
+			}
+		})
+	}
 	for i := 0; i < v.NumField(); i++ {
 		if f := v.Type().Field(i); f.IsExported() && f.Name != "Logs" {
 			scrub(v.Field(i), rd)
 		}
 	}
 	wg.Wait()
+}
+
+// scrubLines scrubs consecutive lines of one log as a stream (a private key spans
+// lines), in place. A nil redactor leaves them.
+func scrubLines(rd *redact.Redactor, lines []string) []string {
+	if rd == nil || len(lines) == 0 {
+		return lines
+	}
+	return rd.NewLines().Block(lines)
+}
+
+// scrub scrubs a tail's lines as one stream, and its other strings.
+func (t *LogTail) scrub(rd *redact.Redactor) {
+	texts := make([]string, len(t.Lines))
+	for i, l := range t.Lines {
+		texts[i] = l.Text
+	}
+	scrubLines(rd, texts)
+	for i := range t.Lines {
+		t.Lines[i].Text = texts[i]
+	}
+	lines := t.Lines
+	t.Lines = nil
+	scrub(reflect.ValueOf(t).Elem(), rd)
+	t.Lines = lines
+}
+
+// scrubInput scrubs every text the detectors read, whole.
+func scrubInput(in *findings.Input, rd *redact.Redactor) {
+	scrub(reflect.ValueOf(in).Elem(), rd)
 }
 
 func scrub(v reflect.Value, rd *redact.Redactor) {
