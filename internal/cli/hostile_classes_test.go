@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/render"
+	"github.com/org/k8s-e2e-report/internal/traces"
 )
 
 // The classes of issue 19, each planted in a bundle built from the demo bundle, several
@@ -151,4 +153,161 @@ func TestHostileMultilineSecrets(t *testing.T) {
 	if !strings.Contains(out[render.ReportFile], "TestHostile0") {
 		t.Error("REPORT.md does not list the planted failure")
 	}
+}
+
+// span is a traces.json span for the tests: id, parent ("" for a root), name, and tags.
+type tspan struct {
+	id, parent, name, process string
+	start, dur                int64
+	tags                      map[string]any
+}
+
+// writeTraces writes a one-trace traces.json with the given processes' tags.
+func writeTraces(t *testing.T, dir, traceID string, spans []tspan, processes map[string]map[string]any) {
+	t.Helper()
+	var sp []map[string]any
+	for _, s := range spans {
+		var refs []map[string]any
+		if s.parent != "" {
+			refs = append(refs, map[string]any{"refType": "CHILD_OF", "traceID": traceID, "spanID": s.parent})
+		}
+		var tags []map[string]any
+		for k, v := range s.tags {
+			tags = append(tags, map[string]any{"key": k, "type": "string", "value": v})
+		}
+		proc := s.process
+		if proc == "" {
+			proc = "p1"
+		}
+		sp = append(sp, map[string]any{"traceID": traceID, "spanID": s.id, "operationName": s.name, "references": refs,
+			"startTime": s.start, "duration": s.dur, "tags": tags, "processID": proc})
+	}
+	procs := map[string]any{}
+	for id, ptags := range processes {
+		var tags []map[string]any
+		for k, v := range ptags {
+			tags = append(tags, map[string]any{"key": k, "type": "string", "value": v})
+		}
+		procs[id] = map[string]any{"serviceName": "orders-" + id, "tags": tags}
+	}
+	b, err := json.Marshal(map[string]any{"data": []any{map[string]any{"traceID": traceID, "spans": sp, "processes": procs}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "traces.json"), string(b))
+}
+
+type reportJSON struct {
+	Status   struct{ Level, Line string }
+	Findings []struct {
+		ID, Detector, Title, Explanation string
+		Evidence                         []string
+	}
+	Gaps []struct{ Collector, Error string }
+}
+
+func readReportJSON(t *testing.T, doc string) reportJSON {
+	t.Helper()
+	var r reportJSON
+	if err := json.Unmarshal([]byte(doc), &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestHostileTraceSecrets: span and process tags are redacted by their key names as env
+// vars and CR fields are, and SQL in a span carries no password.
+func TestHostileTraceSecrets(t *testing.T) {
+	const (
+		apiKey = "k3y-0f-the-hostile-trace-4f1e"
+		authz  = "Basic YWRtaW46aG9zdGlsZS10cmFjZQ"
+		dbPass = "Hostile-Db-Passw0rd-77"
+		sqlPw  = "Alter-User-Secret-99"
+		envTok = "env-token-value-zz81"
+	)
+	dir := demoBundle(t)
+	start := time.Date(2026, 11, 21, 23, 30, 50, 0, time.UTC).UnixMicro()
+	writeTraces(t, dir, "4bf92f3577b34da6a3ce929d0e0e4736", []tspan{
+		{id: "a1", name: "POST /orders", start: start, dur: 3000, tags: map[string]any{
+			"http.request.header.x-api-key": apiKey, "http.request.header.authorization": authz,
+			"otel.status_code": "ERROR", "otel.status_description": "upstream failed for key " + apiKey}},
+		{id: "a2", parent: "a1", name: "db.query", start: start + 10, dur: 2000, tags: map[string]any{
+			"db.statement": "ALTER USER app WITH PASSWORD '" + sqlPw + "'", "error": "true",
+			"exception.message": "permission denied running ALTER USER app WITH PASSWORD '" + sqlPw + "'"}},
+	}, map[string]map[string]any{"p1": {"env.DB_PASSWORD": dbPass, "env.API_TOKEN": envTok, "hostname": "orders-0"}})
+	out := renderOutputs(t, dir)
+	noSecret(t, out, apiKey, authz, dbPass, sqlPw, envTok)
+
+	// The file collect writes goes through the same scrubbing: traces.Doc.Redact.
+	var doc traces.Doc
+	b, _ := os.ReadFile(filepath.Join(dir, "traces.json"))
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	rd, _ := redact.New(nil)
+	doc.Redact(rd)
+	b, _ = json.Marshal(doc)
+	noSecret(t, map[string]string{"traces.json": string(b)}, apiKey, authz, dbPass, sqlPw, envTok)
+	if !strings.Contains(string(b), `"orders-0"`) || !strings.Contains(string(b), "db.statement") {
+		t.Errorf("redaction lost what is not secret: %s", b)
+	}
+}
+
+// TestHostileTraceShapes: every failing trace yields a finding, whatever its shape: a
+// server span and its client child with the same name (OpenTelemetry's default naming),
+// parents that form a cycle, a span whose parent is itself or missing.
+func TestHostileTraceShapes(t *testing.T) {
+	start := time.Date(2026, 11, 21, 23, 30, 50, 0, time.UTC).UnixMicro()
+	failed := map[string]any{"otel.status_code": "ERROR", "otel.status_description": "TRACE-SHAPE-ERROR"}
+	for name, spans := range map[string][]tspan{
+		"same name, server and client": {
+			{id: "s1", name: "GET /api/orders", start: start, dur: 900, tags: failed},
+			{id: "s2", parent: "s1", name: "GET /api/orders", start: start + 5, dur: 800, tags: failed},
+		},
+		"cycle of two": {
+			{id: "c1", parent: "c2", name: "reconcile", start: start, dur: 900, tags: failed},
+			{id: "c2", parent: "c1", name: "reconcile", start: start + 5, dur: 800, tags: failed},
+		},
+		"cycle of three under a root": {
+			{id: "r", name: "root", start: start, dur: 1000},
+			{id: "x1", parent: "x3", name: "step", start: start + 1, dur: 900, tags: failed},
+			{id: "x2", parent: "x1", name: "step", start: start + 2, dur: 800, tags: failed},
+			{id: "x3", parent: "x2", name: "step", start: start + 3, dur: 700, tags: failed},
+		},
+		"own parent": {
+			{id: "o1", parent: "o1", name: "loop", start: start, dur: 900, tags: failed},
+		},
+		"missing parent": {
+			{id: "m1", parent: "gone", name: "orphan", start: start, dur: 900, tags: failed},
+			{id: "m2", parent: "m1", name: "orphan", start: start + 1, dur: 100, tags: failed},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := healthyBundle(t)
+			writeTraces(t, dir, "0af7651916cd43dd8448eb211c80319c", spans, map[string]map[string]any{"p1": {}})
+			rep := readReportJSON(t, renderOutputs(t, dir)[render.JSONFile])
+			n := 0
+			for _, f := range rep.Findings {
+				if strings.HasPrefix(f.ID, "ErrorSpan-") {
+					n++
+				}
+			}
+			if n == 0 {
+				t.Errorf("no ErrorSpan finding; findings %+v", rep.Findings)
+			}
+			if rep.Status.Level == "passed" {
+				t.Errorf("status %q with an error span", rep.Status.Line)
+			}
+		})
+	}
+}
+
+// healthyBundle copies the committed healthy bundle (no failure of its own).
+func healthyBundle(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "bundle")
+	if err := os.CopyFS(dir, os.DirFS("../../testdata/bundles/healthy")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -53,18 +53,8 @@ func (r *run) collectTraces(ctx context.Context) {
 	for _, p := range res.Problems {
 		rec.errorf("traces: %s", p)
 	}
-	// Span names and tags are untrusted text like any log.
-	for i := range res.Doc.Data {
-		for k := range res.Doc.Data[i].Spans {
-			sp := &res.Doc.Data[i].Spans[k]
-			sp.OperationName, _ = r.opts.Redactor.String(sp.OperationName)
-			for t := range sp.Tags {
-				if s, ok := sp.Tags[t].Value.(string); ok {
-					sp.Tags[t].Value, _ = r.opts.Redactor.String(s)
-				}
-			}
-		}
-	}
+	// Span names, span tags and process tags are untrusted text like any log.
+	res.Doc.Redact(r.opts.Redactor)
 	n, err := r.dir.WriteJSON(TracesFile, res.Doc)
 	if err != nil {
 		rec.errorf("write %s: %v", TracesFile, err)

@@ -359,7 +359,7 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 	in.Pages = r.Pages
 	var traceEntries []timeline.Entry
 	var known map[string]bool
-	r.Traces, traceEntries, known = loadTraces(br, gap)
+	r.Traces, traceEntries, known = loadTraces(br, o.Redactor, gap)
 	if r.Traces != nil {
 		in.ErrorSpans = r.Traces.ErrorSpans
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/timeline"
 	"github.com/org/k8s-e2e-report/internal/traces"
 )
@@ -63,7 +64,7 @@ type PathStep struct {
 
 // loadTraces summarises traces.json if present; its root and error spans join the
 // timeline.
-func loadTraces(br *bundle.Reader, gap func(string, error)) (*TraceSummary, []timeline.Entry, map[string]bool) {
+func loadTraces(br *bundle.Reader, rd *redact.Redactor, gap func(string, error)) (*TraceSummary, []timeline.Entry, map[string]bool) {
 	if _, err := br.Stat(TracesFile); err != nil {
 		return nil, nil, nil
 	}
@@ -71,6 +72,9 @@ func loadTraces(br *bundle.Reader, gap func(string, error)) (*TraceSummary, []ti
 	if err := readJSON(br, TracesFile, &doc); err != nil {
 		gap("render", fmt.Errorf("%s: %v", TracesFile, err))
 		return nil, nil, nil
+	}
+	if rd != nil {
+		doc.Redact(rd) // tags by their key names, before anything reads them
 	}
 	known := map[string]bool{}
 	for _, t := range doc.Data {
@@ -124,6 +128,7 @@ func summarise(doc traces.Doc) (*TraceSummary, []timeline.Entry) {
 	services := map[string]*ServiceStat{}
 	ops := map[[2]string][]time.Duration{}
 	var entries []timeline.Entry
+	var errs []findings.Span
 	type rooted struct {
 		t        traces.Trace
 		duration time.Duration
@@ -133,6 +138,10 @@ func summarise(doc traces.Doc) (*TraceSummary, []timeline.Entry) {
 	for _, t := range doc.Data {
 		s.Traces++
 		var rootDur time.Duration
+		var origins map[string]findings.Span
+		if t.HasError() {
+			origins = markOrigins(t)
+		}
 		for _, sp := range t.Spans {
 			s.Spans++
 			svc := t.Processes[sp.ProcessID].ServiceName
@@ -147,11 +156,10 @@ func summarise(doc traces.Doc) (*TraceSummary, []timeline.Entry) {
 			start := time.UnixMicro(sp.StartTime).UTC()
 			if sp.IsError() {
 				st.Errors++
-				if len(s.ErrorSpans) < 50 {
-					s.ErrorSpans = append(s.ErrorSpans, findings.Span{TraceID: t.TraceID, Service: svc, Operation: sp.OperationName, Message: errorMessage(sp), Time: start})
-				}
+				es := origins[sp.SpanID]
+				errs = append(errs, es)
 				entries = append(entries, timeline.Entry{Time: start, Source: "trace", Object: "Service/" + svc,
-					Message: fmt.Sprintf("%s failed: %s (trace %s)", sp.OperationName, errorMessage(sp), short(t.TraceID)), Severity: "error"})
+					Message: fmt.Sprintf("%s failed: %s (trace %s)", sp.OperationName, es.Message, short(t.TraceID)), Severity: "error"})
 			}
 			if len(sp.References) == 0 {
 				rootDur = max(rootDur, d)
@@ -161,7 +169,9 @@ func summarise(doc traces.Doc) (*TraceSummary, []timeline.Entry) {
 		}
 		all = append(all, rooted{t, rootDur, t.HasError()})
 	}
-	markOrigins(doc, s.ErrorSpans)
+	// At most 50 error spans, where errors started first: those are the findings.
+	sort.SliceStable(errs, func(i, j int) bool { return !errs[i].Downstream && errs[j].Downstream })
+	s.ErrorSpans = errs[:min(len(errs), 50)]
 	for _, st := range services {
 		s.Services = append(s.Services, *st)
 	}
@@ -261,49 +271,83 @@ func short(id string) string {
 	return id
 }
 
-// markOrigins tells, for each error span, whether the error started there or came up
-// from a failed span below it, and which failed spans above it it caused.
-func markOrigins(doc traces.Doc, spans []findings.Span) {
-	type node struct {
-		span   traces.Span
-		parent string
+// markOrigins tells, for each error span of a trace, whether the error started there or
+// came up from a failed span below it (Downstream), and which failed spans above it it
+// caused (Propagated). Spans are told apart by their IDs (a server span and its client
+// child often share a name); a parent that is missing or that closes a cycle is no
+// parent, so every failing trace has at least one span where its error started. The
+// work is linear in the spans: each walk up stops where an earlier walk passed.
+func markOrigins(t traces.Trace) map[string]findings.Span {
+	parent := make(map[string]string, len(t.Spans))
+	byID := make(map[string]*traces.Span, len(t.Spans))
+	for i := range t.Spans {
+		sp := &t.Spans[i]
+		byID[sp.SpanID] = sp
 	}
-	for i := range spans {
-		es := &spans[i]
-		for _, t := range doc.Data {
-			if t.TraceID != es.TraceID {
-				continue
-			}
-			byID := map[string]node{}
-			for _, sp := range t.Spans {
-				parent := ""
-				if len(sp.References) > 0 {
-					parent = sp.References[0].SpanID
-				}
-				byID[sp.SpanID] = node{sp, parent}
-			}
-			var me *traces.Span
-			for _, sp := range t.Spans {
-				if sp.OperationName == es.Operation && t.Processes[sp.ProcessID].ServiceName == es.Service && sp.IsError() {
-					me = &sp
-					break
-				}
-			}
-			if me == nil {
-				continue
-			}
-			for _, sp := range t.Spans { // a failed descendant: the error did not start here
-				for p, depth := byID[sp.SpanID].parent, 0; p != "" && depth < 64; p, depth = byID[p].parent, depth+1 {
-					if p == me.SpanID && sp.IsError() {
-						es.Downstream = true
-					}
+	for _, sp := range t.Spans {
+		if len(sp.References) > 0 && sp.References[0].SpanID != sp.SpanID && byID[sp.References[0].SpanID] != nil {
+			parent[sp.SpanID] = sp.References[0].SpanID
+		}
+	}
+	breakCycles(parent)
+	// below[id]: some span under id failed.
+	below := map[string]bool{}
+	for _, sp := range t.Spans {
+		if !sp.IsError() {
+			continue
+		}
+		for p := parent[sp.SpanID]; p != "" && !below[p]; p = parent[p] {
+			below[p] = true
+		}
+	}
+	out := map[string]findings.Span{}
+	for _, sp := range t.Spans {
+		if !sp.IsError() {
+			continue
+		}
+		es := findings.Span{TraceID: t.TraceID, Service: t.Processes[sp.ProcessID].ServiceName, Operation: sp.OperationName,
+			Message: errorMessage(sp), Time: time.UnixMicro(sp.StartTime).UTC(), Downstream: below[sp.SpanID]}
+		if !es.Downstream {
+			for p, steps := parent[sp.SpanID], 0; p != "" && len(es.Propagated) < 10 && steps < 10000; p, steps = parent[p], steps+1 {
+				if a := byID[p]; a.IsError() {
+					es.Propagated = append(es.Propagated, t.Processes[a.ProcessID].ServiceName+" "+a.OperationName)
 				}
 			}
-			for p, depth := byID[me.SpanID].parent, 0; p != "" && depth < 64; p, depth = byID[p].parent, depth+1 {
-				if n, ok := byID[p]; ok && n.span.IsError() {
-					es.Propagated = append(es.Propagated, t.Processes[n.span.ProcessID].ServiceName+" "+n.span.OperationName)
-				}
+		}
+		out[sp.SpanID] = es
+	}
+	return out
+}
+
+// breakCycles removes the parent links that close a cycle, in place: each span is
+// walked up once (colouring the path) and a walk that meets its own path cuts there.
+func breakCycles(parent map[string]string) {
+	const (
+		onPath = 1
+		done   = 2
+	)
+	state := make(map[string]uint8, len(parent))
+	ids := make([]string, 0, len(parent))
+	for id := range parent {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids) // which link is cut does not depend on map order
+	var path []string
+	for _, id := range ids {
+		path = path[:0]
+		cur := id
+		for cur != "" && state[cur] == 0 {
+			state[cur] = onPath
+			path = append(path, cur)
+			next := parent[cur]
+			if next != "" && state[next] == onPath {
+				delete(parent, cur) // cur -> next closes a cycle
+				next = ""
 			}
+			cur = next
+		}
+		for _, p := range path {
+			state[p] = done
 		}
 	}
 }

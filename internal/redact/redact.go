@@ -317,6 +317,17 @@ func (r *Redactor) Object(obj map[string]any) int {
 	return n + r.walk(obj, "")
 }
 
+// Field scrubs the value of a named field: a tag, a label, a map entry. A name that
+// looks secret (x-api-key, env.DB_PASSWORD, http.request.header.authorization) masks
+// the whole value; otherwise the value is scrubbed as text.
+func (r *Redactor) Field(key, value string) (string, int) {
+	if LooksSecret(key) && !keepValue(key, value) {
+		r.add("field", 1)
+		return Mask, 1
+	}
+	return r.String(value)
+}
+
 // walk redacts secret-looking env vars, annotations, fields (ConfigMap data keys such
 // as DB_PASSWORD, CR fields such as spec.credentials.password or secretAccessKey) and
 // the value after a secret-looking flag in args and command lists, re-redacts
@@ -336,15 +347,13 @@ func (r *Redactor) walk(v any, key string) int {
 				continue
 			}
 			if s, ok := child.(string); ok {
-				if k != "env" && k != "annotations" && LooksSecret(k) && !keepValue(k, s) {
-					t[k] = Mask
-					r.add("field", 1)
-					n++
+				if k == "env" || k == "annotations" {
+					out, c := r.String(s)
+					t[k], n = out, n+c
 					continue
 				}
-				out, c := r.String(s)
-				t[k] = out
-				n += c
+				out, c := r.Field(k, s)
+				t[k], n = out, n+c
 				continue
 			}
 			n += r.walk(child, k)
