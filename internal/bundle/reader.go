@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -225,10 +226,11 @@ func readCapped(f *os.File, info fs.FileInfo, name string, max int64) ([]byte, e
 	if info.Size() > max {
 		return nil, fmt.Errorf("%s: %d bytes, %w of %d bytes", name, info.Size(), ErrTooLarge, max)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
+	buf := bytes.NewBuffer(make([]byte, 0, info.Size()+512)) // one allocation, not a doubling series
+	if _, err := buf.ReadFrom(io.LimitReader(f, max+1)); err != nil {
 		return nil, err
 	}
+	b := buf.Bytes()
 	if int64(len(b)) > max {
 		return nil, fmt.Errorf("%s: %w of %d bytes", name, ErrTooLarge, max)
 	}

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -310,4 +313,93 @@ func healthyBundle(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// hugeChain writes a traces.json of one trace: a chain of n spans, every (n/errs)th one
+// failing (about 15 MB for 100k spans).
+func hugeChain(t testing.TB, dir string, n, errs int) {
+	var b strings.Builder
+	b.WriteString(`{"data":[{"traceID":"5bf92f3577b34da6a3ce929d0e0e4736","processes":{"p1":{"serviceName":"chain","tags":[]}},"spans":[`)
+	start := time.Date(2026, 11, 21, 23, 30, 50, 0, time.UTC).UnixMicro()
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		refs := "[]"
+		if i > 0 {
+			refs = fmt.Sprintf(`[{"refType":"CHILD_OF","traceID":"5bf92f3577b34da6a3ce929d0e0e4736","spanID":"s%d"}]`, i-1)
+		}
+		tags := `[{"key":"component","type":"string","value":"chain"}]`
+		if i%(n/errs) == n/errs-1 {
+			tags = fmt.Sprintf(`[{"key":"error","type":"bool","value":true},{"key":"otel.status_description","type":"string","value":"link %d broke"}]`, i)
+		}
+		fmt.Fprintf(&b, `{"traceID":"5bf92f3577b34da6a3ce929d0e0e4736","spanID":"s%d","operationName":"step %d","references":%s,"startTime":%d,"duration":%d,"tags":%s,"processID":"p1"}`,
+			i, i%7, refs, start+int64(i), int64(n-i)*10, tags)
+	}
+	b.WriteString(`]}]}`)
+	if err := os.WriteFile(filepath.Join(dir, "traces.json"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHostileHugeTrace: one 100k-span chain with 50 error spans renders (the cost is a
+// benchmark's, BenchmarkRenderHugeTrace; here only that it ends) with one finding where
+// the error started, and render stops soon after it is cancelled.
+func TestHostileHugeTrace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large input: make test runs it")
+	}
+	dir := healthyBundle(t)
+	hugeChain(t, dir, 100000, 50)
+	rep := readReportJSON(t, renderOutputs(t, dir)[render.JSONFile])
+	var spans []string
+	for _, f := range rep.Findings {
+		if strings.HasPrefix(f.ID, "ErrorSpan-") {
+			spans = append(spans, f.Explanation)
+		}
+	}
+	if len(spans) != 1 || !strings.Contains(spans[0], "link 99999 broke") {
+		t.Errorf("ErrorSpan findings %q: want one, where the error started (the deepest span)", spans)
+	}
+	stopsWhenCancelled(t, dir, []time.Duration{50 * time.Millisecond, 300 * time.Millisecond})
+}
+
+// stopsWhenCancelled cancels a render of dir after each delay and fails if it takes more
+// than a second to return.
+func stopsWhenCancelled(t *testing.T, dir string, after []time.Duration) {
+	t.Helper()
+	g := &globals{stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv, log: slog.New(slog.DiscardHandler)}
+	for _, d := range after {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := runRender(ctx, g, dir, &renderFlags{reportBudget: "240Ki", jsonBudget: "32Mi", logLines: 200})
+			done <- err
+		}()
+		time.Sleep(d)
+		cancel()
+		cancelled := time.Now()
+		select {
+		case <-done:
+			if took := time.Since(cancelled); took > time.Second {
+				t.Errorf("cancelled after %s: render took %s to stop", d, took)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("cancelled after %s: render did not stop", d)
+		}
+	}
+}
+
+func BenchmarkRenderHugeTrace(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "bundle")
+	if err := os.CopyFS(dir, os.DirFS("../../testdata/bundles/healthy")); err != nil {
+		b.Fatal(err)
+	}
+	hugeChain(b, dir, 100000, 50)
+	g := &globals{stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv, log: slog.New(slog.DiscardHandler)}
+	for b.Loop() {
+		if _, err := runRender(context.Background(), g, dir, &renderFlags{reportBudget: "240Ki", jsonBudget: "32Mi", logLines: 200}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

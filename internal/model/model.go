@@ -228,7 +228,28 @@ type Options struct {
 // Load reads a bundle. Missing or unreadable files become gaps; only an unreadable
 // bundle directory is an error. Every read is confined to the bundle (see
 // bundle.Reader), and every string that reaches the report is scrubbed of secrets.
+//
+// A cancelled ctx returns at once: the reading goes on in the background only until
+// it next checks ctx, so a huge input cannot hold a cancelled job.
 func Load(ctx context.Context, dir string, o Options) (*Report, error) {
+	type result struct {
+		r   *Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := load(ctx, dir, o)
+		done <- result{r, err}
+	}()
+	select {
+	case res := <-done:
+		return res.r, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func load(ctx context.Context, dir string, o Options) (*Report, error) {
 	if o.TailLines <= 0 {
 		o.TailLines = 200
 	}
@@ -359,7 +380,7 @@ func Load(ctx context.Context, dir string, o Options) (*Report, error) {
 	in.Pages = r.Pages
 	var traceEntries []timeline.Entry
 	var known map[string]bool
-	r.Traces, traceEntries, known = loadTraces(br, o.Redactor, gap)
+	r.Traces, traceEntries, known = loadTraces(ctx, br, o.Redactor, gap)
 	if r.Traces != nil {
 		in.ErrorSpans = r.Traces.ErrorSpans
 	}

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -64,13 +65,16 @@ type PathStep struct {
 
 // loadTraces summarises traces.json if present; its root and error spans join the
 // timeline.
-func loadTraces(br *bundle.Reader, rd *redact.Redactor, gap func(string, error)) (*TraceSummary, []timeline.Entry, map[string]bool) {
+func loadTraces(ctx context.Context, br *bundle.Reader, rd *redact.Redactor, gap func(string, error)) (*TraceSummary, []timeline.Entry, map[string]bool) {
 	if _, err := br.Stat(TracesFile); err != nil {
 		return nil, nil, nil
 	}
 	var doc traces.Doc
 	if err := readJSON(br, TracesFile, &doc); err != nil {
 		gap("render", fmt.Errorf("%s: %v", TracesFile, err))
+		return nil, nil, nil
+	}
+	if ctx.Err() != nil {
 		return nil, nil, nil
 	}
 	if rd != nil {
