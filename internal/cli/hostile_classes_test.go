@@ -403,3 +403,53 @@ func BenchmarkRenderHugeTrace(b *testing.B) {
 		}
 	}
 }
+
+// TestHostileTimelineAndLists: timeline.json out of order, entries of the wrong shape
+// in timeline.json, events.json and operator-actions.json: each costs only itself.
+func TestHostileTimelineAndLists(t *testing.T) {
+	for name, edit := range map[string]func(entries []json.RawMessage) []json.RawMessage{
+		"reversed": func(es []json.RawMessage) []json.RawMessage {
+			for i, j := 0, len(es)-1; i < j; i, j = i+1, j-1 {
+				es[i], es[j] = es[j], es[i]
+			}
+			return es
+		},
+		"two swapped": func(es []json.RawMessage) []json.RawMessage {
+			es[0], es[len(es)-1] = es[len(es)-1], es[0]
+			return es
+		},
+		"bad entries": func(es []json.RawMessage) []json.RawMessage {
+			return append([]json.RawMessage{json.RawMessage(`{"time":"yesterday","message":1}`), json.RawMessage(`"x"`), json.RawMessage(`[1,2]`)}, es...)
+		},
+		"far apart": func(es []json.RawMessage) []json.RawMessage {
+			return append(es, json.RawMessage(`{"time":"0001-01-01T00:00:00Z","source":"pod","object":"Pod/x","message":"ancient"}`),
+				json.RawMessage(`{"time":"9999-12-31T23:59:59Z","source":"pod","object":"Pod/y","message":"future"}`))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := demoBundle(t)
+			for _, rel := range []string{"k8s/timeline.json", "k8s/events.json", "k8s/operator-actions.json"} {
+				var es []json.RawMessage
+				b, err := os.ReadFile(filepath.Join(dir, rel))
+				if err != nil || json.Unmarshal(b, &es) != nil || len(es) < 2 {
+					t.Fatalf("%s: %v", rel, err)
+				}
+				b, _ = json.Marshal(edit(es))
+				writeFile(t, filepath.Join(dir, rel), string(b))
+			}
+			out := renderOutputs(t, dir)
+			if !strings.Contains(out[render.ReportFile], "## Timeline") {
+				t.Error("REPORT.md has no timeline")
+			}
+			rep := readReportJSON(t, out[render.JSONFile])
+			if name == "bad entries" {
+				if g := fmt.Sprint(rep.Gaps); !strings.Contains(g, "timeline.json: 3 malformed entries skipped") || !strings.Contains(g, "events.json: 3 malformed") {
+					t.Errorf("gaps %s: want the skipped entries named", g)
+				}
+			}
+			if len(rep.Findings) == 0 {
+				t.Error("the demo's findings were lost")
+			}
+		})
+	}
+}

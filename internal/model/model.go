@@ -27,6 +27,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/conditions"
+	"github.com/org/k8s-e2e-report/internal/events"
 	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/metrics"
 	"github.com/org/k8s-e2e-report/internal/opactions"
@@ -325,13 +326,23 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	optional(bundle.EventsJSON, readJSON(br, bundle.EventsJSON, &in.Events))
-	optional(bundle.OperatorActionsJSON, readJSON(br, bundle.OperatorActionsJSON, &in.Actions))
+	// Lists read item by item: one bad entry costs that entry, said in a gap.
+	items := func(rel string, bad int, err error) {
+		optional(rel, err)
+		if bad > 0 {
+			gap("render", fmt.Errorf("%s: %d malformed entries skipped", rel, bad))
+		}
+	}
+	in.Events, bad, err = readItems[events.Event](br, bundle.EventsJSON)
+	items(bundle.EventsJSON, bad, err)
+	in.Actions, bad, err = readItems[opactions.Action](br, bundle.OperatorActionsJSON)
+	items(bundle.OperatorActionsJSON, bad, err)
 	r.OperatorActions = in.Actions
 	if r.OperatorActions == nil {
 		r.OperatorActions = []opactions.Action{}
 	}
-	optional(bundle.TimelineJSON, readJSON(br, bundle.TimelineJSON, &r.Timeline))
+	r.Timeline, bad, err = readItems[timeline.Entry](br, bundle.TimelineJSON)
+	items(bundle.TimelineJSON, bad, err)
 
 	// Test results: the files given, and any the bundle carries under results/.
 	var inputs []results.Input
@@ -384,11 +395,10 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 	if r.Traces != nil {
 		in.ErrorSpans = r.Traces.ErrorSpans
 	}
-	if len(traceEntries) > 0 {
-		// Root and error spans join the timeline, in time order.
-		r.Timeline = append(r.Timeline, traceEntries...)
-		sort.SliceStable(r.Timeline, func(i, j int) bool { return r.Timeline[i].Time.Before(r.Timeline[j].Time) })
-	}
+	// Root and error spans join the timeline, and all of it is put in time order: a
+	// bundle's timeline.json may not be.
+	r.Timeline = append(r.Timeline, traceEntries...)
+	sort.SliceStable(r.Timeline, func(i, j int) bool { return r.Timeline[i].Time.Before(r.Timeline[j].Time) })
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -468,6 +478,25 @@ func readJSON(br *bundle.Reader, rel string, v any) error {
 		return err
 	}
 	return json.Unmarshal(b, v)
+}
+
+// readItems reads a JSON array item by item: a malformed item is skipped and counted.
+func readItems[T any](br *bundle.Reader, rel string) ([]T, int, error) {
+	var raw []json.RawMessage
+	if err := readJSON(br, rel, &raw); err != nil {
+		return nil, 0, err
+	}
+	out := make([]T, 0, len(raw))
+	bad := 0
+	for _, item := range raw {
+		var v T
+		if err := json.Unmarshal(item, &v); err != nil {
+			bad++
+			continue
+		}
+		out = append(out, v)
+	}
+	return out, bad, nil
 }
 
 // readList reads a kubectl List item by item: a malformed item is skipped and counted,

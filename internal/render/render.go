@@ -509,14 +509,22 @@ func waterfall(es []timeline.Entry, n int) string {
 		}
 		es = kept
 	}
-	t0, t1 := es[0].Time, es[len(es)-1].Time
+	t0, t1 := es[0].Time, es[0].Time // the entries may come out of order: take the extremes
+	for _, e := range es {
+		if e.Time.Before(t0) {
+			t0 = e.Time
+		}
+		if e.Time.After(t1) {
+			t1 = e.Time
+		}
+	}
 	span := t1.Sub(t0)
 	const width = 40
 	var b strings.Builder
 	for _, e := range es {
 		pos := 0
 		if span > 0 {
-			pos = int(float64(e.Time.Sub(t0)) / float64(span) * (width - 1))
+			pos = min(max(int(float64(e.Time.Sub(t0))/float64(span)*(width-1)), 0), width-1)
 		}
 		mark := "●"
 		switch e.Severity {
