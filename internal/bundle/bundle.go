@@ -250,7 +250,7 @@ const SchemaVersion = 1
 
 // ReadManifest reads a bundle's manifest.
 func ReadManifest(root string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(root, ManifestFile))
+	b, err := ReadRegular(filepath.Join(root, ManifestFile), MaxJSON)
 	if err != nil {
 		return nil, err
 	}

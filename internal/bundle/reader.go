@@ -236,3 +236,32 @@ func readCapped(f *os.File, info fs.FileInfo, name string, max int64) ([]byte, e
 	}
 	return b, nil
 }
+
+// FS is a directory a flag names (--templates), read the Reader's way: confined to the
+// directory, regular files only, never blocking on a FIFO, at most max bytes a file.
+// It implements fs.ReadFileFS.
+type FS struct {
+	r   *Reader
+	max int64
+}
+
+// DirFS opens dir as an FS whose files are read up to max bytes each.
+func DirFS(dir string, max int64) (*FS, error) {
+	r, err := OpenReader(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &FS{r: r, max: max}, nil
+}
+
+// Open opens a regular file of the directory.
+func (f *FS) Open(name string) (fs.File, error) {
+	file, _, err := f.r.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return file, nil
+}
+
+// ReadFile reads a whole regular file of the directory, refusing one over the limit.
+func (f *FS) ReadFile(name string) ([]byte, error) { return f.r.ReadFile(name, f.max) }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -449,6 +450,57 @@ func TestHostileTimelineAndLists(t *testing.T) {
 			}
 			if len(rep.Findings) == 0 {
 				t.Error("the demo's findings were lost")
+			}
+		})
+	}
+}
+
+// TestHostileFlagFiles: files named by flags are read as carefully as the bundle's: a
+// FIFO or a symlink never hangs render or is followed, and the error names the flag.
+func TestHostileFlagFiles(t *testing.T) {
+	tmp := t.TempDir()
+	fifo := filepath.Join(tmp, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(tmp, "outside.tmpl")
+	writeFile(t, outside, "OUTSIDE-TEMPLATE-CANARY")
+	tmpls := filepath.Join(tmp, "templates")
+	writeFile(t, filepath.Join(tmpls, "README"), "x")
+	for name, c := range map[string]struct {
+		args []string
+		want string // in stderr or in report.json's gaps
+	}{
+		"metrics fifo":        {[]string{"--metrics", fifo}, "--metrics"},
+		"results fifo":        {[]string{"--results", fifo}, "not a regular file"},
+		"templates fifo":      {[]string{"--templates", tmpls}, "--templates"},
+		"templates symlink":   {[]string{"--templates", tmpls}, "--templates"},
+		"metrics a directory": {[]string{"--metrics", tmp}, "--metrics"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			os.RemoveAll(tmpls)
+			writeFile(t, filepath.Join(tmpls, "README"), "x")
+			switch name {
+			case "templates fifo":
+				if err := syscall.Mkfifo(filepath.Join(tmpls, "report.md.tmpl"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			case "templates symlink":
+				if err := os.Symlink(outside, filepath.Join(tmpls, "report.md.tmpl")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dir := demoBundle(t)
+			code, _, stderr := runWithin(t, 20*time.Second, append([]string{"render", dir}, c.args...)...)
+			said := stderr
+			if b, err := os.ReadFile(filepath.Join(dir, render.JSONFile)); err == nil {
+				said += string(b)
+			}
+			if !strings.Contains(said, c.want) {
+				t.Errorf("exit %d: nothing says %q\n%s", code, c.want, stderr)
+			}
+			if b, _ := os.ReadFile(filepath.Join(dir, render.ReportFile)); strings.Contains(string(b), "OUTSIDE-TEMPLATE-CANARY") {
+				t.Error("render followed a symlinked template")
 			}
 		})
 	}

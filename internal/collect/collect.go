@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/events"
 	"github.com/org/k8s-e2e-report/internal/opactions"
 	"github.com/org/k8s-e2e-report/internal/redact"
+	"github.com/org/k8s-e2e-report/internal/results"
 	"github.com/org/k8s-e2e-report/internal/version"
 )
 
@@ -239,7 +239,7 @@ func (r *run) copyResults() {
 	rec := r.newRecord("results")
 	defer rec.done()
 	for i, src := range r.opts.Results {
-		b, err := os.ReadFile(src)
+		b, err := bundle.ReadRegular(src, results.MaxFile)
 		if err != nil {
 			rec.errorf("results %s: %v", src, err)
 			continue

@@ -5,8 +5,9 @@ package metrics
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
 )
 
 // Metric is one measurement. Direction "max" (default) means the value must stay at or
@@ -49,7 +50,7 @@ func (m Metric) Limit() string {
 
 // Load reads a JSON list of metrics and evaluates them.
 func Load(path string) ([]Metric, error) {
-	b, err := os.ReadFile(path)
+	b, err := bundle.ReadRegular(path, bundle.MaxJSON)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics: %w", err)
 	}

@@ -82,7 +82,11 @@ func Resolve(f Flags, getenv func(string) string, event map[string]any) (Config,
 		if info, err := os.Stat(f.Templates); err != nil || !info.IsDir() {
 			return Config{}, fmt.Errorf("%w: --templates %s: not a directory", ErrUsage, f.Templates)
 		}
-		c.Templates = os.DirFS(f.Templates)
+		t, err := bundle.DirFS(f.Templates, 1<<20)
+		if err != nil {
+			return Config{}, fmt.Errorf("%w: --templates %s: %v", ErrUsage, f.Templates, err)
+		}
+		c.Templates = t
 	}
 	c.PR = ghactions.PR{Repo: c.Repo, Number: f.PR}
 	if ev, ok := ghactions.PRFromEvent(event); ok {

@@ -75,10 +75,8 @@ func (e *embedImages) Transform(doc *ast.Document, _ text.Reader, _ parser.Conte
 }
 
 func readTemplate(name string, o Options) (string, error) {
-	if o.Templates != nil {
-		if b, err := fs.ReadFile(o.Templates, name); err == nil {
-			return string(b), nil
-		}
+	if b, err := override(o, name); err != nil || b != nil {
+		return string(b), err
 	}
 	b, err := fs.ReadFile(deftemplates.FS, name)
 	return string(b), err

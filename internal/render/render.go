@@ -6,6 +6,7 @@ package render
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -110,15 +111,31 @@ func commentSections(r *model.Report) []section {
 	}
 }
 
+// override reads the --templates directory's version of a template: nil if it has
+// none, an error if it has one that cannot be read (a FIFO, a symlink, too large).
+func override(o Options, name string) ([]byte, error) {
+	if o.Templates == nil {
+		return nil, nil
+	}
+	b, err := fs.ReadFile(o.Templates, name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("--templates: %w", err)
+	}
+	return b, nil
+}
+
 func loadTemplate(name string, o Options, funcs template.FuncMap) (*template.Template, error) {
 	b, err := fs.ReadFile(deftemplates.FS, name)
 	if err != nil {
 		return nil, err
 	}
-	if o.Templates != nil {
-		if ob, err := fs.ReadFile(o.Templates, name); err == nil {
-			b = ob
-		}
+	if ob, err := override(o, name); err != nil {
+		return nil, err
+	} else if ob != nil {
+		b = ob
 	}
 	t, err := template.New(name).Funcs(funcs).Parse(string(b))
 	if err != nil {
