@@ -73,6 +73,18 @@ func clean(rel string) (string, error) {
 	return filepath.FromSlash(p), nil
 }
 
+// RelPath returns rel as a clean slash-separated path inside a bundle, or an error for
+// one that is absolute, leaves the bundle (..), or is empty: what a bundle file names
+// (pages.json's screenshot, a finding's reference) must pass it before anyone is told
+// to open it.
+func RelPath(rel string) (string, error) {
+	p, err := clean(rel)
+	if err != nil {
+		return "", err
+	}
+	return filepath.ToSlash(p), nil
+}
+
 // Open opens a regular file of the bundle. It refuses symlinks (even ones that stay in
 // the bundle: collect never writes them), anything that is not a regular file, and any
 // path that leaves the bundle; it does not block on a FIFO.

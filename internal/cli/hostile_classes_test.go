@@ -505,3 +505,35 @@ func TestHostileFlagFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileInvestigatePaths: investigate names only confined, bundle-relative files,
+// in text and JSON, and caps each item as REPORT.md does.
+func TestHostileInvestigatePaths(t *testing.T) {
+	dir := demoBundle(t)
+	huge := "Uncaught TypeError: " + strings.Repeat("A", 8<<20)
+	pages := []map[string]any{
+		{"name": "up", "file": "../../../../var/log/auth.log", "url": "http://console/", "status": 500, "loadMs": 1,
+			"consoleErrors": []map[string]any{{"type": "exception", "text": huge}}, "failedRequests": []any{}},
+		{"name": "abs", "file": "/etc/shadow", "url": "http://console/x", "status": 502, "loadMs": 1, "consoleErrors": []any{}, "failedRequests": []any{}},
+		{"name": "back", "file": `screenshots\..\..\..\etc\passwd`, "url": "http://console/y", "status": 503, "loadMs": 1, "consoleErrors": []any{}, "failedRequests": []any{}},
+	}
+	b, _ := json.Marshal(pages)
+	writeFile(t, filepath.Join(dir, "screenshots", "pages.json"), string(b))
+	for _, args := range [][]string{{"investigate", "--from", dir}, {"investigate", "--from", dir, "--json"}} {
+		code, stdout, stderr := runWithin(t, 60*time.Second, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, code, stderr)
+		}
+		for _, bad := range []string{"../", "/etc/shadow", "/var/log", `..\`, "etc/passwd"} {
+			if strings.Contains(stdout, bad) {
+				t.Errorf("%v tells the agent about %q", args, bad)
+			}
+		}
+		if len(stdout) > 1<<20 {
+			t.Errorf("%v printed %d bytes: an 8 MiB console message went through whole", args, len(stdout))
+		}
+		if !strings.Contains(stdout, "Uncaught TypeError") {
+			t.Errorf("%v lost the console error itself", args)
+		}
+	}
+}

@@ -14,8 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
 
 // Version of the JSON format; schema.json describes it.
@@ -170,13 +172,15 @@ func Build(r *model.Report, o Options) (*Investigation, error) {
 		if !focus.finding(f) {
 			continue
 		}
-		out := Finding{Rank: i + 1, ID: f.ID, Category: f.Category, Severity: string(f.Severity), Title: f.Title, Subject: f.Subject.String(),
-			Explanation: f.Explanation, CausedBy: f.CausedBy, Count: f.Count, Refs: f.Refs}
-		out.Evidence = pickEvidence(f.Evidence, evidenceLines)
+		out := Finding{Rank: i + 1, ID: f.ID, Category: f.Category, Severity: string(f.Severity), Title: capped(f.Title), Subject: capped(f.Subject.String()),
+			Explanation: capped(f.Explanation), CausedBy: f.CausedBy, Count: f.Count, Refs: bundlePaths(f.Refs)}
+		for _, e := range pickEvidence(f.Evidence, evidenceLines) {
+			out.Evidence = append(out.Evidence, capped(e))
+		}
 		if !f.Time.IsZero() {
 			out.Time = f.Time.UTC().Format(time.RFC3339)
 		}
-		out.Open = openNext(f)
+		out.Open = openNext(out.Refs)
 		inv.Findings = append(inv.Findings, out)
 	}
 
@@ -233,8 +237,11 @@ func Build(r *model.Report, o Options) (*Investigation, error) {
 			if !a.at.IsZero() {
 				a.Last = a.at.UTC().Format(time.RFC3339)
 			}
-			if len(a.Line) > 400 {
-				a.Line = a.Line[:400] + "…"
+			a.Line = textsafe.Truncate(a.Line, 400)
+			if p, err := bundle.RelPath(a.File); err == nil {
+				a.File = p
+			} else {
+				a.File = ""
 			}
 			inv.LogErrors = append(inv.LogErrors, a.LogError)
 		}
@@ -249,7 +256,7 @@ func Build(r *model.Report, o Options) (*Investigation, error) {
 			res := Resource{Kind: t.Kind, Namespace: it.Namespace, Name: it.Name, Conditions: []Condition{},
 				Stale: it.ObservedGeneration > 0 && it.ObservedGeneration < it.Generation}
 			for _, c := range it.Conditions {
-				cond := Condition{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message, Where: c.Where}
+				cond := Condition{Type: capped(c.Type), Status: capped(c.Status), Reason: capped(c.Reason), Message: capped(c.Message), Where: capped(c.Where)}
 				if !c.LastTransition.IsZero() {
 					cond.Since = c.LastTransition.UTC().Format(time.RFC3339)
 				}
@@ -259,7 +266,7 @@ func Build(r *model.Report, o Options) (*Investigation, error) {
 		}
 	}
 	for _, g := range r.Gaps {
-		inv.Gaps = append(inv.Gaps, g.Collector+": "+g.Error)
+		inv.Gaps = append(inv.Gaps, capped(g.Collector+": "+g.Error))
 	}
 	return inv, nil
 }
@@ -289,22 +296,37 @@ func readyAll(ready string) bool {
 
 // openNext is the bundle file an agent should open first for a finding: the log that
 // shows the failure (a previous log for a crash), else the first file it names.
-func openNext(f findings.Finding) string {
-	for _, r := range f.Refs {
+func openNext(refs []string) string {
+	for _, r := range refs {
 		if strings.HasSuffix(r, ".previous.log") {
 			return r
 		}
 	}
-	for _, r := range f.Refs {
+	for _, r := range refs {
 		if strings.HasSuffix(r, ".log") {
 			return r
 		}
 	}
-	if len(f.Refs) > 0 {
-		return f.Refs[0]
+	if len(refs) > 0 {
+		return refs[0]
 	}
 	return ""
 }
+
+// bundlePaths keeps the paths that stay inside the bundle, bundle-relative: an agent is
+// never told to open ../../var/log/auth.log or an absolute path a page named.
+func bundlePaths(refs []string) []string {
+	var out []string
+	for _, r := range refs {
+		if p, err := bundle.RelPath(r); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// capped cuts one text of the answer as REPORT.md cuts it.
+func capped(s string) string { return textsafe.Truncate(s, maxItem) }
 
 func reconciles(r *model.Report, focus focusSpec) []Reconcile {
 	idx := map[string]int{}
@@ -335,9 +357,9 @@ func reconciles(r *model.Report, focus focusSpec) []Reconcile {
 		if a.Error != "" || a.Level == "error" {
 			rc.Errors++
 			rc.LastResult = "error"
-			rc.LastError = a.Error
+			rc.LastError = capped(a.Error)
 			if rc.LastError == "" {
-				rc.LastError = a.Message
+				rc.LastError = capped(a.Message)
 			}
 		} else {
 			rc.LastResult = "ok"

@@ -19,11 +19,11 @@ func WriteJSON(w io.Writer, inv *Investigation) error {
 
 // one makes an untrusted text one safe line: no escapes or control characters, no line
 // breaks (a log line cannot forge a row or a section of the output).
-func one(s string) string {
-	s = textsafe.Clean(s)
-	s = strings.Join(strings.Fields(s), " ")
-	return s
-}
+// Each item is capped as REPORT.md caps a text.
+func one(s string) string { return textsafe.OneLine(s, maxItem) }
+
+// maxItem is the most bytes of one text an investigation carries (REPORT.md's cap).
+const maxItem = 4096
 
 func cell(s string) string {
 	s = one(s)

@@ -388,6 +388,17 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 	if err := readJSON(br, bundle.PagesJSON, &r.Pages); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		gap("render", fmt.Errorf("%s: %v", bundle.PagesJSON, err))
 	}
+	for i := range r.Pages {
+		// A page names its screenshot: only a path inside the bundle is one.
+		if f := r.Pages[i].File; f != "" {
+			if p, err := bundle.RelPath(f); err != nil {
+				gap("render", fmt.Errorf("%s: page %d: its screenshot path is not inside the bundle; ignored", bundle.PagesJSON, i+1))
+				r.Pages[i].File = ""
+			} else {
+				r.Pages[i].File = p
+			}
+		}
+	}
 	in.Pages = r.Pages
 	var traceEntries []timeline.Entry
 	var known map[string]bool

@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
@@ -145,16 +144,7 @@ func cell(s string, comment bool) string {
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + " […]"
-}
+func truncate(s string, n int) string { return textsafe.Truncate(s, n) }
 
 // link is a relative link to a bundle file: the text escaped, the destination
 // percent-encoded segment by segment and anchored with "./", so no scheme

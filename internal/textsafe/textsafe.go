@@ -68,3 +68,22 @@ func plainASCII(s string) bool {
 	}
 	return true
 }
+
+// Truncate cuts s to at most n bytes on a rune boundary, marking the cut with " […]".
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + " […]"
+}
+
+// OneLine makes an untrusted text one safe line of at most n bytes (before the cut's
+// mark): no escapes, control or invisible characters, no line breaks, so a log line
+// cannot forge a row or a section of an output.
+func OneLine(s string, n int) string {
+	return strings.Join(strings.Fields(Clean(Truncate(s, n))), " ")
+}
