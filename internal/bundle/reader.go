@@ -277,3 +277,15 @@ func (f *FS) Open(name string) (fs.File, error) {
 
 // ReadFile reads a whole regular file of the directory, refusing one over the limit.
 func (f *FS) ReadFile(name string) ([]byte, error) { return f.r.ReadFile(name, f.max) }
+
+// IsBundle reports whether dir holds a bundle collect wrote (its manifest is a regular
+// file).
+func IsBundle(dir string) bool {
+	r, err := OpenReader(dir)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	info, err := r.Stat(ManifestFile)
+	return err == nil && info.Mode().IsRegular()
+}

@@ -537,3 +537,96 @@ func TestHostileInvestigatePaths(t *testing.T) {
 		}
 	}
 }
+
+const injection = "x](https://evil.example/a) <img src=x onerror=alert(1)>\n## INJECTED heading\n[click](javascript:alert(1)) mail evil@example.com a|b\\ `c` www.evil.example @org/team ::error::INJECTED-COMMAND"
+
+// poison replaces every string of a decoded JSON document (but times, which must stay
+// times to decode) with the injection, and adds an injected key to every object.
+func poison(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, c := range t {
+			t[k] = poison(c)
+		}
+		return t
+	case []any:
+		for i := range t {
+			t[i] = poison(t[i])
+		}
+		return t
+	case string:
+		if _, err := time.Parse(time.RFC3339Nano, t); err == nil {
+			return t
+		}
+		return injection + " " + t
+	}
+	return v
+}
+
+// TestHostileMergeShards: a shard's report.json is someone else's output; every string
+// in it (a test's status, the keys of testCounts, any text) reaches the merged REPORT.md,
+// summary.md, REPORT.html and comment.md inert. A report.json of a newer version, or a
+// malformed one, never merges as passed.
+func TestHostileMergeShards(t *testing.T) {
+	good := renderedBundle(t)
+	b, err := os.ReadFile(filepath.Join(good, render.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc = poison(doc).(map[string]any)
+	doc["version"] = 1
+	doc["testCounts"] = map[string]any{injection: 3, "passed": 1}
+	poisoned := t.TempDir()
+	b, _ = json.Marshal(doc)
+	writeFile(t, filepath.Join(poisoned, render.JSONFile), string(b))
+
+	out := filepath.Join(t.TempDir(), "merged")
+	code, _, stderr := runWithin(t, 60*time.Second, "merge", good, poisoned, "-o", out)
+	if code != 0 {
+		t.Fatalf("merge exit %d\n%s", code, stderr)
+	}
+	outputs := readOutputs(t, out)
+	for _, name := range []string{render.ReportFile, render.SummaryFile, render.CommentFile} {
+		checkMarkdownInert(t, "merged "+name, outputs[name])
+	}
+	checkHTMLInert(t, outputs[render.HTMLFile])
+
+	// Unreadable shards: a newer version, malformed JSON, a report.json that is a FIFO.
+	for name, write := range map[string]func(dir string){
+		"newer version": func(dir string) { writeFile(t, filepath.Join(dir, render.JSONFile), `{"version":99,"status":{"level":"passed"}}`) },
+		"malformed":     func(dir string) { writeFile(t, filepath.Join(dir, render.JSONFile), `{"version":1,"tests":`) },
+		"fifo": func(dir string) {
+			if err := syscall.Mkfifo(filepath.Join(dir, render.JSONFile), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"empty shard": func(dir string) {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			shard := t.TempDir()
+			write(shard)
+			healthy := healthyBundle(t)
+			out := filepath.Join(t.TempDir(), "merged")
+			code, _, stderr := runWithin(t, 60*time.Second, "merge", healthy, shard, "-o", out)
+			if code != 0 {
+				t.Fatalf("merge exit %d\n%s", code, stderr)
+			}
+			o := readOutputs(t, out)
+			rep := readReportJSON(t, o[render.JSONFile])
+			if rep.Status.Level == "passed" || !strings.Contains(rep.Status.Line, "unreadable") {
+				t.Errorf("status %q: an unreadable shard must not pass, and the status must say so", rep.Status.Line)
+			}
+			found := false
+			for _, f := range rep.Findings {
+				found = found || strings.HasPrefix(f.ID, "ReportUnreadable-")
+			}
+			if !found {
+				t.Errorf("no ReportUnreadable finding: %+v", rep.Findings)
+			}
+		})
+	}
+}

@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
 
 	"github.com/spf13/cobra"
 
@@ -38,18 +42,31 @@ not race on one comment.`,
 			var reports []*model.Report
 			var shardNames []string
 			for i, dir := range args {
-				r, err := model.Read(dir)
-				if err != nil {
-					g.log.Debug("no usable report.json; rendering the shard's bundle", "dir", dir, "err", err)
-					if r, err = model.Load(cmd.Context(), dir, model.Options{Redactor: rd}); err != nil {
-						return fmt.Errorf("bundle %s: %w", dir, err)
-					}
-				}
-				r.Redact(rd) // a shard's report.json is someone else's output
 				name := filepath.Base(filepath.Clean(dir))
 				if len(names) > 0 {
 					name = names[i]
 				}
+				if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+					return fmt.Errorf("bundle %s: not a directory (a shard's bundle or rendered report): %v", dir, err)
+				}
+				r, err := model.Read(dir)
+				switch {
+				case err == nil:
+				case bundle.IsBundle(dir):
+					g.log.Debug("no usable report.json; rendering the shard's bundle", "dir", dir, "err", err)
+					readErr := err
+					if r, err = model.Load(cmd.Context(), dir, model.Options{Redactor: rd}); err != nil {
+						return fmt.Errorf("bundle %s: %w", dir, err)
+					}
+					if !errors.Is(readErr, fs.ErrNotExist) {
+						r.Gaps = append(r.Gaps, bundle.Gap{Collector: "merge", Error: readErr.Error() + "; rendered the shard's bundle instead"})
+					}
+				default:
+					// No report this ci-report can read and no bundle: unknown, never passed.
+					g.log.Warn("shard unreadable", "dir", dir, "err", err)
+					r = model.Unreadable(name, err)
+				}
+				r.Redact(rd) // a shard's report.json is someone else's output
 				reports = append(reports, r)
 				shardNames = append(shardNames, name)
 			}

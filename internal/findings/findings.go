@@ -90,6 +90,7 @@ var categoryRank = map[string]int{
 	"ConsoleError":               35,
 	"MetricBreach":               30,
 	"ResultsUnreadable":          28,
+	"ReportUnreadable":           27,
 	"TestFailed":                 25,
 	"WarningEvent":               20,
 	"TestFlaky":                  10,
@@ -99,6 +100,14 @@ func newFinding(category string, sev Severity, subj Subject, title, explanation 
 	h := sha256.Sum256([]byte(category + "\x00" + subj.String() + "\x00" + title))
 	return Finding{ID: category + "-" + hex.EncodeToString(h[:4]), Category: category, Severity: sev, Subject: subj,
 		Title: title, Explanation: explanation, Count: 1, rank: sev.weight()*1000 + categoryRank[category]}
+}
+
+// ReportUnreadable is the finding for a report this ci-report cannot read (a shard's
+// report.json of a newer version, or malformed): its outcome is unknown, never passed.
+func ReportUnreadable(name, why string) Finding {
+	return newFinding("ReportUnreadable", Error, Subject{Kind: "Report", Name: name},
+		fmt.Sprintf("The report of %s could not be read", name),
+		why+"; its tests and findings are unknown, so this run cannot count as passed")
 }
 
 // Rank sorts findings: severity, then causal category, then earliest first; and a

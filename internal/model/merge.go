@@ -15,6 +15,17 @@ type Shard struct {
 	Gaps     int            `json:"gaps"`
 }
 
+// Unreadable is the report of a shard whose report.json cannot be read and which has
+// no bundle to render instead: failed, with a finding that says why.
+func Unreadable(name string, err error) *Report {
+	r := &Report{Version: Version, Tests: &results.Results{Cases: []results.Case{}}, TestCounts: map[string]int{},
+		Gaps: []bundle.Gap{{Collector: "merge", Error: err.Error()}}, FailedTests: []FailedTest{},
+		Findings: []findings.Finding{findings.ReportUnreadable(name, err.Error())}}
+	r.normalise()
+	r.Status = r.status()
+	return r
+}
+
 // Merge combines the reports of matrix shards into one: a per-shard status table,
 // findings merged (one per root cause across shards, counts added, shard names noted),
 // and every shard's tests, failed tests, pods, custom resources and gaps.

@@ -966,6 +966,16 @@ func index(br *bundle.Reader, gap func(string, error)) []File {
 	return out
 }
 
+func countCategory(fs []findings.Finding, category string) int {
+	n := 0
+	for _, f := range fs {
+		if f.Category == category {
+			n++
+		}
+	}
+	return n
+}
+
 func (r *Report) status() Status {
 	counts := map[findings.Severity]int{}
 	for _, f := range r.Findings {
@@ -982,6 +992,9 @@ func (r *Report) status() Status {
 	}
 	if unreadable > 0 {
 		parts = append(parts, fmt.Sprintf("%d test results file(s) unreadable", unreadable))
+	}
+	if n := countCategory(r.Findings, "ReportUnreadable"); n > 0 {
+		parts = append([]string{fmt.Sprintf("%d report(s) unreadable, outcome unknown", n)}, parts...)
 	}
 	if total > 0 {
 		p := fmt.Sprintf("%d/%d tests passed", r.TestCounts["passed"], total)

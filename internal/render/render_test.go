@@ -253,31 +253,72 @@ func FuzzFence(f *testing.F) {
 	})
 }
 
+// FuzzCell puts untrusted text through every inline escaper a template may use in a
+// table cell (cell, inline code, a bundle link, an image link, a trace link) and parses
+// the table with goldmark's GFM parser: the row keeps its two cells, and no link other
+// than ours into the bundle (or the Jaeger UI the user gave), no autolink (URL or
+// e-mail) and no raw HTML appears.
 func FuzzCell(f *testing.F) {
-	f.Add("a | b")
-	f.Add("`|`\\|")
+	for _, s := range []string{"a | b", "`|`\\|", "x\\", "trace|<img src=x onerror=alert(1)>", "a\\|b", "dir\\x|y.png", "mail evil@example.com", "[x](https://evil.example)|", "``|``"} {
+		f.Add(s)
+	}
+	escapers := map[string]func(s string, comment bool) string{
+		"cell":   cell,
+		"inline": inlineCode,
+		"link":   link,
+		"image":  func(s string, comment bool) string { return imageLink(s, s, comment) },
+		"trace":  func(s string, comment bool) string { return traceLink("", s, comment) },
+		"traceUI": func(s string, comment bool) string {
+			return traceLink("http://127.0.0.1:16686", s, comment)
+		},
+	}
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, comment := range []bool{false, true} {
-			doc := "| a | b |\n|---|---|\n| " + cell(s, comment) + " | end |\n"
-			gm := goldmark.New(goldmark.WithExtensions(extension.GFM))
-			root := gm.Parser().Parse(gtext.NewReader([]byte(doc)))
-			tbl, ok := root.FirstChild().(*east.Table)
-			if !ok {
-				t.Fatalf("cell %q broke the table", s)
-			}
-			rows := 0
-			for row := tbl.FirstChild(); row != nil; row = row.NextSibling() {
-				rows++
-				if row.ChildCount() != 2 {
-					t.Fatalf("cell %q: a row has %d cells", s, row.ChildCount())
+		for name, esc := range escapers {
+			for _, comment := range []bool{false, true} {
+				out := esc(s, comment)
+				if out == "" {
+					out = " "
 				}
-			}
-			if rows != 2 {
-				t.Fatalf("cell %q: %d rows", s, rows)
-			}
-			checkInert(t, "cell", doc)
-			if comment && mention.MatchString(cell(s, comment)) {
-				t.Errorf("cell %q keeps a mention", s)
+				doc := "| a | b |\n|---|---|\n| " + out + " | end |\n"
+				gm := goldmark.New(goldmark.WithExtensions(extension.GFM))
+				src := []byte(doc)
+				root := gm.Parser().Parse(gtext.NewReader(src))
+				tbl, ok := root.FirstChild().(*east.Table)
+				if !ok || root.FirstChild().NextSibling() != nil {
+					t.Fatalf("%s(%q) broke the table: %q", name, s, doc)
+				}
+				rows := 0
+				for row := tbl.FirstChild(); row != nil; row = row.NextSibling() {
+					rows++
+					if row.ChildCount() != 2 {
+						t.Fatalf("%s(%q): a row has %d cells: %q", name, s, row.ChildCount(), doc)
+					}
+				}
+				if rows != 2 {
+					t.Fatalf("%s(%q): %d rows", name, s, rows)
+				}
+				_ = ast.Walk(root, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+					if !entering {
+						return ast.WalkContinue, nil
+					}
+					switch v := n.(type) {
+					case *ast.Link:
+						if d := string(v.Destination); !strings.HasPrefix(d, "./") && !strings.HasPrefix(d, "http://127.0.0.1:16686/trace/") {
+							t.Errorf("%s(%q): link to %q", name, s, d)
+						}
+					case *ast.Image:
+						if !strings.HasPrefix(string(v.Destination), "./") {
+							t.Errorf("%s(%q): image from %q", name, s, v.Destination)
+						}
+					case *ast.AutoLink:
+						t.Errorf("%s(%q): autolink %q", name, s, v.URL(src))
+					}
+					return ast.WalkContinue, nil
+				})
+				checkInert(t, name, doc)
+				if comment && mention.MatchString(out) {
+					t.Errorf("%s(%q) keeps a mention", name, s)
+				}
 			}
 		}
 	})
@@ -312,7 +353,7 @@ func FuzzUnlink(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := unlink(s), autolink.ReplaceAllString(s, "$1$3"+wj+"$2$4"); got != want {
+		if got, want := unlink(s), autolink.ReplaceAllString(email.ReplaceAllString(s, "$1@"+wj+"$2"), "$1$3"+wj+"$2$4"); got != want {
 			t.Errorf("unlink(%q) = %q, want %q", s, got, want)
 		}
 	})

@@ -40,8 +40,14 @@ func longestBacktickRun(s string) int {
 	return longest
 }
 
-// inlineCode returns s as a code span that cannot be closed early.
+// inlineCode returns s as a code span that cannot be closed early. Text with a pipe
+// becomes escaped text instead: a GFM table splits its row at a pipe even inside a code
+// span, and the escape that prevents it (\|) shows as such outside a table, so no code
+// span is safe in both places. Escaped text is.
 func inlineCode(s string, comment bool) string {
+	if strings.Contains(s, "|") {
+		return mdText(s, comment)
+	}
 	s = neutralise(strings.Join(strings.Fields(clean(s)), " "), comment)
 	if s == "" {
 		return ""
@@ -64,6 +70,7 @@ var (
 	ghRef    = regexp.MustCompile(`(?i)\b(GH)-(\d)`)
 	autolink = regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*:)(//)|\b(www)(\.)`)
 	marker   = regexp.MustCompile(`(?i)<!--(\s*ci-report)`)
+	email    = regexp.MustCompile(`([A-Za-z0-9._%+-])@([A-Za-z0-9])`)
 	listMark = regexp.MustCompile(`^(\s*)([-+]|\d+[.)])(\s)`)
 )
 
@@ -78,8 +85,12 @@ func mdText(s string, comment bool) string {
 	return neutralise(s, comment)
 }
 
-// unlink keeps URLs in text from being autolinked.
+// unlink keeps URLs and e-mail addresses in text from being autolinked (GFM links
+// user@host as mailto:).
 func unlink(s string) string {
+	if strings.IndexByte(s, '@') >= 0 {
+		s = email.ReplaceAllString(s, "$1@"+wj+"$2")
+	}
 	if !strings.Contains(s, "://") && !containsFoldASCII(s, "www.") {
 		return s // nothing autolink can match (most text): skip the regexp
 	}
@@ -183,7 +194,7 @@ func relPath(p string) (string, bool) {
 
 // destEscaper escapes what url.PathEscape keeps and Markdown link destinations must not
 // see raw.
-var destEscaper = strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "'", "%27", "\"", "%22", "[", "%5B", "]", "%5D", "|", "%7C")
+var destEscaper = strings.NewReplacer("@", "%40", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "'", "%27", "\"", "%22", "[", "%5B", "]", "%5D", "|", "%7C")
 
 // traceLink shows a trace ID, linked to the Jaeger UI when its URL is known (a URL the
 // user gave, never one from the bundle; the ID must be hex).
