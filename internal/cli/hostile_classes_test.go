@@ -597,8 +597,10 @@ func TestHostileMergeShards(t *testing.T) {
 
 	// Unreadable shards: a newer version, malformed JSON, a report.json that is a FIFO.
 	for name, write := range map[string]func(dir string){
-		"newer version": func(dir string) { writeFile(t, filepath.Join(dir, render.JSONFile), `{"version":99,"status":{"level":"passed"}}`) },
-		"malformed":     func(dir string) { writeFile(t, filepath.Join(dir, render.JSONFile), `{"version":1,"tests":`) },
+		"newer version": func(dir string) {
+			writeFile(t, filepath.Join(dir, render.JSONFile), `{"version":99,"status":{"level":"passed"}}`)
+		},
+		"malformed": func(dir string) { writeFile(t, filepath.Join(dir, render.JSONFile), `{"version":1,"tests":`) },
 		"fifo": func(dir string) {
 			if err := syscall.Mkfifo(filepath.Join(dir, render.JSONFile), 0o644); err != nil {
 				t.Fatal(err)
