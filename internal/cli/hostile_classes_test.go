@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -630,5 +632,32 @@ func TestHostileMergeShards(t *testing.T) {
 				t.Errorf("no ReportUnreadable finding: %+v", rep.Findings)
 			}
 		})
+	}
+}
+
+// TestHostileWatchPIDFile: a stale or planted watch/watch.pid naming a live process whose
+// command line even says "watch" is never signalled, by `watch --stop` or by collect's
+// stopping of the bundle's watcher.
+func TestHostileWatchPIDFile(t *testing.T) {
+	out := t.TempDir()
+	victim := exec.Command("/bin/sh", "-c", "sleep 60 # ci-report watch")
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer victim.Process.Kill()
+	exited := make(chan struct{})
+	go func() { victim.Wait(); close(exited) }()
+	writeFile(t, filepath.Join(out, "watch", "watch.pid"), strconv.Itoa(victim.Process.Pid)+"\n")
+
+	code, _, stderr := runWithin(t, 20*time.Second, "watch", "--stop", "-o", out, "--wait", "2s")
+	if code == 0 || !strings.Contains(stderr, "not running") {
+		t.Errorf("watch --stop: exit %d, %q: want it to say no watcher runs", code, stderr)
+	}
+	writeFile(t, filepath.Join(out, "watch", "watch.pid"), strconv.Itoa(victim.Process.Pid)+"\n")
+	stopRunningWatcher(&globals{stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv, log: slog.New(slog.DiscardHandler)}, out, 2*time.Second)
+	select {
+	case <-exited:
+		t.Fatal("a process that is not the bundle's watcher was signalled")
+	case <-time.After(300 * time.Millisecond):
 	}
 }

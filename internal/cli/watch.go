@@ -100,11 +100,11 @@ normal run (which stops the watcher first) after them.`,
 			if err := os.MkdirAll(filepath.Join(f.output, bundle.WatchDir), 0o755); err != nil {
 				return err
 			}
-			pidFile := filepath.Join(f.output, filepath.FromSlash(bundle.WatchPID))
-			if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-				return err
+			pid, err := watch.LockPIDFile(filepath.Join(f.output, filepath.FromSlash(bundle.WatchPID)))
+			if err != nil {
+				return fmt.Errorf("%w: stop it with `ci-report watch --stop -o %s`", err, f.output)
 			}
-			defer os.Remove(pidFile)
+			defer pid.Release()
 			err = watch.Run(cmd.Context(), watch.Options{Config: cfg, Namespaces: nss, AllNamespaces: f.allNamespaces, Selector: f.selector,
 				CRDs: f.crds, Dir: f.output, LogMaxBytes: maxBytes, LogTotalBytes: totalBytes, Redactor: rd, Log: g.log}, nil)
 			if err != nil {
@@ -194,24 +194,19 @@ func startBackground(cmd *cobra.Command, g *globals, f *watchFlags) error {
 	}
 }
 
-// runningWatcher reads the pid file and says whether that process is a live watcher.
+// runningWatcher returns the pid of the bundle's watcher: the process the kernel says
+// holds the lock on its pid file (see watch.LockPIDFile). The pid the file holds is
+// returned too, with alive false, when no process holds the lock.
 func runningWatcher(pidFile string) (int, bool) {
-	b, err := os.ReadFile(pidFile)
+	if pid, err := watch.LockHolder(pidFile); err == nil && pid > 0 {
+		return pid, true
+	}
+	b, err := bundle.ReadRegular(pidFile, 64)
 	if err != nil {
 		return 0, false
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return 0, false
-	}
-	if !processAlive(pid) {
-		return pid, false
-	}
-	// A reused pid is not ours: the watcher's command line says "watch".
-	if cl, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && !strings.Contains(string(cl), "watch") {
-		return pid, false
-	}
-	return pid, true
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return max(pid, 0), false
 }
 
 // stopWatch ends the background watcher and waits until it has exited (it writes its
