@@ -96,11 +96,21 @@ func Interpolations(steps []Step) []string {
 var expr = regexp.MustCompile(`\$\{\{\s*([^}]+?)\s*\}\}`)
 
 // Eval substitutes ${{ name }} expressions from values (e.g. "inputs.namespaces",
-// "github.action_path"); an unknown expression is an error, so a test notices.
+// "github.action_path"), and ${{ a == b }} of two names; an unknown expression is an
+// error, so a test notices.
 func Eval(s string, values map[string]string) (string, error) {
 	var missing []string
 	out := expr.ReplaceAllStringFunc(s, func(m string) string {
 		name := strings.TrimSpace(expr.FindStringSubmatch(m)[1])
+		if l, r, ok := strings.Cut(name, "=="); ok {
+			// a == b of two names: "true" or "false", as the runner prints a boolean.
+			lv, lok := values[strings.TrimSpace(l)]
+			rv, rok := values[strings.TrimSpace(r)]
+			if !lok || !rok {
+				missing = append(missing, name)
+			}
+			return fmt.Sprint(lok && rok && lv == rv)
+		}
 		v, ok := values[name]
 		if !ok {
 			missing = append(missing, name)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/org/k8s-e2e-report/internal/github"
+
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 
@@ -83,6 +85,7 @@ func addCommentFlags(cmd *cobra.Command, f *commentFlags) {
 	fl.StringVar(&f.Mode, "mode", "upsert", "upsert (edit in place), recreate (delete and post anew) or off")
 	fl.BoolVar(&f.Strict, "strict", false, "fail when the comment cannot be posted (default: warn and go on)")
 	fl.StringVar(&f.Token, "token", "", "GitHub token (default: $GITHUB_TOKEN)")
+	fl.StringVar(&f.Author, "comment-author", github.ActionsBot, "login the comment is posted as when the token cannot read /user: github-actions[bot] for GITHUB_TOKEN, my-app[bot] for a GitHub App's token; empty: unknown, so no existing comment is edited")
 }
 
 func newCommentCmd(g *globals) *cobra.Command {
@@ -94,8 +97,8 @@ func newCommentCmd(g *globals) *cobra.Command {
 Enterprise works). It renders the comment from the bundle's report.json (with --templates,
 under the key's hidden marker <!-- ci-report:KEY -->), finds the PR in the event payload
 (pull_request, pull_request_target) or --pr, and its earlier comment: the one that starts
-with the marker AND is by the same author (the token's user, or a bot for GITHUB_TOKEN and
-GitHub App tokens). A comment by anyone else, or one that only quotes the marker, is never
+with the marker AND is by the same author: the token's user, or for an installation token
+(which cannot read /user) github-actions[bot], or the app's bot given with --comment-author. A comment by anyone else, or one that only quotes the marker, is never
 edited; duplicates of ours are deleted, the newest kept. Retries 5xx and rate limits
 (honouring Retry-After, never posting twice after a 5xx); shrinks and retries a body
 GitHub finds too long.

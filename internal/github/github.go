@@ -33,7 +33,16 @@ type Client struct {
 	sleep func(context.Context, time.Duration) error
 	// MaxWait bounds the total time spent waiting for retries.
 	MaxWait time.Duration
+	// Author is the login comments are posted as when the token cannot read /user (an
+	// installation token): github-actions[bot] (GITHUB_TOKEN's, New's default), or a
+	// GitHub App's own bot (my-app[bot]). "" means unknown: no existing comment is ours,
+	// so none is edited or deleted; the login of the comment this client creates is
+	// learned and used from then on.
+	Author string
 }
+
+// ActionsBot is the author of comments posted with GITHUB_TOKEN.
+const ActionsBot = "github-actions[bot]"
 
 // New returns a client for apiURL (GITHUB_API_URL; GitHub Enterprise works) with token.
 func New(apiURL, token string, log *slog.Logger) (*Client, error) {
@@ -50,7 +59,7 @@ func New(apiURL, token string, log *slog.Logger) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{gh: c, log: log, sleep: sleepCtx, MaxWait: 2 * time.Minute}, nil
+	return &Client{gh: c, log: log, sleep: sleepCtx, MaxWait: 2 * time.Minute, Author: ActionsBot}, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -221,6 +230,12 @@ func (c *Client) Upsert(ctx context.Context, t Target, mode Mode, body string, r
 		if err != nil {
 			return Result{}, err
 		}
+		if login := out.GetUser().GetLogin(); existing == nil && login != "" && !strings.EqualFold(login, me.login) {
+			// An App's token posts as its own bot: this client now knows who it is.
+			c.log.Warn("the comment was posted as another author than assumed; pass --comment-author (action input comment-author) so later runs find it",
+				"author", login, "assumed", me.login)
+			c.Author = login
+		}
 		action := "created"
 		switch {
 		case existing != nil:
@@ -277,9 +292,11 @@ func (c *Client) delete(ctx context.Context, t Target, list []*gh.IssueComment) 
 }
 
 // identity is who our comments are written by: the token's user when it can read
-// /user; otherwise an installation token, whose comments are by a bot.
+// /user; otherwise (an installation token) the configured bot, github-actions[bot] by
+// default. Never "any bot": another bot's comment that carries our marker (dependabot's,
+// another app's) is not ours.
 type identity struct {
-	login string // "" for an installation token
+	login string
 }
 
 func (c *Client) identity(ctx context.Context) identity {
@@ -290,25 +307,20 @@ func (c *Client) identity(ctx context.Context) identity {
 		u, resp, e = c.gh.Users.Get(ctx, "")
 		return resp, e
 	})
-	if err != nil || u.GetLogin() == "" {
-		return identity{}
+	if err == nil && u.GetLogin() != "" {
+		return identity{login: u.GetLogin()}
 	}
-	return identity{login: u.GetLogin()}
+	return identity{login: c.Author}
 }
 
-// ours reports whether cm was written by us: by our user, or for an installation token
-// by a bot (an app: github-actions, or the app whose token this is).
+// ours reports whether cm was written by us (never, when we do not know who we are).
 func (me identity) ours(cm *gh.IssueComment) bool {
-	if me.login != "" {
-		return strings.EqualFold(cm.GetUser().GetLogin(), me.login)
-	}
-	return cm.GetUser().GetType() == "Bot"
+	return me.login != "" && strings.EqualFold(cm.GetUser().GetLogin(), me.login)
 }
 
 // find lists every page of the PR's comments and returns ours, oldest first: those that
 // start with the marker AND are by our identity. A comment by anyone else, or one that
-// merely quotes the marker, is never touched. For an installation token, if bots of
-// several apps carry the marker, only the newest one's author counts as us.
+// merely quotes the marker, is never touched.
 func (c *Client) find(ctx context.Context, t Target, me identity) ([]*gh.IssueComment, error) {
 	var mine []*gh.IssueComment
 	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
@@ -340,16 +352,6 @@ func (c *Client) find(ctx context.Context, t Target, me identity) ([]*gh.IssueCo
 		}
 		return mine[i].GetID() < mine[j].GetID()
 	})
-	if me.login == "" && len(mine) > 0 {
-		author := mine[len(mine)-1].GetUser().GetLogin()
-		kept := mine[:0]
-		for _, cm := range mine {
-			if strings.EqualFold(cm.GetUser().GetLogin(), author) {
-				kept = append(kept, cm)
-			}
-		}
-		mine = kept
-	}
 	return mine, nil
 }
 

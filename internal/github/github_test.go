@@ -301,3 +301,49 @@ func TestUpsertUnderEverything(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileOtherBotsComments: with an installation token (which cannot read /user),
+// only our own bot's comments with the marker are ours: github-actions[bot] for
+// GITHUB_TOKEN, the app's bot given as Author for an App token. Another bot's comment
+// that starts with the marker (dependabot's, another app's) is never edited or deleted.
+func TestHostileOtherBotsComments(t *testing.T) {
+	for _, c := range []struct {
+		name, token, author, us string
+	}{
+		{"GITHUB_TOKEN", "ghs_actions", "", "github-actions[bot]"},
+		{"App token with its author", "ghs_app", "turbo-ci[bot]", "turbo-ci[bot]"},
+		{"App token learning its author", "ghs_app", "", "turbo-ci[bot]"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := githubtest.New()
+			defer s.Close()
+			s.Apps["ghs_app"] = "turbo-ci"
+			s.AddComment(7, "dependabot[bot]", marker+"\nBumps left-pad from 1.0 to 1.1")
+			s.AddComment(7, "renovate[bot]", marker+"\nrenovate's")
+			if c.us != "github-actions[bot]" {
+				s.AddComment(7, "github-actions[bot]", marker+"\nanother workflow's")
+			}
+			cl := client(t, s, c.token)
+			cl.Author = c.author
+			for run := 1; run <= 2; run++ {
+				if _, err := cl.Upsert(context.Background(), target(), ModeUpsert, fmt.Sprintf("%s\nrun %d", marker, run), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := ours(s, "dependabot[bot]"); len(got) != 1 || !strings.Contains(got[0].Body, "left-pad") {
+				t.Errorf("dependabot's comment was touched: %+v", got)
+			}
+			if got := ours(s, "renovate[bot]"); len(got) != 1 || !strings.Contains(got[0].Body, "renovate's") {
+				t.Errorf("renovate's comment was touched: %+v", got)
+			}
+			if c.us != "github-actions[bot]" {
+				if got := ours(s, "github-actions[bot]"); len(got) != 1 || !strings.Contains(got[0].Body, "another workflow's") {
+					t.Errorf("github-actions[bot]'s comment was touched: %+v", got)
+				}
+			}
+			if got := ours(s, c.us); len(got) != 1 || !strings.HasSuffix(got[0].Body, "run 2") {
+				t.Errorf("our comments: %+v, want one, up to date", got)
+			}
+		})
+	}
+}

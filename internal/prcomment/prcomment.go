@@ -36,6 +36,7 @@ type Flags struct {
 	Key       string
 	Mode      string
 	Token     string
+	Author    string // the login comments are posted as, when the token cannot read /user
 	Strict    bool
 	Templates string // directory overriding the embedded templates
 }
@@ -47,6 +48,7 @@ type Config struct {
 	Repo      string // owner/name: GITHUB_REPOSITORY, never an artifact's word
 	APIURL    string
 	Token     string
+	Author    string
 	PR        ghactions.PR
 	Key       string
 	Mode      gh.Mode
@@ -68,7 +70,7 @@ var ErrUsage = errors.New("usage")
 // Resolve checks the flags and fills in the rest from the environment and the event
 // payload (event may be nil).
 func Resolve(f Flags, getenv func(string) string, event map[string]any) (Config, error) {
-	c := Config{Repo: getenv("GITHUB_REPOSITORY"), APIURL: getenv("GITHUB_API_URL"), Token: f.Token, Strict: f.Strict}
+	c := Config{Repo: getenv("GITHUB_REPOSITORY"), APIURL: getenv("GITHUB_API_URL"), Token: f.Token, Author: f.Author, Strict: f.Strict}
 	c.Mode = gh.Mode(f.Mode)
 	if f.Mode == "" {
 		c.Mode = gh.ModeUpsert
@@ -166,6 +168,9 @@ func Post(ctx context.Context, c Config, dir string, env Env) (string, error) {
 		return "", c.soft(env, errors.New("no token: set GITHUB_TOKEN or --token"))
 	}
 	client, err := gh.New(c.APIURL, c.Token, env.Log)
+	if err == nil {
+		client.Author = c.Author
+	}
 	if err != nil {
 		return "", err
 	}
@@ -267,6 +272,9 @@ func FromArtifact(ctx context.Context, c Config, dir, expectedHead string, env E
 		return err
 	}
 	client, err := gh.New(c.APIURL, c.Token, env.Log)
+	if err == nil {
+		client.Author = c.Author
+	}
 	if err != nil {
 		return err
 	}
