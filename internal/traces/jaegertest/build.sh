@@ -4,7 +4,7 @@
 # a complete cache is a no-op.
 set -euo pipefail
 
-version=${JAEGER_VERSION:-v1.76.0}
+version=${JAEGER_VERSION:-v1.75.0}
 cache_root=${CI_REPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ci-report}
 dir="$cache_root/jaeger/$version"
 bin="$dir/bin/jaeger-all-in-one"

@@ -1,4 +1,4 @@
-// Package jaegertest runs a real Jaeger all-in-one (v1.76.0, built from the Go module
+// Package jaegertest runs a real Jaeger all-in-one (v1.75.0, built from the Go module
 // proxy by build.sh and cached) with memory storage and every listener on 127.0.0.1,
 // for tests that send it OpenTelemetry traces and query them back.
 package jaegertest
