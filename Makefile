@@ -8,12 +8,17 @@ TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
 FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell ./internal/render:FuzzUnlink
 
-.PHONY: all build test unit fuzz testenv jaeger chromium sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
+.PHONY: all build release test unit fuzz testenv jaeger chromium sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
 
 all: build
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ci-report
+
+# Release archives for linux and darwin, amd64 and arm64, and their checksums.txt, in
+# dist/ (the action downloads them from the release of its ref; see workflows/release.yml).
+release:
+	VERSION=$(VERSION) COMMIT=$(COMMIT) bash scripts/release.sh
 
 # Builds (once, then cached by version) the real local cluster's binaries:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok.

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +32,7 @@ type runner struct {
 	inputs                map[string]string
 	matrix                string // toJSON(matrix)
 	jobIndex, jobTotal    string // strategy.job-index, strategy.job-total
+	actionRef, actionRepo string // github.action_ref, github.action_repository ("" for a local action)
 	stdout                bytes.Buffer
 }
 
@@ -53,6 +56,8 @@ func newRunner(t *testing.T, gh *githubtest.Server, kubeconfig, token string, in
 		"GITHUB_ENV": r.envf, "GITHUB_EVENT_PATH": r.event, "GITHUB_EVENT_NAME": "pull_request", "GITHUB_REPOSITORY": "o/r",
 		"GITHUB_API_URL": gh.URL, "GITHUB_WORKFLOW": "k8s-e2e", "GITHUB_JOB": "e2e", "GITHUB_RUN_ATTEMPT": "1",
 		"GITHUB_ACTION_PATH": abs, "GITHUB_WORKSPACE": r.dir, "KUBECONFIG": kubeconfig,
+		"RUNNER_OS": "Linux", "RUNNER_ARCH": map[string]string{"amd64": "X64", "arm64": "ARM64"}[runtime.GOARCH],
+		"GITHUB_SERVER_URL": "https://github.invalid",
 	}
 	r.env["_token"] = token
 	return r
@@ -61,9 +66,20 @@ func newRunner(t *testing.T, gh *githubtest.Server, kubeconfig, token string, in
 // run executes action.yml's steps: run: scripts with bash as the runner does, inputs
 // through the step's env (and as INPUT_*), uses: steps checked and skipped.
 func (r *runner) run(a *Action) map[string]string {
+	out, err := r.runUntil(a, "")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return out
+}
+
+// runUntil runs the steps up to and including the one with the id until ("": all), and
+// returns the first step's failure as an error.
+func (r *runner) runUntil(a *Action, until string) (map[string]string, error) {
 	t := r.t
 	abs := r.env["GITHUB_ACTION_PATH"]
 	values := map[string]string{"github.action_path": abs, "github.token": r.env["_token"], "runner.temp": r.temp,
+		"github.action_ref": r.actionRef, "github.action_repository": r.actionRepo,
 		// The contexts a composite action can read (see the runner's action manifest schema).
 		"toJSON(matrix)": r.matrix, "strategy.job-index": r.jobIndex, "strategy.job-total": r.jobTotal, "job.check_run_id": "4242"}
 	for name, in := range a.Inputs {
@@ -139,18 +155,21 @@ func (r *runner) run(a *Action) map[string]string {
 		cmd.Stdout, cmd.Stderr = &r.stdout, &stderr
 		os.WriteFile(r.output, nil, 0o644) // each step gets its own GITHUB_OUTPUT
 		if err := cmd.Run(); err != nil {
-			t.Fatalf("step %q failed: %v\nstdout:\n%s\nstderr:\n%s", s.Name, err, r.stdout.String(), stderr.String())
+			return outputs, fmt.Errorf("step %q failed: %v\nstdout:\n%s\nstderr:\n%s", s.Name, err, r.stdout.String(), stderr.String())
 		}
 		for k, v := range parseOutputs(t, r.output) {
 			if s.ID != "" {
 				values["steps."+s.ID+".outputs."+k] = v
 			}
-			if s.ID == "run" {
+			if s.ID == "run" || (until != "" && s.ID == until) {
 				outputs[k] = v
 			}
 		}
+		if until != "" && s.ID == until {
+			break
+		}
 	}
-	return outputs
+	return outputs, nil
 }
 
 func prefixed(p string, m map[string]string) map[string]string {
@@ -188,6 +207,7 @@ func parseOutputs(t *testing.T, path string) map[string]string {
 }
 
 func TestIntegrationActionOnDemoCluster(t *testing.T) {
+	release := releaseFiles(t) // before the deadline: a cold build takes minutes
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cluster, err := testenv.Start(ctx, testenv.Options{})
@@ -216,6 +236,7 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 	}
 	for attempt := 1; attempt <= 2; attempt++ {
 		r := newRunner(t, gh, cluster.Kubeconfig, "ghs_installation", inputs)
+		useRelease(t, release, r)
 		// A matrix leg: the action reads the matrix itself (no matrix input).
 		r.matrix, r.jobIndex, r.jobTotal = `{"k8s":"v1.36.0"}`, "1", "2"
 		out := r.run(a)
@@ -265,6 +286,7 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 // mode: start before the tests, mode: finish after: the watcher runs in between, so a
 // pod the tests delete keeps its log in the uploaded bundle, and nothing is left running.
 func TestIntegrationActionStartAndFinish(t *testing.T) {
+	release := releaseFiles(t) // before the deadline: a cold build takes minutes
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cluster, err := testenv.Start(ctx, testenv.Options{})
@@ -287,6 +309,7 @@ func TestIntegrationActionStartAndFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newRunner(t, gh, cluster.Kubeconfig, "ghs_installation", map[string]string{"namespaces": ns, "mode": "start"})
+	useRelease(t, release, r)
 	r.run(a)
 	bundleDir := filepath.Join(r.temp, "ci-report", "bundle")
 	pidFile := filepath.Join(bundleDir, "watch", "watch.pid")
