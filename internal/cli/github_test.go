@@ -21,16 +21,7 @@ import (
 // renderedBundle copies the committed demo bundle and renders it.
 func renderedBundle(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	src := "../../testdata/bundles/demo"
-	filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		b, _ := os.ReadFile(p)
-		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
-	})
+	dir := demoBundle(t)
 	r, err := model.Load(context.Background(), dir, model.Options{})
 	if err != nil {
 		t.Fatal(err)

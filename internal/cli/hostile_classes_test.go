@@ -23,30 +23,21 @@ import (
 // The classes of issue 19, each planted in a bundle built from the demo bundle, several
 // variants a class; every output render writes is checked.
 
-// demoBundle copies the committed demo bundle (not rendered) into a temp directory.
-func demoBundle(t *testing.T) string {
+// copyDir copies a committed directory (a bundle) into a temp directory.
+func copyDir(t *testing.T, src string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "bundle")
-	src := "../../testdata/bundles/demo"
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
 		t.Fatal(err)
 	}
 	return dir
 }
+
+// demoBundle copies the committed demo bundle (not rendered).
+func demoBundle(t *testing.T) string { return copyDir(t, "../../testdata/bundles/demo") }
+
+// healthyBundle copies the committed healthy bundle (no failure of its own).
+func healthyBundle(t *testing.T) string { return copyDir(t, "../../testdata/bundles/healthy") }
 
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
@@ -306,16 +297,6 @@ func TestHostileTraceShapes(t *testing.T) {
 			}
 		})
 	}
-}
-
-// healthyBundle copies the committed healthy bundle (no failure of its own).
-func healthyBundle(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "bundle")
-	if err := os.CopyFS(dir, os.DirFS("../../testdata/bundles/healthy")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // hugeChain writes a traces.json of one trace: a chain of n spans, every (n/errs)th one

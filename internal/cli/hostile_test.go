@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -41,25 +40,7 @@ func hostileBundle(t *testing.T) (string, canaries) {
 	if err != nil || json.Unmarshal(b, &c) != nil {
 		t.Fatalf("canaries.json: %v", err)
 	}
-	dir := filepath.Join(t.TempDir(), "bundle")
-	src := filepath.Join(hostileSrc, "bundle")
-	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := copyDir(t, filepath.Join(hostileSrc, "bundle"))
 	outside := filepath.Join(t.TempDir(), "outside.txt")
 	os.WriteFile(outside, []byte("ERROR "+c["outside"]+"\n"), 0o644)
 	t.Setenv("CI_REPORT_ENVIRON_CANARY", c["environ"])
