@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -51,6 +52,8 @@ type collectFlags struct {
 
 	jaegerURL     string
 	jaegerService string
+	jaegerGRPC    string
+	jaegerGRPCSvc string
 	traceServices []string
 	traceLimit    int
 }
@@ -141,6 +144,8 @@ func addCollectFlags(cmd *cobra.Command, f *collectFlags) {
 	fl.DurationVar(&f.screenshotBudget, "screenshot-budget", 2*time.Minute, "time limit for all screenshots together")
 	fl.StringVar(&f.jaegerURL, "jaeger-url", "", "Jaeger query service to fetch the run's traces from, reachable from here (e.g. http://127.0.0.1:16686)")
 	fl.StringVar(&f.jaegerService, "jaeger-service", "", "in-cluster Jaeger query service as NAMESPACE/SERVICE:PORT, reached through a port-forward ci-report opens and closes itself")
+	fl.StringVar(&f.jaegerGRPC, "jaeger-grpc", "", "Jaeger query service's gRPC address HOST:PORT (api_v2 QueryService, e.g. 127.0.0.1:16685), reachable from here; tried before the HTTP APIs")
+	fl.StringVar(&f.jaegerGRPCSvc, "jaeger-grpc-service", "", "in-cluster Jaeger query gRPC service as NAMESPACE/SERVICE:PORT (e.g. observability/jaeger-query:16685), through a port-forward")
 	fl.StringArrayVar(&f.traceServices, "trace-service", nil, "service whose traces to fetch (repeatable; default: every service Jaeger knows but its own)")
 	fl.IntVar(&f.traceLimit, "trace-limit", 20, "traces per service (traces with an error span are always kept)")
 	fl.StringVar(&f.chromePath, "chrome-path", "", "Chromium or Chrome binary (default: chromium, chromium-browser, google-chrome on PATH)")
@@ -274,19 +279,34 @@ func (f *collectFlags) options(g *globals) (collect.Options, error) {
 
 // jaeger turns the trace flags into collect's Jaeger (nil when none is asked for).
 func (f *collectFlags) jaeger() (*collect.Jaeger, error) {
-	if f.jaegerURL == "" && f.jaegerService == "" {
+	if f.jaegerURL == "" && f.jaegerService == "" && f.jaegerGRPC == "" && f.jaegerGRPCSvc == "" {
 		if len(f.traceServices) > 0 {
-			return nil, usageErrorf("--trace-service needs --jaeger-url or --jaeger-service")
+			return nil, usageErrorf("--trace-service needs --jaeger-url, --jaeger-service, --jaeger-grpc or --jaeger-grpc-service")
 		}
 		return nil, nil
 	}
 	if f.jaegerURL != "" && f.jaegerService != "" {
 		return nil, usageErrorf("give --jaeger-url or --jaeger-service, not both")
 	}
+	if f.jaegerGRPC != "" && f.jaegerGRPCSvc != "" {
+		return nil, usageErrorf("give --jaeger-grpc or --jaeger-grpc-service, not both")
+	}
 	if f.traceLimit < 1 {
 		return nil, usageErrorf("--trace-limit must be at least 1")
 	}
-	j := &collect.Jaeger{URL: f.jaegerURL, Services: f.traceServices, Limit: f.traceLimit}
+	j := &collect.Jaeger{URL: f.jaegerURL, GRPCAddr: f.jaegerGRPC, Services: f.traceServices, Limit: f.traceLimit}
+	if f.jaegerGRPC != "" {
+		if _, port, err := net.SplitHostPort(f.jaegerGRPC); err != nil || port == "" {
+			return nil, usageErrorf("--jaeger-grpc %q: want HOST:PORT, e.g. 127.0.0.1:16685", f.jaegerGRPC)
+		}
+	}
+	if f.jaegerGRPCSvc != "" {
+		ref, err := collect.ParseServiceRef("--jaeger-grpc-service", f.jaegerGRPCSvc)
+		if err != nil {
+			return nil, withExitCode(ExitUsage, err)
+		}
+		j.GRPCService = &ref
+	}
 	if f.jaegerURL != "" {
 		if u, err := url.Parse(f.jaegerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, usageErrorf("--jaeger-url %q: want the query service's base URL, e.g. http://127.0.0.1:16686", f.jaegerURL)

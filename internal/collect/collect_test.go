@@ -694,6 +694,22 @@ func TestIntegrationTracesFromJaeger(t *testing.T) {
 		}
 	}
 
+	// Over gRPC (jaeger-idl's QueryService client), the same traces; with the gRPC
+	// address down, over HTTP, the problem recorded.
+	for api, args := range map[string][]string{"api_v2 gRPC": {"--jaeger-grpc", scenario.JaegerGRPC}, "api_v3": {"--jaeger-grpc", "127.0.0.1:1", "--jaeger-url", jaegerURL}} {
+		dir := t.TempDir()
+		code, stderr := runCLI(t, env.Kubeconfig, append([]string{"collect", "-n", demo.Namespace, "-o", dir, "--since", "1h"}, args...)...)
+		if code != 0 {
+			t.Fatalf("collect %v exit %d\n%s", args, code, stderr)
+		}
+		if err := json.Unmarshal([]byte(read(t, dir, collect.TracesFile)), &doc); err != nil || len(doc.Data) != 4 {
+			t.Fatalf("collect %v: traces.json: %v, %d traces", args, err, len(doc.Data))
+		}
+		if !strings.Contains(stderr, api) {
+			t.Errorf("collect %v: the log does not say %s answered:\n%s", args, api, stderr)
+		}
+	}
+
 	// Through the cluster: the demo's jaeger Service, whose pod kwok forwards to the real Jaeger.
 	dir = t.TempDir()
 	code, stderr = runCLI(t, env.Kubeconfig, "collect", "-n", demo.Namespace, "-o", dir, "--jaeger-service", scenario.JaegerService, "--since", "1h")

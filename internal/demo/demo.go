@@ -51,6 +51,7 @@ type Scenario struct {
 	ConsoleService     string // NAMESPACE/console:PORT, once StartConsole runs
 	JaegerService      string // NAMESPACE/jaeger:PORT, once StartJaeger runs
 	JaegerURL          string // the same Jaeger, directly
+	JaegerGRPC         string // its query gRPC API, host:port, directly
 	Start              time.Time
 }
 

@@ -43,6 +43,6 @@ func StartJaeger(ctx context.Context, c *testenv.Cluster, s *Scenario) error {
 		return err
 	}
 	s.JaegerService = fmt.Sprintf("%s/jaeger:%d", s.Namespace, JaegerPort)
-	s.JaegerURL = j.QueryURL
+	s.JaegerURL, s.JaegerGRPC = j.QueryURL, j.QueryGRPC
 	return nil
 }

@@ -2,11 +2,12 @@
 // in one documented format, traces.json: the Jaeger UI API's
 // ({"data": [{traceID, spans, processes}]}), which Jaeger's own UI and tools read too.
 //
-// The query API is tried in this order: api_v3 over HTTP (/api/v3/services and
-// /api/v3/traces, whose results are OTLP TracesData, decoded with
-// go.opentelemetry.io/proto/otlp), then the legacy UI endpoints (/api/services,
-// /api/traces) as the last resort. api_v3 cannot filter by tag, so the failed traces
-// (error=true) are also asked of the legacy endpoint when it answers.
+// The query API is tried in this order: Jaeger's QueryService over gRPC (api_v2, with
+// jaeger-idl's generated client) when its address is given; api_v3 over HTTP
+// (/api/v3/services and /api/v3/traces, whose results are OTLP TracesData, decoded with
+// go.opentelemetry.io/proto/otlp); then the legacy UI endpoints (/api/services,
+// /api/traces) as the last resort. api_v3 cannot filter by tag, so over HTTP the failed
+// traces (error=true) are also asked of the legacy endpoint when it answers.
 package traces
 
 import (
@@ -96,6 +97,7 @@ func (t Trace) HasError() bool {
 // Options for Fetch.
 type Options struct {
 	BaseURL  string   // the query service, e.g. http://127.0.0.1:16686 (or a port-forward's local end)
+	GRPCAddr string   // its gRPC port, host:port (e.g. 127.0.0.1:16685): tried first when given
 	Services []string // empty: every service Jaeger knows, except Jaeger's own
 	Since    time.Time
 	Until    time.Time
@@ -119,7 +121,9 @@ type Result struct {
 	Problems []string // one per service that could not be fetched
 }
 
-// Fetch lists the services and fetches each one's traces in the window.
+// Fetch lists the services and fetches each one's traces in the window: over gRPC
+// when GRPCAddr is given (falling back to the HTTP APIs at BaseURL, if any, with the
+// gRPC error kept as a problem), else over HTTP.
 func Fetch(ctx context.Context, o Options) (*Result, error) {
 	if o.Limit <= 0 {
 		o.Limit = 20
@@ -133,45 +137,103 @@ func Fetch(ctx context.Context, o Options) (*Result, error) {
 	if o.Since.IsZero() {
 		o.Since = o.Until.Add(-time.Hour)
 	}
-	base := strings.TrimSuffix(o.BaseURL, "/")
-	res := &Result{API: APIv3}
-	services := o.Services
-	if len(services) == 0 {
-		var err error
-		services, res.API, err = listServices(ctx, o.Client, base)
-		if err != nil {
+	if o.GRPCAddr != "" {
+		conn, q, err := dialGRPC(o.GRPCAddr)
+		if err == nil {
+			defer conn.Close()
+			var res *Result
+			if res, err = fetchFrom(ctx, o, grpcSource(q, o)); err == nil {
+				return res, nil
+			}
+			err = fmt.Errorf("Jaeger query gRPC at %s: %w", o.GRPCAddr, err)
+		}
+		if o.BaseURL == "" {
 			return nil, err
 		}
-	} else if _, api, err := listServices(ctx, o.Client, base); err == nil {
-		res.API = api
-	} else {
+		res, herr := fetchFrom(ctx, o, httpSource(o))
+		if herr != nil {
+			return nil, errors.Join(err, herr)
+		}
+		res.Problems = append([]string{err.Error() + "; read over HTTP instead"}, res.Problems...)
+		return res, nil
+	}
+	return fetchFrom(ctx, o, httpSource(o))
+}
+
+// source is one way to read Jaeger: its service list, a service's traces, and (when it
+// can filter by tag) a service's failed traces.
+type source struct {
+	api      func() API
+	services func(ctx context.Context) ([]string, error)
+	traces   func(ctx context.Context, svc string, limit int) ([]Trace, error)
+	failed   func(ctx context.Context, svc string) ([]Trace, error) // nil: cannot filter
+}
+
+func grpcSource(q grpcQuery, o Options) source {
+	return source{
+		api:      func() API { return APIGRPC },
+		services: func(ctx context.Context) ([]string, error) { return grpcServices(ctx, q) },
+		traces: func(ctx context.Context, svc string, limit int) ([]Trace, error) {
+			return grpcTraces(ctx, q, svc, o.Since, o.Until, limit, nil)
+		},
+		failed: func(ctx context.Context, svc string) ([]Trace, error) {
+			return grpcTraces(ctx, q, svc, o.Since, o.Until, 200, map[string]string{"error": "true"})
+		},
+	}
+}
+
+// httpSource is api_v3 over HTTP, else the legacy UI API; api_v3 cannot filter by tag,
+// so the failed traces are asked of the legacy endpoint (best effort).
+func httpSource(o Options) source {
+	base := strings.TrimSuffix(o.BaseURL, "/")
+	api := APIv3
+	return source{
+		api: func() API { return api },
+		services: func(ctx context.Context) ([]string, error) {
+			var list []string
+			var err error
+			list, api, err = listServices(ctx, o.Client, base)
+			return list, err
+		},
+		traces: func(ctx context.Context, svc string, limit int) ([]Trace, error) {
+			if api == APIv3 {
+				return fetchV3(ctx, o.Client, base, svc, o.Since, o.Until, limit)
+			}
+			return fetchLegacy(ctx, o.Client, base, svc, o.Since, o.Until, limit)
+		},
+		failed: func(ctx context.Context, svc string) ([]Trace, error) {
+			if api != APIv3 {
+				return nil, nil // the legacy listing has them already
+			}
+			return fetchLegacyTagged(ctx, o.Client, base, svc, o.Since, o.Until, 200, `{"error":"true"}`)
+		},
+	}
+}
+
+func fetchFrom(ctx context.Context, o Options, src source) (*Result, error) {
+	res := &Result{}
+	listed, err := src.services(ctx)
+	if err != nil {
 		return nil, err
 	}
+	services := o.Services
+	if len(services) == 0 {
+		services = listed
+	}
+	res.API = src.api()
+	services = append([]string(nil), services...)
 	sort.Strings(services)
 	res.Services = services
 	seen := map[string]bool{}
 	for _, svc := range services {
-		var traces []Trace
-		var err error
-		fetch := o.Limit * 4 // room for the traces with errors, kept whatever the limit
-		if fetch > 1500 {
-			fetch = 1500
-		}
-		if res.API == APIv3 {
-			traces, err = fetchV3(ctx, o.Client, base, svc, o.Since, o.Until, fetch)
-		} else {
-			traces, err = fetchLegacy(ctx, o.Client, base, svc, o.Since, o.Until, fetch)
-		}
+		fetch := min(o.Limit*4, 1500) // room for the traces with errors, kept whatever the limit
+		traces, err := src.traces(ctx, svc, fetch)
 		if err != nil {
 			res.Problems = append(res.Problems, fmt.Sprintf("service %s: %v", svc, err))
 			continue
 		}
-		// api_v3 cannot filter by tag: ask the legacy API for the failed traces too, so
-		// they are kept however many ordinary ones came first (best effort).
-		if res.API == APIv3 {
-			if failed, err := fetchLegacyTagged(ctx, o.Client, base, svc, o.Since, o.Until, 200, `{"error":"true"}`); err == nil {
-				traces = append(failed, traces...)
-			}
+		if failed, err := src.failed(ctx, svc); err == nil {
+			traces = append(failed, traces...)
 		}
 		sort.SliceStable(traces, func(i, j int) bool { return traces[i].HasError() && !traces[j].HasError() })
 		kept := 0

@@ -22,6 +22,7 @@ type Jaeger struct {
 	QueryURL  string // the query service's base URL (UI and /api/v3)
 	OTLPHTTP  string // host:port of the OTLP/HTTP receiver
 	QueryPort int
+	QueryGRPC string // host:port of the query service's gRPC API (api_v2 QueryService)
 	cmd       *exec.Cmd
 	done      chan struct{}
 	logs      *strings.Builder
@@ -63,7 +64,7 @@ func Start(ctx context.Context) (*Jaeger, error) {
 		}
 	}
 	hp := func(p int) string { return fmt.Sprintf("127.0.0.1:%d", p) }
-	j := &Jaeger{QueryURL: "http://" + hp(ports[0]), QueryPort: ports[0], OTLPHTTP: hp(ports[1]), done: make(chan struct{}), logs: &strings.Builder{}}
+	j := &Jaeger{QueryURL: "http://" + hp(ports[0]), QueryPort: ports[0], QueryGRPC: hp(ports[3]), OTLPHTTP: hp(ports[1]), done: make(chan struct{}), logs: &strings.Builder{}}
 	j.cmd = exec.Command(bin,
 		"--query.http-server.host-port="+hp(ports[0]),
 		"--collector.otlp.http.host-port="+hp(ports[1]),
