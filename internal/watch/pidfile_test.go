@@ -5,8 +5,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/events"
 )
 
 // TestHostilePIDFileHolder: only the process holding the lock is the watcher. A pid
@@ -75,3 +80,45 @@ func TestHostilePIDFileHolder(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestHostileWatchFiles: a watcher resuming in a directory whose watch/ files are not
+// what it wrote (a FIFO, a symlink out) neither hangs nor follows them: it says which
+// file is wrong.
+func TestHostileWatchFiles(t *testing.T) {
+	for _, name := range []string{bundle.WatchTimeline, bundle.WatchEvents} {
+		for _, kind := range []string{"fifo", "symlink"} {
+			t.Run(kind+" "+name, func(t *testing.T) {
+				dir := t.TempDir()
+				p := filepath.Join(dir, filepath.FromSlash(name))
+				os.MkdirAll(filepath.Dir(p), 0o755)
+				if kind == "fifo" {
+					if err := syscall.Mkfifo(p, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					outside := filepath.Join(t.TempDir(), "outside")
+					os.WriteFile(outside, []byte(`[{"uid":"OUTSIDE"}]`), 0o644)
+					os.Symlink(outside, p)
+				}
+				w := &watcher{o: Options{Dir: dir}, seen: map[string]bool{}, events: map[string]events.Event{}}
+				done := make(chan error, 1)
+				go func() { done <- w.loadPrevious() }()
+				select {
+				case err := <-done:
+					if err == nil || !strings.Contains(err.Error(), filepath.Base(name)) {
+						t.Errorf("loadPrevious = %v, want an error naming %s", err, name)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatal("loadPrevious hangs on a FIFO")
+				}
+				if _, ok := w.events["OUTSIDE"]; ok {
+					t.Error("a symlink out of the directory was followed")
+				}
+				start := time.Now()
+				if ts, _, _ := lastTimestamp(p); !ts.IsZero() || time.Since(start) > time.Second {
+					t.Errorf("lastTimestamp on a %s: %v after %s", kind, ts, time.Since(start))
+				}
+			})
+		}
+	}
+}

@@ -11,11 +11,13 @@ package watch
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -23,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -268,9 +271,15 @@ func (w *watcher) probe(ctx context.Context) {
 // loadPrevious resumes an earlier watch of the same bundle (a restarted watcher): its
 // timeline keys, so nothing is recorded twice, and its events.
 func (w *watcher) loadPrevious() error {
-	f, err := os.Open(filepath.Join(w.o.Dir, filepath.FromSlash(bundle.WatchTimeline)))
-	if err == nil {
-		sc := bufio.NewScanner(f)
+	// Read like any bundle file: what lies in the directory may not be what we wrote (a
+	// FIFO, a symlink, a huge file) and must not hang or mislead the watcher.
+	br, err := bundle.OpenReader(w.o.Dir)
+	if err != nil {
+		return nil
+	}
+	defer br.Close()
+	if b, err := br.ReadFile(bundle.WatchTimeline, bundle.MaxJSON); err == nil {
+		sc := bufio.NewScanner(bytes.NewReader(b))
 		sc.Buffer(make([]byte, 64*1024), 1<<20)
 		for sc.Scan() {
 			var e timeline.Entry
@@ -279,9 +288,13 @@ func (w *watcher) loadPrevious() error {
 				w.state.Transitions++
 			}
 		}
-		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: %w", bundle.WatchTimeline, err)
 	}
-	b, err := os.ReadFile(filepath.Join(w.o.Dir, filepath.FromSlash(bundle.WatchEvents)))
+	b, err := br.ReadFile(bundle.WatchEvents, bundle.MaxJSON)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: %w", bundle.WatchEvents, err)
+	}
 	if err == nil {
 		var evs []events.Event
 		if err := json.Unmarshal(b, &evs); err != nil {
@@ -729,13 +742,14 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // lastTimestamp reads the end of a log written earlier (a restarted watcher): its last
 // timestamp, how many lines carry it, and its size.
 func lastTimestamp(path string) (time.Time, int, int64) {
-	f, err := os.Open(path)
+	// Not a regular file of ours (a FIFO, a symlink): nothing to resume from.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return time.Time{}, 0, 0
 	}
 	defer f.Close()
 	st, err := f.Stat()
-	if err != nil {
+	if err != nil || !st.Mode().IsRegular() {
 		return time.Time{}, 0, 0
 	}
 	start := max(0, st.Size()-64*1024)
