@@ -234,6 +234,16 @@ func TestHostileTraceSecrets(t *testing.T) {
 	}, map[string]map[string]any{"p1": {"env.DB_PASSWORD": dbPass, "env.API_TOKEN": envTok, "hostname": "orders-0"}})
 	out := renderOutputs(t, dir)
 	noSecret(t, out, apiKey, authz, dbPass, sqlPw, envTok)
+	// The annotations too (a span's SQL once reached an ::error).
+	t.Setenv("GITHUB_ACTIONS", "true")
+	t.Setenv("GITHUB_STEP_SUMMARY", filepath.Join(t.TempDir(), "summary"))
+	t.Setenv("GITHUB_OUTPUT", filepath.Join(t.TempDir(), "output"))
+	code, stdout, stderr := runWithin(t, 30*time.Second, "annotate", dir)
+	if code != 0 {
+		t.Fatalf("annotate exit %d\n%s", code, stderr)
+	}
+	summary, _ := os.ReadFile(os.Getenv("GITHUB_STEP_SUMMARY"))
+	noSecret(t, map[string]string{"annotations": stdout, "job summary": string(summary)}, apiKey, authz, dbPass, sqlPw, envTok)
 
 	// The file collect writes goes through the same scrubbing: traces.Doc.Redact.
 	var doc traces.Doc
