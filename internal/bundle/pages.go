@@ -23,6 +23,9 @@ type Page struct {
 	ConsoleErrors  []ConsoleMessage `json:"consoleErrors"`
 	FailedRequests []FailedRequest  `json:"failedRequests"`
 	Error          string           `json:"error,omitempty"` // why the page could not be captured
+	// TimedOut: the page did not finish loading within the page timeout; the screenshot,
+	// if any, shows it as it was then.
+	TimedOut bool `json:"timedOut,omitempty"`
 }
 
 // ConsoleMessage is a browser console error or an uncaught exception.

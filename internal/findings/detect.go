@@ -760,7 +760,11 @@ func (in *Input) pageFindings() []Finding {
 		}
 		switch {
 		case p.Error != "":
-			f := newFinding("ConsoleError", Warning, subj, fmt.Sprintf("Console page %s could not be captured", p.Name), oneLine(p.Error))
+			title := fmt.Sprintf("Console page %s could not be captured", p.Name)
+			if p.TimedOut {
+				title = fmt.Sprintf("Console page %s did not finish loading", p.Name)
+			}
+			f := newFinding("ConsoleError", Warning, subj, title, oneLine(p.Error))
 			f.Evidence, f.Refs = []string{p.URL}, refs
 			out = append(out, f)
 		case p.Status >= 400:

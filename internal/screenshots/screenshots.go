@@ -197,8 +197,10 @@ func (s *pageState) listen(ev any) {
 	defer s.mu.Unlock()
 	switch e := ev.(type) {
 	case *network.EventRequestWillBeSent:
+		if _, again := s.requests[e.RequestID]; !again || e.RedirectResponse == nil {
+			s.inflight++ // a redirect continues the same request: one finish ends both
+		}
 		s.requests[e.RequestID] = &Request{URL: e.Request.URL, Method: e.Request.Method, Type: string(e.Type)}
-		s.inflight++
 		s.lastNet = time.Now()
 	case *network.EventResponseReceived:
 		if r := s.requests[e.RequestID]; r != nil && e.Response != nil {
@@ -231,6 +233,12 @@ func capturePage(bctx context.Context, o Options, p Page, write func(string, []b
 	res := Result{Name: p.Name, URL: target, ConsoleErrors: []Message{}, FailedRequests: []Request{}}
 	tctx, cancelTab := chromedp.NewContext(bctx)
 	defer cancelTab()
+	// Open the tab on tctx, so it outlives the page timeout below: at the timeout the
+	// screenshot is still taken.
+	if err := chromedp.Do(tctx); err != nil {
+		res.Error = err.Error()
+		return res
+	}
 	ctx, cancel := context.WithTimeout(tctx, o.PageTimeout)
 	defer cancel()
 
@@ -298,10 +306,23 @@ func capturePage(bctx context.Context, o Options, p Page, write func(string, []b
 			res.File, err = write(p.Name, shot)
 		}
 	}
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("page did not load within %s (--page-timeout)", o.PageTimeout)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil && bctx.Err() == nil {
+		// The page never finished (a script that keeps retrying a failing call, a server
+		// that does not answer): show it as it is now, which is what a user needs to see.
+		res.TimedOut = true
+		err = fmt.Errorf("page did not finish loading within %s (--page-timeout)", o.PageTimeout)
+		sctx, scancel := context.WithTimeout(tctx, 10*time.Second)
+		if shot, serr := chromedp.Run(sctx, chromedp.CaptureScreenshot()); serr == nil {
+			if res.File, serr = write(p.Name, shot); serr == nil {
+				err = fmt.Errorf("page did not finish loading within %s (--page-timeout); the screenshot shows it then", o.PageTimeout)
+			}
+			if u, uerr := chromedp.Run(sctx, chromedp.Evaluate[string](`location.href`)); uerr == nil {
+				res.FinalURL = u
+			}
 		}
+		scancel()
+	}
+	if err != nil {
 		res.Error = err.Error()
 	}
 	// Give late console messages a moment, then stop listening.

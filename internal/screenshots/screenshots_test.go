@@ -39,6 +39,18 @@ fetch("/api/graphs").then(r => { document.getElementById("x").textContent = "got
 	mux.HandleFunc("/api/graphs", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"upstream timeout"}`, http.StatusInternalServerError)
 	})
+	// Throws while loading, and its API call fails; the page retries it forever (so the
+	// network is never quiet), as a console does while its backend is down.
+	mux.HandleFunc("/broken", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`<!doctype html><html><body style="margin:0;background:#fff"><div id="b" style="width:400px;height:200px;background:#c00">broken</div><script>
+function load() { fetch("/api/graphs").then(r => { if (!r.ok) throw new Error("graphs: HTTP " + r.status); }).catch(e => { console.error(e.message); setTimeout(load, 100); }); }
+load();
+throw new Error("cannot render the dashboard");
+</script></body></html>`))
+	})
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/", http.StatusFound)
+	})
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(5 * time.Second)
 		w.Write([]byte("late"))
@@ -55,7 +67,7 @@ func TestIntegrationCaptureInChromium(t *testing.T) {
 	srv := console(t)
 	shots := map[string][]byte{}
 	var pages []Page
-	for _, s := range []string{"/=home", "/throws", "/api-fails", "/slow=slow"} {
+	for _, s := range []string{"/=home", "/throws", "/api-fails", "/slow=slow", "/broken=broken", "/redirect=redirected"} {
 		p, err := ParsePage(s)
 		if err != nil {
 			t.Fatal(err)
@@ -70,10 +82,10 @@ func TestIntegrationCaptureInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 4 {
+	if len(res) != 6 {
 		t.Fatalf("%d results", len(res))
 	}
-	home, throws, apiFails, slow := res[0], res[1], res[2], res[3]
+	home, throws, apiFails, slow, broken, redirected := res[0], res[1], res[2], res[3], res[4], res[5]
 
 	// The known layout: an 800×600 PNG, white with a red 400×200 box at the top left.
 	if home.Error != "" || home.Status != 200 || home.File != "screenshots/home.png" || !strings.HasPrefix(home.FinalURL, srv.URL) {
@@ -100,8 +112,22 @@ func TestIntegrationCaptureInChromium(t *testing.T) {
 	if !found {
 		t.Errorf("api-fails: failed requests %+v", apiFails.FailedRequests)
 	}
-	if slow.Error == "" || !strings.Contains(slow.Error, "--page-timeout") || slow.File != "" {
-		t.Errorf("slow page: %+v, want a timeout naming --page-timeout", slow)
+	if slow.Error == "" || !strings.Contains(slow.Error, "--page-timeout") || !slow.TimedOut || slow.File == "" {
+		t.Errorf("slow page: %+v, want a timeout naming --page-timeout, and the screenshot taken then", slow)
+	}
+	// The page a user most needs to see: it times out, and its screenshot, console errors
+	// and failed requests are all kept.
+	if !broken.TimedOut || broken.File == "" || len(shots["broken"]) == 0 {
+		t.Errorf("broken page: %+v, want the screenshot taken at the timeout", broken)
+	} else if img, err := png.Decode(bytes.NewReader(shots["broken"])); err != nil || !reddish(img, 100, 100) {
+		t.Errorf("broken page: the screenshot does not show the page (%v)", err)
+	}
+	if !containsText(broken.ConsoleErrors, "cannot render the dashboard") || len(broken.FailedRequests) == 0 {
+		t.Errorf("broken page: console errors %+v, failed requests %+v", broken.ConsoleErrors, broken.FailedRequests)
+	}
+	// A redirect is one request: the page becomes idle and loads.
+	if redirected.Error != "" || redirected.TimedOut || redirected.File == "" {
+		t.Errorf("redirected page: %+v", redirected)
 	}
 }
 
