@@ -652,3 +652,34 @@ func TestHostileWatchPIDFile(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
+
+// TestHostileMergeSplitSecrets: a shard's report.json may hold a private key already cut
+// into evidence lines or log lines; merge scrubs them as one stream.
+func TestHostileMergeSplitSecrets(t *testing.T) {
+	good := renderedBundle(t)
+	b, err := os.ReadFile(filepath.Join(good, render.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	key := []any{"-----BEGIN RSA PRIVATE KEY-----", rsaBody1, rsaBody2, "-----END RSA PRIVATE KEY-----"}
+	fs := doc["findings"].([]any)
+	fs[0].(map[string]any)["evidence"] = key
+	fts := doc["failedTests"].([]any)
+	var lines []any
+	for _, l := range key {
+		lines = append(lines, map[string]any{"time": "2026-11-21T23:31:00Z", "text": l})
+	}
+	fts[0].(map[string]any)["logLines"] = lines
+	shard := t.TempDir()
+	b, _ = json.Marshal(doc)
+	writeFile(t, filepath.Join(shard, render.JSONFile), string(b))
+	out := filepath.Join(t.TempDir(), "merged")
+	if code, _, stderr := runWithin(t, 60*time.Second, "merge", shard, "-o", out); code != 0 {
+		t.Fatalf("merge exit %d\n%s", code, stderr)
+	}
+	noSecret(t, readOutputs(t, out), rsaBody1, rsaBody2)
+}

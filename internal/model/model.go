@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"path"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -361,11 +360,6 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Redactor != nil {
-		// Whole texts, before findings split a test's output into evidence lines: a
-		// private key in a failure message is one secret, not a BEGIN line and a body.
-		scrub(reflect.ValueOf(&r.Tests).Elem(), o.Redactor)
-	}
 	r.Tests.Sources = append(r.Tests.Sources, o.Missing...)
 	for _, s := range r.Tests.Sources {
 		if s.Error != "" {
@@ -415,8 +409,10 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 	}
 
 	if o.Redactor != nil {
-		// What the detectors read, scrubbed as it enters the model: objects by their key
-		// names (a CR's spec.password), every other text whole.
+		// What the detectors read, scrubbed as it enters the model, before findings split
+		// anything into evidence lines (a private key in a test's output is one secret, not
+		// a BEGIN line and a body): objects by their key names (a CR's spec.password),
+		// every other text whole, the test results (in.Tests is r.Tests.Cases) among them.
 		for i := range in.Objects {
 			o.Redactor.Object(in.Objects[i].Object)
 		}

@@ -43,16 +43,21 @@ func scrubLines(rd *redact.Redactor, lines []string) []string {
 	return rd.NewLines().Block(lines)
 }
 
-// scrub scrubs a tail's lines as one stream, and its other strings.
-func (t *LogTail) scrub(rd *redact.Redactor) {
-	texts := make([]string, len(t.Lines))
-	for i, l := range t.Lines {
+// scrubLogLines scrubs log lines' texts as one stream, in place.
+func scrubLogLines(rd *redact.Redactor, ls []LogLine) {
+	texts := make([]string, len(ls))
+	for i, l := range ls {
 		texts[i] = l.Text
 	}
 	scrubLines(rd, texts)
-	for i := range t.Lines {
-		t.Lines[i].Text = texts[i]
+	for i := range ls {
+		ls[i].Text = texts[i]
 	}
+}
+
+// scrub scrubs a tail's lines as one stream, and its other strings.
+func (t *LogTail) scrub(rd *redact.Redactor) {
+	scrubLogLines(rd, t.Lines)
 	lines := t.Lines
 	t.Lines = nil
 	scrub(reflect.ValueOf(t).Elem(), rd)
@@ -99,6 +104,23 @@ func scrub(v reflect.Value, rd *redact.Redactor) {
 	case reflect.Slice, reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			return // image bytes
+		}
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String && v.Len() > 1 {
+			// Lines (a finding's evidence, a shard's): one stream, since a private key
+			// spans them.
+			lines := make([]string, v.Len())
+			for i := range lines {
+				lines[i] = v.Index(i).String()
+			}
+			scrubLines(rd, lines)
+			for i := range lines {
+				if v.Index(i).CanSet() && v.Index(i).String() != lines[i] {
+					v.Index(i).Set(reflect.ValueOf(lines[i]).Convert(v.Type().Elem()))
+				}
+			}
+		}
+		if v.Type().Elem() == reflect.TypeOf(LogLine{}) && v.Len() > 1 {
+			scrubLogLines(rd, v.Interface().([]LogLine))
 		}
 		for i := 0; i < v.Len(); i++ {
 			scrub(v.Index(i), rd)
