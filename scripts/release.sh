@@ -6,6 +6,7 @@
 #
 #   VERSION=v1.2.3 scripts/release.sh            # every platform, into dist/
 #   PLATFORMS=linux/amd64 DIST=/tmp/d scripts/release.sh
+#   CGO_ENABLED=1 ...                           # a local build sharing the go build cache (tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +26,7 @@ for p in $platforms; do
   name="ci-report_${os}_${arch}"
   echo "building $name ($version)" >&2
   mkdir -p "$work/$name"
-  CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath \
+  CGO_ENABLED=${CGO_ENABLED:-0} GOOS=$os GOARCH=$arch go build -trimpath \
     -ldflags "-s -w -X $pkg.Version=$version -X $pkg.Commit=$commit" \
     -o "$work/$name/ci-report" ./cmd/ci-report
   cp README.md "$work/$name/"
