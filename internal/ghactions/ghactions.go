@@ -54,7 +54,7 @@ func Annotate(a *githubactions.Action, fs []findings.Finding) map[string]int {
 			}
 			// Annotation texts come from untrusted text; go-githubactions escapes newlines
 			// and %, and textsafe drops terminal escapes and invisible characters.
-			fields := map[string]string{"title": truncate(oneLine(f.Title), 200)}
+			fields := map[string]string{"title": textsafe.Truncate(oneLine(f.Title), 200)}
 			if f.File != "" {
 				fields["file"] = oneLine(f.File)
 				if f.Line > 0 {
@@ -65,7 +65,7 @@ func Annotate(a *githubactions.Action, fs []findings.Finding) map[string]int {
 			if f.Count > 1 {
 				msg += fmt.Sprintf(" (×%d)", f.Count)
 			}
-			issue(a, lvl, fields, truncate(msg, 2000))
+			issue(a, lvl, fields, textsafe.Truncate(msg, 2000))
 			counts[lvl]++
 		}
 	}
@@ -99,20 +99,10 @@ func level(s findings.Severity) string {
 	return "notice"
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
-}
-
 // WriteSummary appends markdown to the job summary, never more than SummaryLimit.
 func WriteSummary(a *githubactions.Action, markdown string) {
 	if len(markdown) > SummaryLimit {
-		markdown = truncate(markdown, SummaryLimit-200) + "\n\n_(cut to GitHub's 1 MiB job summary limit)_\n"
+		markdown = textsafe.Truncate(markdown, SummaryLimit-200) + "\n\n_(cut to GitHub's 1 MiB job summary limit)_\n"
 	}
 	a.AddStepSummary(markdown)
 }

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/org/k8s-e2e-report/internal/textsafe"
+
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -265,7 +267,7 @@ func capturePage(bctx context.Context, o Options, p Page, write func(string, []b
 			}
 			msgMu.Lock()
 			if len(msgs) < 100 {
-				msgs = append(msgs, Message{Type: string(m.Type), Text: truncate(m.Text, 2000), URL: m.URL, Line: m.Line + 1})
+				msgs = append(msgs, Message{Type: string(m.Type), Text: textsafe.Truncate(m.Text, 2000), URL: m.URL, Line: m.Line + 1})
 			}
 			msgMu.Unlock()
 		}
@@ -336,11 +338,4 @@ func capturePage(bctx context.Context, o Options, p Page, write func(string, []b
 	res.FailedRequests = append(res.FailedRequests, st.failed...)
 	st.mu.Unlock()
 	return res
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
