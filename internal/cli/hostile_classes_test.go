@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -359,7 +360,7 @@ func TestHostileHugeTrace(t *testing.T) {
 }
 
 // stopsWhenCancelled cancels a render of dir after each delay and fails if it takes more
-// than a second to return.
+// than a second to return, or returns an error other than the cancellation.
 func stopsWhenCancelled(t *testing.T, dir string, after []time.Duration) {
 	t.Helper()
 	g := &globals{stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv, log: slog.New(slog.DiscardHandler)}
@@ -374,8 +375,13 @@ func stopsWhenCancelled(t *testing.T, dir string, after []time.Duration) {
 		cancel()
 		cancelled := time.Now()
 		select {
-		case <-done:
-			if took := time.Since(cancelled); took > time.Second {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("cancelled after %s: err = %v", d, err)
+			}
+			took := time.Since(cancelled)
+			t.Logf("cancelled after %s: returned %s later (err %v)", d, took.Round(time.Millisecond), err)
+			if took > time.Second {
 				t.Errorf("cancelled after %s: render took %s to stop", d, took)
 			}
 		case <-time.After(10 * time.Second):
@@ -556,13 +562,10 @@ func poison(v any) any {
 	return v
 }
 
-// TestHostileMergeShards: a shard's report.json is someone else's output; every string
-// in it (a test's status, the keys of testCounts, any text) reaches the merged REPORT.md,
-// summary.md, REPORT.html and comment.md inert. A report.json of a newer version, or a
-// malformed one, never merges as passed.
-func TestHostileMergeShards(t *testing.T) {
-	good := renderedBundle(t)
-	b, err := os.ReadFile(filepath.Join(good, render.JSONFile))
+// decodedReport is dir's report.json, decoded into plain maps and lists.
+func decodedReport(t *testing.T, dir string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, render.JSONFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,11 +573,21 @@ func TestHostileMergeShards(t *testing.T) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
+	return doc
+}
+
+// TestHostileMergeShards: a shard's report.json is someone else's output; every string
+// in it (a test's status, the keys of testCounts, any text) reaches the merged REPORT.md,
+// summary.md, REPORT.html and comment.md inert. A report.json of a newer version, or a
+// malformed one, never merges as passed.
+func TestHostileMergeShards(t *testing.T) {
+	good := renderedBundle(t)
+	doc := decodedReport(t, good)
 	doc = poison(doc).(map[string]any)
 	doc["version"] = 1
 	doc["testCounts"] = map[string]any{injection: 3, "passed": 1}
 	poisoned := t.TempDir()
-	b, _ = json.Marshal(doc)
+	b, _ := json.Marshal(doc)
 	writeFile(t, filepath.Join(poisoned, render.JSONFile), string(b))
 
 	out := filepath.Join(t.TempDir(), "merged")
@@ -657,14 +670,7 @@ func TestHostileWatchPIDFile(t *testing.T) {
 // into evidence lines or log lines; merge scrubs them as one stream.
 func TestHostileMergeSplitSecrets(t *testing.T) {
 	good := renderedBundle(t)
-	b, err := os.ReadFile(filepath.Join(good, render.JSONFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	doc := decodedReport(t, good)
 	key := []any{"-----BEGIN RSA PRIVATE KEY-----", rsaBody1, rsaBody2, "-----END RSA PRIVATE KEY-----"}
 	fs := doc["findings"].([]any)
 	fs[0].(map[string]any)["evidence"] = key
@@ -675,7 +681,7 @@ func TestHostileMergeSplitSecrets(t *testing.T) {
 	}
 	fts[0].(map[string]any)["logLines"] = lines
 	shard := t.TempDir()
-	b, _ = json.Marshal(doc)
+	b, _ := json.Marshal(doc)
 	writeFile(t, filepath.Join(shard, render.JSONFile), string(b))
 	out := filepath.Join(t.TempDir(), "merged")
 	if code, _, stderr := runWithin(t, 60*time.Second, "merge", shard, "-o", out); code != 0 {

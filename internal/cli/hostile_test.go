@@ -2,12 +2,8 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -357,28 +353,5 @@ func TestRenderStopsWhenCancelled(t *testing.T) {
 	}
 	many.WriteString(`</testsuite></testsuites>`)
 	os.WriteFile(filepath.Join(dir, "results", "more.xml"), []byte(many.String()), 0o644)
-	g := &globals{stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv, log: slog.New(slog.DiscardHandler)}
-	for _, after := range []time.Duration{100 * time.Millisecond, 700 * time.Millisecond, 2 * time.Second} {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			_, err := runRender(ctx, g, dir, &renderFlags{reportBudget: "240Ki", jsonBudget: "32Mi", logLines: 200})
-			done <- err
-		}()
-		time.Sleep(after)
-		cancel()
-		cancelled := time.Now()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("cancelled after %s: err = %v", after, err)
-			}
-			t.Logf("cancelled after %s: returned %s later (err %v)", after, time.Since(cancelled).Round(time.Millisecond), err)
-			if time.Since(cancelled) > time.Second {
-				t.Errorf("cancelled after %s: render took %s to stop", after, time.Since(cancelled))
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("cancelled after %s: render did not stop", after)
-		}
-	}
+	stopsWhenCancelled(t, dir, []time.Duration{100 * time.Millisecond, 700 * time.Millisecond, 2 * time.Second})
 }
