@@ -233,7 +233,8 @@ var builtin = []rule{
 	// mysql -pPASSWORD (glued, as set -x prints it) for MySQL's and MariaDB's clients.
 	{name: "mysql-password", re: regexp.MustCompile(`(\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mysqlpump|mysqlsh|mariadb|mariadb-dump|mariadb-admin)\b[^\n]*?[\s'"]-p)([^\s'"]+)`), repl: "${1}" + Mask, hint: []string{"mysql", "mariadb"}},
 	// .netrc entries: machine HOST login USER password PASS (one line or several).
-	{name: "netrc", re: regexp.MustCompile(`(?i)(\b(?:machine\s+\S+|default)(?:\s+(?:login|account)\s+\S+)*\s+password\s+)(\S+)`), repl: "${1}" + Mask, hint: []string{"machine", "default"}},
+	// A login is required, so prose ("the default password policy") is left alone.
+	{name: "netrc", re: regexp.MustCompile(`(?i)(\b(?:machine\s+\S+|default)(?:\s+(?:login|account)\s+\S+)+\s+password\s+)(\S+)`), repl: "${1}" + Mask, hint: []string{"machine", "default"}},
 	// Registry credentials: the value of .dockerconfigjson or .dockercfg (base64 or not).
 	{name: "docker-config", re: regexp.MustCompile(`(\.docker(?:configjson|cfg)\\*["']?\s*[:=]\s*\\*["']?)([^\s"'\\]{8,})`), hint: []string{".dockerconfigjson", ".dockercfg"},
 		judge: func(m []string) (string, bool) {
