@@ -8,7 +8,7 @@ TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
 FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell ./internal/render:FuzzUnlink
 
-.PHONY: all build release test unit fuzz testenv jaeger chromium sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
+.PHONY: all build release prereqs test unit fuzz testenv jaeger chromium sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
 
 all: build
 
@@ -38,9 +38,14 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is needed for the browser tests; install it with: sudo apt-get install -y chromium" >&2; exit 1; fi
 
+# What the tests and the demo need, built side by side: they do not depend on one another
+# (the cluster's binaries, Jaeger, Chromium; each cached after its first build).
+prereqs:
+	@$(MAKE) --no-print-directory -j3 testenv jaeger chromium
+
 # Every test, including the integration tests against the real local cluster.
 # Fails if a cluster process is left running afterwards.
-test: testenv jaeger chromium vet
+test: prereqs vet
 	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) CI_REPORT_JAEGER=$$(bash internal/traces/jaegertest/build.sh) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... ; rc=$$?; \
 	  $(MAKE) --no-print-directory check-leaks || rc=1; exit $$rc
 
@@ -73,7 +78,8 @@ demo-cluster: testenv
 	$(GO) run ./cmd/sandbox --demo
 
 # The main job on the local demo cluster: start it, seed it, run ci-report, stop it.
-demo: testenv jaeger chromium build
+demo:
+	@$(MAKE) --no-print-directory -j4 testenv jaeger chromium build
 	rm -rf ci-report
 	CI_REPORT_JAEGER=$$(bash internal/traces/jaegertest/build.sh) $(GO) run ./cmd/sandbox --demo -- $(CURDIR)/$(BIN) run -n turbo-engine-e2e \
 	  --output ci-report --results testdata/results/gotestsum-junit.xml \
