@@ -7,8 +7,8 @@ import (
 	"sync"
 
 	"github.com/rs/zerolog"
+	"github.com/spf13/viper"
 	"github.com/zricethezav/gitleaks/v8/config"
-	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/logging"
 )
 
@@ -41,19 +41,19 @@ var (
 func defaultLeaks() (*leaks, error) {
 	leaksOnce.Do(func() {
 		logging.Logger = zerolog.Nop()
-		d, err := detect.NewDetectorDefaultConfig()
+		cfg, err := defaultConfig()
 		if err != nil {
 			leaksErr = err
 			return
 		}
-		l := &leaks{global: d.Config.Allowlists, kw: newKeywords()}
-		ids := make([]string, 0, len(d.Config.Rules))
-		for id := range d.Config.Rules {
+		l := &leaks{global: cfg.Allowlists, kw: newKeywords()}
+		ids := make([]string, 0, len(cfg.Rules))
+		for id := range cfg.Rules {
 			ids = append(ids, id)
 		}
 		sort.Strings(ids)
 		for _, id := range ids {
-			r := d.Config.Rules[id]
+			r := cfg.Rules[id]
 			if r.Regex == nil || skippedRules[id] || len(r.Keywords) == 0 {
 				continue
 			}
@@ -74,6 +74,22 @@ func defaultLeaks() (*leaks, error) {
 		leaksDet = l
 	})
 	return leaksDet, leaksErr
+}
+
+// defaultConfig is gitleaks' default rule set (its embedded gitleaks.toml), read the way
+// gitleaks' detect.NewDetectorDefaultConfig reads it, without importing the detector
+// (whose git, archive and file sources ci-report never runs: they made most of the binary).
+func defaultConfig() (config.Config, error) {
+	v := viper.New()
+	v.SetConfigType("toml")
+	if err := v.ReadConfig(strings.NewReader(config.DefaultConfig)); err != nil {
+		return config.Config{}, err
+	}
+	var vc config.ViperConfig
+	if err := v.Unmarshal(&vc); err != nil {
+		return config.Config{}, err
+	}
+	return vc.Translate()
 }
 
 // minSecret is the shortest finding masked: shorter ones are too likely to be ordinary
