@@ -119,7 +119,7 @@ func scrub(v reflect.Value, rd *redact.Redactor) {
 				}
 			}
 		}
-		if v.Type().Elem() == reflect.TypeOf(LogLine{}) && v.Len() > 1 {
+		if v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(LogLine{}) && v.Len() > 1 {
 			scrubLogLines(rd, v.Interface().([]LogLine))
 		}
 		for i := 0; i < v.Len(); i++ {
