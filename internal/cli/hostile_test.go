@@ -135,14 +135,7 @@ func TestHostileBundle(t *testing.T) {
 	}
 	t.Logf("rendered the hostile bundle in %s", time.Since(start).Round(time.Millisecond))
 
-	outputs := map[string]string{}
-	for _, f := range []string{render.ReportFile, render.SummaryFile, render.CommentFile, render.HTMLFile, render.JSONFile, render.ResultsFile} {
-		b, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		outputs[f] = string(b)
-	}
+	outputs := readOutputs(t, dir)
 	for name, doc := range outputs {
 		for what, secret := range c {
 			if strings.Contains(doc, secret) {
