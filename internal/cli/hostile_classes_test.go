@@ -73,6 +73,21 @@ func readOutputs(t *testing.T, dir string) map[string]string {
 	return out
 }
 
+// annotateInActions runs annotate on dir as in GitHub Actions (exit 0 required) and
+// returns what it printed and the job summary it wrote.
+func annotateInActions(t *testing.T, dir string) (stdout, summary string) {
+	t.Helper()
+	t.Setenv("GITHUB_ACTIONS", "true")
+	t.Setenv("GITHUB_STEP_SUMMARY", filepath.Join(t.TempDir(), "summary"))
+	t.Setenv("GITHUB_OUTPUT", filepath.Join(t.TempDir(), "output"))
+	code, stdout, stderr := runWithin(t, 30*time.Second, "annotate", dir)
+	if code != 0 {
+		t.Fatalf("annotate exit %d\n%s", code, stderr)
+	}
+	b, _ := os.ReadFile(os.Getenv("GITHUB_STEP_SUMMARY"))
+	return stdout, string(b)
+}
+
 // noSecret fails for every output that holds one of the secrets, also JSON-escaped.
 func noSecret(t *testing.T, outputs map[string]string, secrets ...string) {
 	t.Helper()
@@ -236,15 +251,8 @@ func TestHostileTraceSecrets(t *testing.T) {
 	out := renderOutputs(t, dir)
 	noSecret(t, out, apiKey, authz, dbPass, sqlPw, envTok)
 	// The annotations too (a span's SQL once reached an ::error).
-	t.Setenv("GITHUB_ACTIONS", "true")
-	t.Setenv("GITHUB_STEP_SUMMARY", filepath.Join(t.TempDir(), "summary"))
-	t.Setenv("GITHUB_OUTPUT", filepath.Join(t.TempDir(), "output"))
-	code, stdout, stderr := runWithin(t, 30*time.Second, "annotate", dir)
-	if code != 0 {
-		t.Fatalf("annotate exit %d\n%s", code, stderr)
-	}
-	summary, _ := os.ReadFile(os.Getenv("GITHUB_STEP_SUMMARY"))
-	noSecret(t, map[string]string{"annotations": stdout, "job summary": string(summary)}, apiKey, authz, dbPass, sqlPw, envTok)
+	stdout, summary := annotateInActions(t, dir)
+	noSecret(t, map[string]string{"annotations": stdout, "job summary": summary}, apiKey, authz, dbPass, sqlPw, envTok)
 
 	// The file collect writes goes through the same scrubbing: traces.Doc.Redact.
 	var doc traces.Doc
