@@ -220,6 +220,15 @@ type Manifest struct {
 	Redactions    map[string]int `json:"redactions"`
 	BytesWritten  int64          `json:"bytesWritten"`
 	Gaps          []Gap          `json:"gaps"`
+	// Types names the file each custom resource type's objects were written to.
+	Types []TypeFile `json:"types,omitempty"`
+}
+
+// TypeFile is where collect wrote one custom resource type's objects.
+type TypeFile struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	File       string `json:"file"`
 }
 
 // ToolInfo is the ci-report build that wrote the bundle.

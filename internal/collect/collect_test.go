@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -165,6 +166,10 @@ func TestIntegrationDemoBundle(t *testing.T) {
 	ag := read(t, dir, bundle.CustomResourcePath("apigraphs"))
 	if !strings.Contains(ag, "name: orders") || !strings.Contains(ag, "status: \"False\"") || !strings.Contains(ag, "reason: DependencyNotReady") {
 		t.Errorf("apigraphs.yaml lacks orders Ready=False:\n%s", ag)
+	}
+	// The manifest says which file holds each custom resource type, so findings cite it.
+	if types := manifest(t, dir).Types; !slices.Contains(types, bundle.TypeFile{APIVersion: "turboengine.io/v1alpha1", Kind: "APIGraph", File: bundle.CustomResourcePath("apigraphs")}) {
+		t.Errorf("manifest types = %+v; want APIGraph in %s", types, bundle.CustomResourcePath("apigraphs"))
 	}
 	tl := read(t, dir, bundle.TimelineText)
 	for _, want := range []string{

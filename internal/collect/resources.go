@@ -295,6 +295,7 @@ func (r *run) collectResources(ctx context.Context) *resources {
 			continue
 		}
 		rec.add(0, nb, path)
+		r.manifest.Types = append(r.manifest.Types, bundle.TypeFile{APIVersion: t.GVR.GroupVersion().String(), Kind: t.Kind, File: path})
 	}
 	r.log.Info("listed resources", "objects", total)
 	return rs

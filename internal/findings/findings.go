@@ -11,8 +11,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
+
+	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
 
 // Severity of a finding.
@@ -71,41 +72,38 @@ type Finding struct {
 	rank        int
 }
 
-// Categories, in causal order: earlier ones are more often the cause of later ones.
-var categoryRank = map[string]int{
-	"CrashLoopBackOff":           100,
-	"OOMKilled":                  95,
-	"ImagePullBackOff":           90,
-	"CreateContainerConfigError": 90,
-	"Unschedulable":              85,
-	"Evicted":                    80,
-	"PVCPending":                 75,
-	"JobFailed":                  70,
-	"ResourceNotReady":           65,
-	"OperatorError":              60,
-	"DeploymentUnavailable":      55,
-	"ErrorSpan":                  50,
-	"ProbeFailing":               45,
-	"HighRestarts":               40,
-	"ConsoleError":               35,
-	"MetricBreach":               30,
-	"ResultsUnreadable":          28,
-	"ReportUnreadable":           27,
-	"TestFailed":                 25,
-	"WarningEvent":               20,
-	"TestFlaky":                  10,
+// Category is a kind of finding and its place in the causal order: a higher rank is
+// more often the cause of a lower one. Each detector declares its categories beside it;
+// the registry (registry.go) lists them all.
+type Category struct {
+	Name string
+	Rank int
 }
 
-func newFinding(category string, sev Severity, subj Subject, title, explanation string) Finding {
-	h := sha256.Sum256([]byte(category + "\x00" + subj.String() + "\x00" + title))
-	return Finding{ID: category + "-" + hex.EncodeToString(h[:4]), Category: category, Severity: sev, Subject: subj,
-		Title: title, Explanation: explanation, Count: 1, rank: sev.weight()*1000 + categoryRank[category]}
+// rankOf is a category's rank by name (for findings read back from report.json);
+// a name no detector declares (a newer ci-report's) ranks lowest.
+func rankOf(name string) int {
+	for _, c := range Categories() {
+		if c.Name == name {
+			return c.Rank
+		}
+	}
+	return 0
 }
+
+func newFinding(c Category, sev Severity, subj Subject, title, explanation string) Finding {
+	h := sha256.Sum256([]byte(c.Name + "\x00" + subj.String() + "\x00" + title))
+	return Finding{ID: c.Name + "-" + hex.EncodeToString(h[:4]), Category: c.Name, Severity: sev, Subject: subj,
+		Title: title, Explanation: explanation, Count: 1, rank: sev.weight()*1000 + c.Rank}
+}
+
+// reportUnreadable is merge's category: a shard's report this ci-report cannot read.
+var reportUnreadable = Category{"ReportUnreadable", 27}
 
 // ReportUnreadable is the finding for a report this ci-report cannot read (a shard's
 // report.json of a newer version, or malformed): its outcome is unknown, never passed.
 func ReportUnreadable(name, why string) Finding {
-	return newFinding("ReportUnreadable", Error, Subject{Kind: "Report", Name: name},
+	return newFinding(reportUnreadable, Error, Subject{Kind: "Report", Name: name},
 		fmt.Sprintf("The report of %s could not be read", name),
 		why+"; its tests and findings are unknown, so this run cannot count as passed")
 }
@@ -116,7 +114,7 @@ func Rank(fs []Finding) {
 	idx := map[string]int{}
 	for i := range fs {
 		if fs[i].rank == 0 {
-			fs[i].rank = fs[i].Severity.weight()*1000 + categoryRank[fs[i].Category]
+			fs[i].rank = fs[i].Severity.weight()*1000 + rankOf(fs[i].Category)
 		}
 		idx[fs[i].ID] = i
 	}
@@ -185,14 +183,8 @@ func appendUnique(list []string, more ...string) []string {
 	return list
 }
 
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\r", "")
-	s = strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
-	if len(s) > 400 {
-		s = s[:400] + "…"
-	}
-	return s
-}
+// oneLine is an untrusted text as one line of a finding (textsafe's rule for all).
+func oneLine(s string) string { return textsafe.OneLine(s, 400) }
 
 func plural(n int, one, many string) string {
 	if n == 1 {

@@ -109,9 +109,9 @@ func TestDeploymentCausedByPodIsDemoted(t *testing.T) {
 		ReplicaSets: []appsv1.ReplicaSet{{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "ns", OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web"}}}}},
 		Deployments: []appsv1.Deployment{{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns"},
 			Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionFalse}}}}},
-		LogTail: func(ns, p, c string, prev bool, n int) []string {
+		Logs: fakeLogs{tail: func(ns, p, c string, prev bool, n int) []string {
 			return []string{"starting", "panic: runtime error: invalid memory address", "goroutine 1 [running]:"}
-		},
+		}},
 	}
 	fs := Detect(in)
 	if len(fs) != 2 || fs[0].Category != "CrashLoopBackOff" || fs[1].Category != "DeploymentUnavailable" {
@@ -179,10 +179,10 @@ func TestReadinessProbeCausesDeployment(t *testing.T) {
 			{Type: "Warning", Reason: "Unhealthy", Object: events.Object{Kind: "Pod", Namespace: "ns", Name: "web-1-abc", FieldPath: "spec.containers{c}"},
 				Message: "Readiness probe failed: Get \"http://10.0.0.7:8080/ready\": context deadline exceeded", Count: 2, FirstSeen: first, LastSeen: first.Add(30 * time.Second)},
 		},
-		LogAround: func(ns, pod, ctr string, at time.Time, before, after int) []string {
+		Logs: fakeLogs{around: func(ns, pod, ctr string, at time.Time, before, after int) []string {
 			asked = at
 			return []string{"2026-01-01T00:00:40Z cache warming", "2026-01-01T00:00:41Z GET /ready 503 upstream orders not ready"}
-		},
+		}},
 	}
 	fs := Detect(in)
 	if len(fs) != 2 {
@@ -237,5 +237,59 @@ func TestNestedRouteConditionFinding(t *testing.T) {
 		!strings.Contains(f.Title, "parent Gateway infra/public") || !strings.Contains(f.Title, "NoMatchingParent") ||
 		!strings.Contains(f.Explanation, "status.parents[0].conditions") {
 		t.Errorf("finding = %+v", f)
+	}
+}
+
+// fakeLogs serves container logs from functions.
+type fakeLogs struct {
+	tail   func(ns, pod, ctr string, previous bool, n int) []string
+	around func(ns, pod, ctr string, at time.Time, before, after int) []string
+}
+
+func (f fakeLogs) Tail(ns, pod, ctr string, previous bool, n int) []string {
+	if f.tail == nil {
+		return nil
+	}
+	return f.tail(ns, pod, ctr, previous, n)
+}
+
+func (f fakeLogs) Around(ns, pod, ctr string, at time.Time, before, after int) []string {
+	if f.around == nil {
+		return nil
+	}
+	return f.around(ns, pod, ctr, at, before, after)
+}
+
+// Every category has a name of its own and a rank; merge's among them.
+func TestCategoriesRanked(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range Categories() {
+		if c.Name == "" || c.Rank <= 0 || seen[c.Name] {
+			t.Errorf("category %+v: empty, unranked or declared twice", c)
+		}
+		seen[c.Name] = true
+	}
+	if rankOf("ReportUnreadable") != 27 || rankOf("CrashLoopBackOff") != 100 || rankOf("FromANewerVersion") != 0 {
+		t.Errorf("rankOf: %d %d %d", rankOf("ReportUnreadable"), rankOf("CrashLoopBackOff"), rankOf("FromANewerVersion"))
+	}
+}
+
+// A custom resource's finding cites the file the reader says holds its kind, and
+// resources.json (where every object is) when the reader knows none; never a guess.
+func TestConditionFindingCitesReaderFile(t *testing.T) {
+	node := unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Node", "metadata": map[string]any{"name": "n1"},
+		"status": map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": "False", "reason": "KubeletNotReady"}}}}}
+	fs := Detect(&Input{Objects: []unstructured.Unstructured{node}})
+	if len(fs) != 1 || fs[0].Refs[0] != bundle.ResourcesJSON {
+		t.Fatalf("refs = %+v; want resources.json first", fs)
+	}
+	fs = Detect(&Input{Objects: []unstructured.Unstructured{node}, ObjectFile: func(apiVersion, kind string) string {
+		if apiVersion == "v1" && kind == "Node" {
+			return "k8s/crs/nodes.yaml"
+		}
+		return ""
+	}})
+	if len(fs) != 1 || fs[0].Refs[0] != "k8s/crs/nodes.yaml" {
+		t.Fatalf("refs = %+v; want the reader's file", fs)
 	}
 }

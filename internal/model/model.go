@@ -419,26 +419,8 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 		scrubInput(in, o.Redactor)
 	}
 	r.Logs = r.loadLogs(br, in.Pods, o.TailLines, o.Redactor)
-	in.LogTail = func(ns, pod, ctr string, previous bool, n int) []string {
-		for _, t := range r.Logs {
-			if t.Namespace == ns && t.Pod == pod && t.Container == ctr && t.Previous == previous {
-				lines := t.Lines
-				if len(lines) > n {
-					lines = lines[len(lines)-n:]
-				}
-				out := make([]string, len(lines))
-				for i, l := range lines {
-					out[i] = l.Text
-				}
-				return out
-			}
-		}
-		return nil
-	}
-
-	in.LogAround = func(ns, pod, ctr string, at time.Time, before, after int) []string {
-		return scrubLines(o.Redactor, linesAround(br, bundle.LogPath(ns, pod, ctr, false), at, before, after, 64<<20))
-	}
+	in.Logs = bundleLogs{br: br, tails: r.Logs, rd: o.Redactor}
+	in.ObjectFile = objectFiles(r.Manifest)
 
 	r.Findings = findings.Detect(in)
 	if r.Findings == nil {

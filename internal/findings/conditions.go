@@ -1,0 +1,48 @@
+package findings
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/conditions"
+)
+
+var resourceNotReady = Category{"ResourceNotReady", 65}
+
+// resourceNotReadyDetector flags any object with a condition that says it is not working
+// (Ready/Available/Accepted/Programmed/ResolvedRefs False, Degraded/Stalled/Conflicted
+// True), wherever under status it sits: APIGraph, Certificate, and Gateway API routes
+// per parent Gateway and Gateways per listener.
+var resourceNotReadyDetector = detector{"conditions", []Category{resourceNotReady}, func(s *Scope) []Finding {
+	var out []Finding
+	for i := range s.Objects {
+		o := &s.Objects[i]
+		for _, c := range conditions.Of(o) {
+			if !c.Bad() {
+				continue
+			}
+			subj := Subject{Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
+			s.explain(subj, c.Reason, "ReconcileError", "Failed", "Error")
+			state := "not " + c.Type
+			if c.Status == "True" {
+				state = c.Type
+			}
+			title := fmt.Sprintf("%s %s is %s (%s)", o.GetKind(), o.GetName(), state, c.Reason)
+			expl := fmt.Sprintf("%s=%s, reason %s: %s", c.Type, c.Status, c.Reason, oneLine(c.Message))
+			if c.Where != "" {
+				title = fmt.Sprintf("%s %s is %s for %s (%s)", o.GetKind(), o.GetName(), state, c.Where, c.Reason)
+				expl = fmt.Sprintf("In %s (%s): %s", c.Path, c.Where, expl)
+			}
+			f := newFinding(resourceNotReady, Error, subj, title, expl)
+			f.Time = c.LastTransition
+			if og, ok, _ := unstructured.NestedInt64(o.Object, "status", "observedGeneration"); ok && og < o.GetGeneration() && c.Where == "" {
+				f.Explanation += fmt.Sprintf(" (status is stale: observedGeneration %d < generation %d)", og, o.GetGeneration())
+			}
+			f.Refs = []string{s.objectFile(o.GetAPIVersion(), o.GetKind()), bundle.TimelineText}
+			out = append(out, f)
+		}
+	}
+	return out
+}}

@@ -1,0 +1,19 @@
+package findings
+
+import "fmt"
+
+var metricBreach = Category{"MetricBreach", 30}
+
+// metricDetector: a measured value outside its threshold.
+var metricDetector = detector{"metrics", []Category{metricBreach}, func(s *Scope) []Finding {
+	var out []Finding
+	for _, m := range s.Metrics {
+		if !m.Breached {
+			continue
+		}
+		f := newFinding(metricBreach, Error, Subject{Kind: "Metric", Name: m.Name},
+			fmt.Sprintf("Metric %s = %g %s breaches %s", m.Name, m.Value, m.Unit, m.Limit()), "A measured value is outside its threshold.")
+		out = append(out, f)
+	}
+	return out
+}}

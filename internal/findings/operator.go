@@ -1,0 +1,67 @@
+package findings
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
+)
+
+var operatorError = Category{"OperatorError", 60}
+
+var volatile = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b\d+\b`)
+
+// operatorDetector groups reconcile errors by controller, object and message, related
+// to the finding on the object itself.
+var operatorDetector = detector{"operator", []Category{operatorError}, func(s *Scope) []Finding {
+	crs := s.foundIn(resourceNotReady)
+	var out []Finding
+	for _, a := range s.Actions {
+		if a.Error == "" && a.Level != "error" && a.Level != "fatal" {
+			continue
+		}
+		subj := Subject{Kind: "Pod", Namespace: a.Namespace, Name: a.Pod}
+		if a.Object != nil {
+			subj = Subject{Kind: a.Object.Kind, Namespace: a.Object.Namespace, Name: a.Object.Name}
+			if subj.Kind == "" {
+				subj.Kind = "Object"
+			}
+		}
+		what := a.Error
+		if what == "" {
+			what = a.Message
+		}
+		ctrl := a.Controller
+		if ctrl == "" {
+			ctrl = a.Pod
+		}
+		f := newFinding(operatorError, Error, subj, fmt.Sprintf("Operator %s fails to reconcile %s", ctrl, subj.String()),
+			oneLine(a.Message+": "+what))
+		f.ID += "-" + shortHash(volatile.ReplaceAllString(what, "N"))
+		line := fmt.Sprintf("%s  %s", a.Time.UTC().Format("15:04:05.000"), oneLine(a.Message))
+		if a.ReconcileID != "" {
+			line += " reconcileID=" + a.ReconcileID
+		}
+		if a.Error != "" {
+			line += " error=" + oneLine(a.Error)
+		}
+		f.Evidence, f.Time = []string{line}, a.Time
+		f.Refs = []string{bundle.OperatorActionsJSON, bundle.LogPath(a.Namespace, a.Pod, a.Container, a.Previous)}
+		for _, c := range crs {
+			if c.Subject == subj {
+				f.Related = append(f.Related, c.ID)
+			}
+		}
+		s.explain(subj, "ReconcileError", "ReconcileFailed")
+		out = append(out, f)
+	}
+	return out
+}}
+
+func shortHash(s string) string {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return fmt.Sprintf("%08x", h)
+}

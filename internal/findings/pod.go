@@ -1,0 +1,78 @@
+package findings
+
+import (
+	"regexp"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// What is wrong with one container, as the pod detectors see it: each container has at
+// most one such cause (CrashLoopBackOff first: a crash loop whose last run was
+// OOM-killed is a crash loop), and a pod with one has no HighRestarts finding.
+var (
+	crashLoopBackOff           = Category{"CrashLoopBackOff", 100}
+	oomKilled                  = Category{"OOMKilled", 95}
+	imagePullBackOff           = Category{"ImagePullBackOff", 90}
+	createContainerConfigError = Category{"CreateContainerConfigError", 90}
+)
+
+func containerCause(cs *corev1.ContainerStatus) (Category, bool) {
+	w, last, now := cs.State.Waiting, cs.LastTerminationState.Terminated, cs.State.Terminated
+	switch {
+	case w != nil && w.Reason == "CrashLoopBackOff":
+		return crashLoopBackOff, true
+	case (last != nil && last.Reason == "OOMKilled") || (now != nil && now.Reason == "OOMKilled"):
+		return oomKilled, true
+	case w != nil && (w.Reason == "ImagePullBackOff" || w.Reason == "ErrImagePull" || w.Reason == "InvalidImageName"):
+		return imagePullBackOff, true
+	case w != nil && (w.Reason == "CreateContainerConfigError" || w.Reason == "CreateContainerError" || w.Reason == "RunContainerError"):
+		return createContainerConfigError, true
+	}
+	return Category{}, false
+}
+
+// containerStatuses are a pod's init, app and ephemeral containers' statuses.
+func containerStatuses(p *corev1.Pod) []corev1.ContainerStatus {
+	return append(append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...), p.Status.EphemeralContainerStatuses...)
+}
+
+// containersWith runs f on each container of each pod whose cause is c, and records
+// what f returns as a finding on the pod.
+func (s *Scope) containersWith(c Category, f func(p *corev1.Pod, cs *corev1.ContainerStatus) Finding) []Finding {
+	var out []Finding
+	for i := range s.Pods {
+		p := &s.Pods[i]
+		for _, cs := range containerStatuses(p) {
+			if got, ok := containerCause(&cs); ok && got == c {
+				out = append(out, s.onPodFinding(f(p, &cs)))
+			}
+		}
+	}
+	return out
+}
+
+// containerSpec is the init or app container of that name (nil if none).
+func containerSpec(p *corev1.Pod, name string) *corev1.Container {
+	var found *corev1.Container
+	for _, list := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
+		for i := range list {
+			if list[i].Name == name {
+				found = &list[i] // the last of that name, as kubectl describe shows it
+			}
+		}
+	}
+	return found
+}
+
+// panicLine finds the line that says why a process died, to quote first.
+var panicLine = regexp.MustCompile(`(?i)(^panic:|fatal error:|^Traceback|Exception|^Error:|\bFATAL\b|\bpanic\b)`)
+
+func quoteDeath(lines []string) (string, []string) {
+	for _, l := range lines {
+		if panicLine.MatchString(strings.TrimSpace(l)) {
+			return strings.TrimSpace(l), lines
+		}
+	}
+	return "", lines
+}
