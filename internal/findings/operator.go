@@ -2,14 +2,12 @@ package findings
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/loglines"
 )
 
 var operatorError = Category{"OperatorError", 60}
-
-var volatile = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b\d+\b`)
 
 // operatorDetector groups reconcile errors by controller, object and message, related
 // to the finding on the object itself.
@@ -37,7 +35,7 @@ var operatorDetector = detector{"operator", []Category{operatorError}, func(s *S
 		}
 		f := newFinding(operatorError, Error, subj, fmt.Sprintf("Operator %s fails to reconcile %s", ctrl, subj.String()),
 			oneLine(a.Message+": "+what))
-		f.ID += "-" + shortHash(volatile.ReplaceAllString(what, "N"))
+		f.ID += "-" + shortHash(loglines.Normalise(what))
 		line := fmt.Sprintf("%s  %s", a.Time.UTC().Format("15:04:05.000"), oneLine(a.Message))
 		if a.ReconcileID != "" {
 			line += " reconcileID=" + a.ReconcileID

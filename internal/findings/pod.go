@@ -1,9 +1,9 @@
 package findings
 
 import (
-	"regexp"
 	"strings"
 
+	"github.com/org/k8s-e2e-report/internal/loglines"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -65,14 +65,11 @@ func containerSpec(p *corev1.Pod, name string) *corev1.Container {
 	return found
 }
 
-// panicLine finds the line that says why a process died, to quote first.
-var panicLine = regexp.MustCompile(`(?i)(^panic:|fatal error:|^Traceback|Exception|^Error:|\bFATAL\b|\bpanic\b)`)
-
+// quoteDeath is the line that says why a process died (see loglines.Telling), and the
+// lines to quote.
 func quoteDeath(lines []string) (string, []string) {
-	for _, l := range lines {
-		if panicLine.MatchString(strings.TrimSpace(l)) {
-			return strings.TrimSpace(l), lines
-		}
+	if i := loglines.Telling(lines); i >= 0 {
+		return strings.TrimSpace(lines[i]), lines
 	}
 	return "", lines
 }

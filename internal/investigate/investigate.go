@@ -9,13 +9,13 @@ package investigate
 import (
 	_ "embed"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/loglines"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
@@ -188,9 +188,8 @@ func Build(r *model.Report, o Options) (*Investigation, error) {
 		if !focus.pod(p.Namespace, p.Name) {
 			continue
 		}
-		healthy := p.Reason == "" && (p.Phase == "Running" || p.Phase == "Succeeded") && (p.Phase == "Succeeded" || readyAll(p.Ready))
 		pod := Pod{Namespace: p.Namespace, Name: p.Name, Phase: p.Phase, Ready: p.Ready, Restarts: p.Restarts,
-			Reason: p.Reason, LastTermination: p.LastTermination, Healthy: healthy}
+			Reason: p.Reason, LastTermination: p.LastTermination, Healthy: p.Healthy()}
 		if !p.Deleted.IsZero() {
 			pod.Deleted, pod.Healthy = p.Deleted.UTC().Format(time.RFC3339Nano), false
 		}
@@ -211,7 +210,7 @@ func Build(r *model.Report, o Options) (*Investigation, error) {
 			if l.Level == "" || (!since.IsZero() && !l.Time.IsZero() && l.Time.Before(since)) {
 				continue
 			}
-			key := model.NormaliseLine(l.Text)
+			key := loglines.Normalise(l.Text)
 			a, ok := byText[key]
 			if !ok {
 				a = &agg{LogError: LogError{Namespace: t.Namespace, Pod: t.Pod, Container: t.Container, Previous: t.Previous, Level: l.Level, File: t.File}}
@@ -271,8 +270,6 @@ func Build(r *model.Report, o Options) (*Investigation, error) {
 	return inv, nil
 }
 
-var telling = regexp.MustCompile(`panic:|fatal error|Traceback|Exception|\bFATAL\b|\bERROR\b|level=error|"level":"error"|^E\d{4} `)
-
 // pickEvidence keeps n lines of a finding's evidence: from just before the first line
 // that says why (a panic, a fatal error), else the first ones.
 func pickEvidence(ev []string, n int) []string {
@@ -280,18 +277,10 @@ func pickEvidence(ev []string, n int) []string {
 		return ev
 	}
 	start := 0
-	for i, l := range ev {
-		if telling.MatchString(strings.TrimSpace(l)) {
-			start = max(0, min(i-1, len(ev)-n))
-			break
-		}
+	if i := loglines.Telling(ev); i >= 0 {
+		start = max(0, min(i-1, len(ev)-n))
 	}
 	return ev[start : start+n]
-}
-
-func readyAll(ready string) bool {
-	a, b, ok := strings.Cut(ready, "/")
-	return ok && a == b
 }
 
 // openNext is the bundle file an agent should open first for a finding: the log that

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -28,6 +27,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/conditions"
 	"github.com/org/k8s-e2e-report/internal/events"
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/loglines"
 	"github.com/org/k8s-e2e-report/internal/metrics"
 	"github.com/org/k8s-e2e-report/internal/opactions"
 	"github.com/org/k8s-e2e-report/internal/redact"
@@ -119,6 +119,16 @@ type PodRow struct {
 	Deleted time.Time `json:"deleted,omitzero"`
 }
 
+// Healthy is the one rule of a healthy pod, for every output: not deleted, no reason
+// given, and running with every container ready, or succeeded.
+func (p PodRow) Healthy() bool {
+	if !p.Deleted.IsZero() || p.Reason != "" {
+		return false
+	}
+	ready, total, ok := strings.Cut(p.Ready, "/")
+	return p.Phase == "Succeeded" || p.Phase == "Running" && ok && ready == total
+}
+
 // Termination is how a container run ended.
 type Termination struct {
 	Container string    `json:"container"`
@@ -164,8 +174,8 @@ type Screenshot struct {
 type LogLine struct {
 	Time    time.Time `json:"time,omitzero"`
 	Text    string    `json:"text"`
-	Level   string    `json:"level,omitempty"` // "error" or "warning" when it looks like one
-	File    string    `json:"file,omitempty"`
+	Level   string    `json:"level,omitempty"`   // "error" or "warning" when it looks like one
+	File    string    `json:"file,omitempty"`    // in a failed test's window; a tail's lines are its File's
 	TraceID string    `json:"traceID,omitempty"` // a trace of traces.json the line names
 }
 
@@ -510,42 +520,6 @@ func readList(br *bundle.Reader, rel string) ([]unstructured.Unstructured, int, 
 	return out, bad, nil
 }
 
-// errorLine and warnLine classify log lines.
-var (
-	errorLine = regexp.MustCompile(`(?i)(^E\d{4} |^F\d{4} |"level":"(error|fatal|dpanic|panic)"|level=(error|fatal)|\bERROR\b|\bFATAL\b|^panic:|\bpanic:|\bexception\b|^Traceback|--- FAIL|\bfailed\b|\berror:)`)
-	warnLine  = regexp.MustCompile(`(?i)(^W\d{4} |"level":"warn(ing)?"|level=warn(ing)?|\bWARN(ING)?\b)`)
-)
-
-// levelField is an explicit level in a structured line (logfmt, JSON) or klog's prefix.
-var levelField = regexp.MustCompile(`(?i)(?:^|[\s{,])"?(?:level|lvl|severity)"?\s*[=:]\s*"?([a-z]+)|^([IWEF])\d{4} `)
-
-func classify(text string) string {
-	// A line that states its level is what it says, whatever words its message holds
-	// (level=warning msg="error resolving manifest" is a warning; I0101 ... "retrying
-	// after error" is not an error).
-	if m := levelField.FindStringSubmatch(text); m != nil {
-		lvl := strings.ToLower(m[1] + m[2])
-		switch lvl {
-		case "error", "err", "fatal", "panic", "dpanic", "critical", "crit", "alert", "emerg", "e", "f":
-			return "error"
-		case "warn", "warning", "w":
-			return "warning"
-		case "info", "debug", "trace", "notice", "i", "verbose":
-			if strings.HasPrefix(strings.TrimSpace(text), "panic:") {
-				return "error"
-			}
-			return ""
-		}
-	}
-	switch {
-	case errorLine.MatchString(text):
-		return "error"
-	case warnLine.MatchString(text):
-		return "warning"
-	}
-	return ""
-}
-
 func serviceOf(p *corev1.Pod) string {
 	for _, k := range []string{"app.kubernetes.io/name", "app", "k8s-app", "job-name"} {
 		if v := p.Labels[k]; v != "" {
@@ -594,12 +568,12 @@ func (r *Report) loadLogs(br *bundle.Reader, pods []corev1.Pod, n int, rd *redac
 		}
 		for i, l := range lines {
 			ts, text := opactions.SplitTimestamp(l)
-			level := classify(text)
+			level := loglines.Level(text)
 			if i < keepFrom && level == "" {
 				t.Omitted++
 				continue
 			}
-			t.Lines = append(t.Lines, LogLine{Time: ts, Text: text, Level: level, File: rel})
+			t.Lines = append(t.Lines, LogLine{Time: ts, Text: text, Level: level})
 		}
 		tails[k] = t
 	})
@@ -710,9 +684,8 @@ func podRows(pods []corev1.Pod) []PodRow {
 	}
 	// Unhealthy pods first.
 	sort.SliceStable(out, func(i, j int) bool {
-		bi, bj := out[i].Reason != "" || out[i].Phase != "Running" && out[i].Phase != "Succeeded", out[j].Reason != "" || out[j].Phase != "Running" && out[j].Phase != "Succeeded"
-		if bi != bj {
-			return bi
+		if hi, hj := out[i].Healthy(), out[j].Healthy(); hi != hj {
+			return hj
 		}
 		return out[i].Namespace+"/"+out[i].Name < out[j].Namespace+"/"+out[j].Name
 	})
@@ -749,12 +722,6 @@ func customResources(objs []unstructured.Unstructured) []CRType {
 	return out
 }
 
-// NormaliseLine folds what varies between repeats of a log line (times, UUIDs, numbers)
-// to "#", so that repeats group together.
-func NormaliseLine(s string) string { return normaliser.ReplaceAllString(s, "#") }
-
-var normaliser = regexp.MustCompile(`\d{4}-\d\d-\d\dT[\d:.]+Z?|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0x[0-9a-f]+|\b\d+(\.\d+)?\b`)
-
 // extractErrors deduplicates error and warning lines across all tails.
 func extractErrors(tails []LogTail) []ExtractedError {
 	idx := map[string]int{}
@@ -764,7 +731,7 @@ func extractErrors(tails []LogTail) []ExtractedError {
 			if l.Level == "" {
 				continue
 			}
-			key := normaliser.ReplaceAllString(l.Text, "#")
+			key := loglines.Normalise(l.Text)
 			if i, ok := idx[key]; ok {
 				out[i].Count++
 				if len(out[i].Sources) < 5 && !contains(out[i].Sources, t.File) {
@@ -831,6 +798,7 @@ func (r *Report) slices() []FailedTest {
 	for _, t := range r.Logs {
 		for _, l := range t.Lines {
 			if l.Level != "" {
+				l.File = t.File // a window mixes lines of many logs
 				lines = append(lines, timed[LogLine]{l.Time, l})
 			}
 		}

@@ -201,25 +201,6 @@ func TestUnreadableResultsAreNotPassed(t *testing.T) {
 	}
 }
 
-func TestClassifyTrustsAnExplicitLevel(t *testing.T) {
-	for line, want := range map[string]string{
-		`time="2026-11-21T23:30:54Z" level=warning msg="error resolving manifest"`:   "warning",
-		`{"level":"info","msg":"retrying after error: connection refused"}`:          "",
-		`I0101 00:00:01.000000       1 main.go:52] reconcile error handled, requeue`: "",
-		`E0101 00:01:40.000000       1 webhook.go:77] denied`:                        "error",
-		`{"level":"error","msg":"Reconciler error"}`:                                 "error",
-		`severity=WARN message="disk at 91%"`:                                        "warning",
-		`panic: assignment to entry in nil map`:                                      "error",
-		`Traceback (most recent call last):`:                                         "error",
-		`GET /graphs/orders 500 in 41ms - Error: upstream gateway returned 503`:      "error",
-		`all good`: "",
-	} {
-		if got := classify(line); got != want {
-			t.Errorf("classify(%q) = %q, want %q", line, got, want)
-		}
-	}
-}
-
 // A healthy container's tail keeps its last lines and the errors before them; an
 // unhealthy container's whole tail comes first.
 func TestHealthyTailsAreShortAndLast(t *testing.T) {

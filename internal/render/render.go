@@ -323,7 +323,7 @@ func CommentWithin(r *model.Report, o Options, budget int) (string, error) {
 func unhealthyPods(rows []model.PodRow) []model.PodRow {
 	var out []model.PodRow
 	for _, p := range rows {
-		if p.Reason != "" || (p.Phase != "Running" && p.Phase != "Succeeded") {
+		if !p.Healthy() {
 			out = append(out, p)
 		}
 	}

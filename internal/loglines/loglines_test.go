@@ -1,0 +1,50 @@
+package loglines
+
+import "testing"
+
+func TestLevelTrustsAnExplicitLevel(t *testing.T) {
+	for line, want := range map[string]string{
+		`time="2026-11-21T23:30:54Z" level=warning msg="error resolving manifest"`:   "warning",
+		`{"level":"info","msg":"retrying after error: connection refused"}`:          "",
+		`I0101 00:00:01.000000       1 main.go:52] reconcile error handled, requeue`: "",
+		`E0101 00:01:40.000000       1 webhook.go:77] denied`:                        "error",
+		`{"level":"error","msg":"Reconciler error"}`:                                 "error",
+		`severity=WARN message="disk at 91%"`:                                        "warning",
+		`panic: assignment to entry in nil map`:                                      "error",
+		`Traceback (most recent call last):`:                                         "error",
+		`GET /graphs/orders 500 in 41ms - Error: upstream gateway returned 503`:      "error",
+		`all good`: "",
+	} {
+		if got := Level(line); got != want {
+			t.Errorf("Level(%q) = %q, want %q", line, got, want)
+		}
+	}
+}
+
+
+// One rule picks the line that says why something died: a panic over an earlier error
+// line, an error-level line when nothing died, none in quiet output.
+func TestTelling(t *testing.T) {
+	for _, c := range []struct {
+		lines []string
+		want  int
+	}{
+		{[]string{"starting", "ERROR cache miss storm", "panic: nil map", "goroutine 1"}, 2},
+		{[]string{"starting", `{"level":"error","msg":"db down"}`, "exiting"}, 1},
+		{[]string{"E0101 00:01:40.000000 1 webhook.go:77] denied"}, 0},
+		{[]string{"all good", "retrying after an error"}, -1},
+	} {
+		if got := Telling(c.lines); got != c.want {
+			t.Errorf("Telling(%q) = %d, want %d", c.lines, got, c.want)
+		}
+	}
+}
+
+// Repeats of a line differ in times, IDs and numbers; they normalise to one form.
+func TestNormalise(t *testing.T) {
+	a := Normalise("2026-01-01T00:00:01Z reconcile 7c2e9d44-1f0b-4f7e-9a51-0c0e6b1d2a33 failed after 3 tries at 0xdeadbeef")
+	b := Normalise("2026-02-03T10:11:12.5Z reconcile 0a1b2c3d-0000-4f7e-9a51-0c0e6b1d2a33 failed after 12 tries at 0xc0ffee")
+	if a != b || a == "" {
+		t.Errorf("%q != %q", a, b)
+	}
+}
