@@ -1,0 +1,300 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/conditions"
+	"github.com/org/k8s-e2e-report/internal/events"
+	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/metrics"
+	"github.com/org/k8s-e2e-report/internal/opactions"
+	"github.com/org/k8s-e2e-report/internal/results"
+	"github.com/org/k8s-e2e-report/internal/timeline"
+)
+
+// Load reads a bundle. Missing or unreadable files become gaps; only an unreadable
+// bundle directory is an error. Every read is confined to the bundle (see
+// bundle.Reader), and every string that reaches the report is scrubbed of secrets.
+//
+// A cancelled ctx returns at once: the reading goes on in the background only until
+// it next checks ctx, so a huge input cannot hold a cancelled job.
+func Load(ctx context.Context, dir string, o Options) (*Report, error) {
+	type result struct {
+		r   *Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := load(ctx, dir, o)
+		done <- result{r, err}
+	}()
+	select {
+	case res := <-done:
+		return res.r, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// loader is one Load: the bundle, the report it fills, and what the detectors read.
+type loader struct {
+	dir   string
+	o     Options
+	br    *bundle.Reader
+	r     *Report
+	in    *findings.Input
+	known map[string]bool // trace IDs in traces.json
+}
+
+func load(ctx context.Context, dir string, o Options) (*Report, error) {
+	if o.TailLines <= 0 {
+		o.TailLines = 200
+	}
+	br, err := bundle.OpenReader(dir)
+	if err != nil {
+		return nil, fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass the bundle directory): %v", dir, err)
+	}
+	defer br.Close()
+	l := &loader{dir: dir, o: o, br: br, in: &findings.Input{}, r: &Report{Version: Version, Bundle: dir, Gaps: []bundle.Gap{}}}
+	// Facts first (read, confined, scrubbed whole), then the one analysis over them.
+	for _, step := range []func(context.Context) error{
+		l.manifest, l.objects, l.lists, l.tests, l.pages, l.traces, l.scrub, l.logs, l.analyse,
+	} {
+		if err := step(ctx); err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return l.r, nil
+}
+
+func (l *loader) gap(what string, err error) {
+	l.r.Gaps = append(l.r.Gaps, bundle.Gap{Collector: what, Error: err.Error()})
+}
+
+// optional: a missing file is no gap (collect records why it wrote none); any other
+// error reading it is.
+func (l *loader) optional(rel string, err error) {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		l.gap("render", fmt.Errorf("%s: %v", rel, err))
+	}
+}
+
+// skipped: entries of a list that could not be read cost those entries, said in a gap.
+func (l *loader) skipped(rel string, bad int, err error, what string) {
+	l.optional(rel, err)
+	if bad > 0 {
+		l.gap("render", fmt.Errorf("%s: %d %s skipped", rel, bad, what))
+	}
+}
+
+func (l *loader) manifest(context.Context) error {
+	var m bundle.Manifest
+	if err := readJSON(l.br, bundle.ManifestFile, &m); err != nil {
+		l.gap("render", fmt.Errorf("%s: %v", bundle.ManifestFile, err))
+		return nil
+	}
+	l.r.Manifest = &m
+	l.r.Gaps = append(l.r.Gaps, m.Gaps...)
+	l.in.ObjectFile = objectFiles(&m)
+	return nil
+}
+
+// objects sorts resources.json into the typed objects the detectors read.
+func (l *loader) objects(context.Context) error {
+	objs, bad, err := readList(l.br, bundle.ResourcesJSON)
+	l.skipped(bundle.ResourcesJSON, bad, err, "malformed items")
+	in, unconvertible := l.in, 0
+	for i := range objs {
+		u := &objs[i]
+		var ok bool
+		switch u.GetAPIVersion() + "/" + u.GetKind() {
+		case "v1/Pod":
+			in.Pods, ok = appendAs(in.Pods, u)
+		case "apps/v1/Deployment":
+			in.Deployments, ok = appendAs(in.Deployments, u)
+		case "apps/v1/ReplicaSet":
+			in.ReplicaSets, ok = appendAs(in.ReplicaSets, u)
+		case "batch/v1/Job":
+			in.Jobs, ok = appendAs(in.Jobs, u)
+		case "v1/PersistentVolumeClaim":
+			in.PVCs, ok = appendAs(in.PVCs, u)
+		default:
+			if ok = true; conditions.Has(u) {
+				in.Objects = append(in.Objects, *u)
+			}
+		}
+		if !ok {
+			unconvertible++
+		}
+	}
+	if unconvertible > 0 {
+		l.gap("render", fmt.Errorf("%s: %d objects do not match their kind's schema and were skipped", bundle.ResourcesJSON, unconvertible))
+	}
+	return nil
+}
+
+// appendAs converts an object to its typed form and appends it (false: it does not fit).
+func appendAs[T any](list []T, u *unstructured.Unstructured) ([]T, bool) {
+	var v T
+	if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &v) != nil {
+		return list, false
+	}
+	return append(list, v), true
+}
+
+// lists reads the events, operator actions and timeline, entry by entry.
+func (l *loader) lists(context.Context) error {
+	var bad int
+	var err error
+	l.in.Events, bad, err = readItems[events.Event](l.br, bundle.EventsJSON)
+	l.skipped(bundle.EventsJSON, bad, err, "malformed entries")
+	l.in.Actions, bad, err = readItems[opactions.Action](l.br, bundle.OperatorActionsJSON)
+	l.skipped(bundle.OperatorActionsJSON, bad, err, "malformed entries")
+	l.r.OperatorActions = l.in.Actions
+	if l.r.OperatorActions == nil {
+		l.r.OperatorActions = []opactions.Action{}
+	}
+	l.r.Timeline, bad, err = readItems[timeline.Entry](l.br, bundle.TimelineJSON)
+	l.skipped(bundle.TimelineJSON, bad, err, "malformed entries")
+	return nil
+}
+
+// tests reads the results files given and those the bundle carries under results/, and
+// the metrics file.
+func (l *loader) tests(ctx context.Context) error {
+	r := l.r
+	var inputs []results.Input
+	for _, f := range l.o.Results {
+		inputs = append(inputs, results.Input{Path: f, Read: func() ([]byte, error) { return bundle.ReadRegular(f, results.MaxFile) }})
+	}
+	bundled, skipped, err := l.br.List("results")
+	l.optional("results/", err)
+	for _, name := range skipped {
+		l.gap("results", fmt.Errorf("%s: %w", name, bundle.ErrNotRegular))
+	}
+	for _, e := range bundled {
+		inputs = append(inputs, results.Input{Path: filepath.Join(l.dir, filepath.FromSlash(e.Path)), Read: func() ([]byte, error) { return l.br.ReadFile(e.Path, results.MaxFile) }})
+	}
+	if r.Tests, err = results.Parse(ctx, inputs); err != nil {
+		return err
+	}
+	r.Tests.Sources = append(r.Tests.Sources, l.o.Missing...)
+	for _, s := range r.Tests.Sources {
+		if s.Error != "" {
+			l.gap("results", fmt.Errorf("%s", s.Error))
+		}
+	}
+	results.SortForReport(r.Tests.Cases)
+	l.in.Tests, l.in.Sources = r.Tests.Cases, r.Tests.Sources
+	r.TestCounts = map[string]int{}
+	for k, v := range r.Tests.Counts() {
+		r.TestCounts[string(k)] = v
+	}
+	if l.o.Metrics != "" {
+		ms, err := metrics.Load(l.o.Metrics)
+		if err != nil {
+			l.gap("metrics", err)
+		}
+		r.Metrics, l.in.Metrics = ms, ms
+	}
+	return nil
+}
+
+// pages reads what the browser saw; a page names its screenshot, and only a path inside
+// the bundle is one.
+func (l *loader) pages(context.Context) error {
+	r := l.r
+	if err := readJSON(l.br, bundle.PagesJSON, &r.Pages); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		l.gap("render", fmt.Errorf("%s: %v", bundle.PagesJSON, err))
+	}
+	for i := range r.Pages {
+		if f := r.Pages[i].File; f != "" {
+			if p, err := bundle.RelPath(f); err != nil {
+				l.gap("render", fmt.Errorf("%s: page %d: its screenshot path is not inside the bundle; ignored", bundle.PagesJSON, i+1))
+				r.Pages[i].File = ""
+			} else {
+				r.Pages[i].File = p
+			}
+		}
+	}
+	l.in.Pages = r.Pages
+	return nil
+}
+
+// traces summarises traces.json; its root and error spans join the timeline, and all of
+// it is put in time order (a bundle's timeline.json may not be).
+func (l *loader) traces(ctx context.Context) error {
+	var entries []timeline.Entry
+	l.r.Traces, entries, l.known = loadTraces(ctx, l.br, l.o.Redactor, l.gap)
+	if l.r.Traces != nil {
+		l.in.ErrorSpans = l.r.Traces.ErrorSpans
+	}
+	l.r.Timeline = append(l.r.Timeline, entries...)
+	sort.SliceStable(l.r.Timeline, func(i, j int) bool { return l.r.Timeline[i].Time.Before(l.r.Timeline[j].Time) })
+	return nil
+}
+
+// scrub: what the detectors read is scrubbed as it enters the model, before findings
+// split anything into evidence lines (a private key in a test's output is one secret,
+// not a BEGIN line and a body): objects by their key names (a CR's spec.password), every
+// other text whole, the test results (in.Tests is r.Tests.Cases) among them.
+func (l *loader) scrub(context.Context) error {
+	if l.o.Redactor == nil {
+		return nil
+	}
+	for i := range l.in.Objects {
+		l.o.Redactor.Object(l.in.Objects[i].Object)
+	}
+	scrubInput(l.in, l.o.Redactor)
+	return nil
+}
+
+func (l *loader) logs(context.Context) error {
+	l.r.Logs = l.r.loadLogs(l.br, l.in.Pods, l.o.TailLines, l.o.Redactor)
+	l.in.Logs = bundleLogs{br: l.br, tails: l.r.Logs, rd: l.o.Redactor}
+	return nil
+}
+
+// analyse derives everything else from the facts: findings, rows, errors, screenshots,
+// the failed tests' windows and the status.
+func (l *loader) analyse(ctx context.Context) error {
+	r := l.r
+	if r.Findings = findings.Detect(l.in); r.Findings == nil {
+		r.Findings = []findings.Finding{}
+	}
+	r.Pods = podRows(l.in.Pods)
+	r.CustomResources = customResources(l.in.Objects)
+	r.Errors = extractErrors(r.Logs)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r.Screenshots = screenshots(l.br, l.gap)
+	for i := range r.Screenshots {
+		for _, p := range r.Pages {
+			if p.File == r.Screenshots[i].Path {
+				r.Screenshots[i].URL, r.Screenshots[i].Status = p.URL, p.Status
+				r.Screenshots[i].Errors = len(p.ConsoleErrors) + len(p.FailedRequests)
+			}
+		}
+	}
+	r.Files = index(l.br, l.gap)
+	if l.o.Redactor != nil {
+		r.redact(l.o.Redactor, false) // before slices, which copy what it scrubs; the tails are scrubbed already
+	}
+	r.FailedTests = r.slices()
+	r.linkTraces(l.known)
+	r.Status = r.status()
+	return nil
+}

@@ -1,0 +1,57 @@
+package model
+
+import (
+	"encoding/json"
+
+	"github.com/org/k8s-e2e-report/internal/bundle"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func readJSON(br *bundle.Reader, rel string, v any) error {
+	b, err := br.ReadFile(rel, bundle.MaxJSON)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// readItems reads a JSON array item by item: a malformed item is skipped and counted.
+func readItems[T any](br *bundle.Reader, rel string) ([]T, int, error) {
+	var raw []json.RawMessage
+	if err := readJSON(br, rel, &raw); err != nil {
+		return nil, 0, err
+	}
+	out := make([]T, 0, len(raw))
+	bad := 0
+	for _, item := range raw {
+		var v T
+		if err := json.Unmarshal(item, &v); err != nil {
+			bad++
+			continue
+		}
+		out = append(out, v)
+	}
+	return out, bad, nil
+}
+
+// readList reads a kubectl List item by item: a malformed item is skipped and counted,
+// never the reason every object is lost.
+func readList(br *bundle.Reader, rel string) ([]unstructured.Unstructured, int, error) {
+	var list struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := readJSON(br, rel, &list); err != nil {
+		return nil, 0, err
+	}
+	out := make([]unstructured.Unstructured, 0, len(list.Items))
+	bad := 0
+	for _, raw := range list.Items {
+		var it map[string]any
+		if err := json.Unmarshal(raw, &it); err != nil || it == nil {
+			bad++
+			continue
+		}
+		out = append(out, unstructured.Unstructured{Object: it})
+	}
+	return out, bad, nil
+}
