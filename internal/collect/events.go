@@ -9,6 +9,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/events"
+	"github.com/org/k8s-e2e-report/internal/kube"
 )
 
 // collectEvents lists core/v1 and events.k8s.io/v1 events, merges them and writes
@@ -24,7 +25,7 @@ func (r *run) collectEvents(ctx context.Context) {
 		for {
 			l, err := r.client.CoreV1().Events(ns).List(ctx, opts)
 			if err != nil {
-				rec.errorf("%s", describeListError(resourceType{GVR: eventsGVR("")}, ns, err))
+				rec.errorf("%s", describeListError(resourceType{Resource: kube.Resource{GVR: eventsGVR("")}}, ns, err))
 				break
 			}
 			for i := range l.Items {
@@ -40,7 +41,7 @@ func (r *run) collectEvents(ctx context.Context) {
 		for {
 			l, err := r.client.EventsV1().Events(ns).List(ctx, opts)
 			if err != nil {
-				rec.errorf("%s", describeListError(resourceType{GVR: eventsGVR("events.k8s.io")}, ns, err))
+				rec.errorf("%s", describeListError(resourceType{Resource: kube.Resource{GVR: eventsGVR("events.k8s.io")}}, ns, err))
 				break
 			}
 			for i := range l.Items {

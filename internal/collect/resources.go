@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -19,21 +18,13 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/kube"
 )
 
 // resourceType is one listable resource found by discovery.
 type resourceType struct {
-	GVR        schema.GroupVersionResource
-	Kind       string
-	Namespaced bool
-	Custom     bool // served by a CustomResourceDefinition
-}
-
-func (t resourceType) String() string {
-	if t.GVR.Group == "" {
-		return t.GVR.Resource
-	}
-	return t.GVR.Resource + "." + t.GVR.Group
+	kube.Resource
+	Custom bool // served by a CustomResourceDefinition
 }
 
 // resources holds what the resources collector listed, for the other collectors.
@@ -126,44 +117,27 @@ func (r *run) discover(ctx context.Context, rec *record) []resourceType {
 		}
 	}
 	custom := r.customGroups(ctx)
+	all := kube.Listable(lists)
+	extras, unknown := kube.Resolve(r.opts.CRDs, all)
+	for _, name := range unknown {
+		rec.errorf("--crd %s: no such resource type on the server (use plural.group, e.g. apigraphs.turboengine.io, or the Kind)", name)
+	}
 	var out []resourceType
 	seen := map[schema.GroupVersionResource]bool{}
-	extra := map[string]bool{}
-	for _, c := range r.opts.CRDs {
-		extra[strings.ToLower(c)] = true
-	}
-	for _, l := range lists {
-		gv, err := schema.ParseGroupVersion(l.GroupVersion)
-		if err != nil {
+	for _, res := range all {
+		t := resourceType{Resource: res, Custom: custom[res.GVR.Group] || kube.CustomGroup(res.GVR.Group)}
+		wanted := slices.Contains(extras, res)
+		switch {
+		case skipTypes[t.String()]:
+			continue
+		case res.Namespaced, t.GVR == nodesGVR, wanted:
+		default:
 			continue
 		}
-		for _, ar := range l.APIResources {
-			if strings.Contains(ar.Name, "/") || !hasVerb(ar.Verbs, "list") {
-				continue
-			}
-			t := resourceType{GVR: gv.WithResource(ar.Name), Kind: ar.Kind, Namespaced: ar.Namespaced}
-			t.Custom = custom[gv.Group] || (gv.Group != "" && strings.Contains(gv.Group, ".") && !strings.HasSuffix(gv.Group, ".k8s.io"))
-			wanted := extra[strings.ToLower(t.String())] || extra[strings.ToLower(ar.Kind)] || extra[strings.ToLower(ar.Name)]
-			if wanted {
-				delete(extra, strings.ToLower(t.String()))
-				delete(extra, strings.ToLower(ar.Kind))
-				delete(extra, strings.ToLower(ar.Name))
-			}
-			switch {
-			case skipTypes[t.String()]:
-				continue
-			case ar.Namespaced, t.GVR == nodesGVR, wanted:
-			default:
-				continue
-			}
-			if !seen[t.GVR] {
-				seen[t.GVR] = true
-				out = append(out, t)
-			}
+		if !seen[t.GVR] {
+			seen[t.GVR] = true
+			out = append(out, t)
 		}
-	}
-	for name := range extra {
-		rec.errorf("--crd %s: no such resource type on the server (use plural.group, e.g. apigraphs.turboengine.io, or the Kind)", name)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
@@ -182,15 +156,6 @@ func (r *run) customGroups(ctx context.Context) map[string]bool {
 		}
 	}
 	return groups
-}
-
-func hasVerb(verbs []string, v string) bool {
-	for _, x := range verbs {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // collectResources lists every type in every chosen namespace, redacts the objects and
@@ -240,7 +205,7 @@ func (r *run) collectResources(ctx context.Context) *resources {
 	if gone := r.deletedPods(rs.byGVR[podsGVR]); len(gone) > 0 {
 		rs.byGVR[podsGVR] = append(rs.byGVR[podsGVR], gone...)
 		if !slices.ContainsFunc(rs.types, func(t resourceType) bool { return t.GVR == podsGVR }) {
-			rs.types = append(rs.types, resourceType{GVR: podsGVR, Kind: "Pod", Namespaced: true})
+			rs.types = append(rs.types, resourceType{Resource: kube.Resource{GVR: podsGVR, Kind: "Pod", Namespaced: true}})
 		}
 		r.log.Info("pods deleted during the run, from watch", "pods", len(gone))
 	}

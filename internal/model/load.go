@@ -275,7 +275,7 @@ func (l *loader) analyse(ctx context.Context) error {
 		r.Findings = []findings.Finding{}
 	}
 	r.Pods = podRows(l.in.Pods)
-	r.CustomResources = customResources(l.in.Objects)
+	r.CustomResources = customResources(l.in.Objects, r.Manifest)
 	r.Errors = extractErrors(r.Logs)
 	if err := ctx.Err(); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/conditions"
+	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/loglines"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -69,12 +70,19 @@ func podRows(pods []corev1.Pod) []PodRow {
 	return out
 }
 
-func customResources(objs []unstructured.Unstructured) []CRType {
+// customResources are the objects of custom resource types (what the manifest says
+// collect found served by a CRD; for an older bundle, kube.CustomGroup), by kind.
+func customResources(objs []unstructured.Unstructured, m *bundle.Manifest) []CRType {
+	recorded := map[string]bool{}
+	if m != nil {
+		for _, t := range m.Types {
+			recorded[t.APIVersion+"/"+t.Kind] = true
+		}
+	}
 	byKind := map[string]*CRType{}
 	var kinds []string
 	for _, o := range objs {
-		gv := o.GetAPIVersion()
-		if !strings.Contains(gv, ".") || strings.HasSuffix(strings.Split(gv, "/")[0], ".k8s.io") && !strings.HasPrefix(gv, "gateway.networking.k8s.io") {
+		if !recorded[o.GetAPIVersion()+"/"+o.GetKind()] && !kube.CustomGroup(o.GroupVersionKind().Group) {
 			continue // built-in types (Deployments and friends have their own sections)
 		}
 		k := o.GetKind()
