@@ -19,8 +19,6 @@ const (
 	ResultsJSON = "k8s-e2e-results.json"
 )
 
-// Outputs are the files render writes into a bundle; the bundle's file index leaves them out.
-var Outputs = map[string]bool{ReportMD: true, ReportHTML: true, ReportJSON: true, SummaryMD: true, CommentMD: true, ResultsJSON: true}
 
 // WriteFileAtomic writes path through a temporary file renamed into place (a reader
 // never sees half a file), readable by others (an artifact upload).

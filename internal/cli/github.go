@@ -39,23 +39,24 @@ each, the last saying how many more), appends summary.md to $GITHUB_STEP_SUMMARY
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			_, err := annotate(g, dir)
-			return err
+			r, err := model.Read(dir)
+			if err != nil {
+				return err
+			}
+			return annotate(g, r, dir)
 		},
 	}
 }
 
-func annotate(g *globals, dir string) (*model.Report, error) {
-	r, err := model.Read(dir)
-	if err != nil {
-		return nil, err
-	}
+// annotate emits the report's annotations, the job summary (summary.md of dir) and the
+// step outputs.
+func annotate(g *globals, r *model.Report, dir string) error {
 	a := g.action()
 	counts := ghactions.Annotate(a, r.Findings)
 	if g.getenv("GITHUB_STEP_SUMMARY") != "" {
 		summary, err := readBundleFile(dir, render.SummaryFile, ghactions.SummaryLimit)
 		if err != nil {
-			return r, err
+			return err
 		}
 		ghactions.WriteSummary(a, string(summary))
 	} else {
@@ -69,7 +70,7 @@ func annotate(g *globals, dir string) (*model.Report, error) {
 		a.SetOutput("findings", fmt.Sprint(len(r.Findings)))
 	}
 	g.log.Info("annotations", "errors", counts["error"], "warnings", counts["warning"], "notices", counts["notice"])
-	return r, nil
+	return nil
 }
 
 type commentFlags struct {
@@ -129,7 +130,11 @@ It does not fail the job when the comment cannot be posted, unless --strict.`,
 				}
 				return usageOr(prcomment.FromArtifact(cmd.Context(), c, f.fromArtifact, head, commentEnv(g)))
 			}
-			_, err = prcomment.Post(cmd.Context(), c, dir, commentEnv(g))
+			r, err := model.Read(dir)
+			if err != nil {
+				return err
+			}
+			_, err = prcomment.Post(cmd.Context(), c, r, dir, commentEnv(g))
 			return err
 		},
 	}

@@ -376,7 +376,7 @@ func stopsWhenCancelled(t *testing.T, dir string, after []time.Duration) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
-			_, err := runRender(ctx, g, dir, &renderFlags{reportBudget: "240Ki", jsonBudget: "32Mi", logLines: 200})
+			_, _, err := runRender(ctx, g, dir, &renderFlags{reportBudget: "240Ki", jsonBudget: "32Mi", logLines: 200})
 			done <- err
 		}()
 		time.Sleep(d)
@@ -406,7 +406,7 @@ func BenchmarkRenderHugeTrace(b *testing.B) {
 	hugeChain(b, dir, 100000, 50)
 	g := &globals{stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv, log: slog.New(slog.DiscardHandler)}
 	for b.Loop() {
-		if _, err := runRender(context.Background(), g, dir, &renderFlags{reportBudget: "240Ki", jsonBudget: "32Mi", logLines: 200}); err != nil {
+		if _, _, err := runRender(context.Background(), g, dir, &renderFlags{reportBudget: "240Ki", jsonBudget: "32Mi", logLines: 200}); err != nil {
 			b.Fatal(err)
 		}
 	}

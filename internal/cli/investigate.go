@@ -12,6 +12,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/investigate"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/redact"
+	"github.com/org/k8s-e2e-report/internal/render"
 )
 
 type investigateFlags struct {
@@ -90,7 +91,7 @@ the same findings, with the same ids as report.json. --json prints the same as J
 			} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 				return fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass the bundle directory): %v", dir, err)
 			}
-			r, err := model.Load(cmd.Context(), dir, model.Options{TailLines: f.tail, Redactor: rd})
+			r, err := model.Load(cmd.Context(), dir, model.Options{TailLines: f.tail, Redactor: rd, Outputs: render.Files()})
 			if err != nil {
 				return err
 			}

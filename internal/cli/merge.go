@@ -55,7 +55,7 @@ not race on one comment.`,
 				case bundle.IsBundle(dir):
 					g.log.Debug("no usable report.json; rendering the shard's bundle", "dir", dir, "err", err)
 					readErr := err
-					if r, err = model.Load(cmd.Context(), dir, model.Options{Redactor: rd}); err != nil {
+					if r, err = model.Load(cmd.Context(), dir, model.Options{Redactor: rd, Outputs: render.Files()}); err != nil {
 						return fmt.Errorf("bundle %s: %w", dir, err)
 					}
 					if !errors.Is(readErr, fs.ErrNotExist) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -32,19 +33,11 @@ func newRenderCmd(g *globals) *cobra.Command {
 	f := &renderFlags{}
 	cmd := &cobra.Command{
 		Use:   "render [BUNDLE]",
-		Short: "Render a bundle into REPORT.md, REPORT.html, report.json, summary.md and comment.md",
+		Short: "Render a bundle into " + outputsShort(),
 		Long: `render reads a bundle directory (default ci-report/) offline — it never talks to a cluster —
 together with test results and metrics, detects what went wrong, and writes:
 
-  REPORT.md             for coding agents: status, ranked findings, failed tests with what
-                        happened in their time window, timeline, pods, tests, operator actions,
-                        custom resources, traces, screenshots, log tails, errors, gaps, file index
-  REPORT.html           the same, self-contained (images embedded)
-  report.json           the same model, machine-readable
-  summary.md            for the GitHub job summary (at most 1 MiB)
-  comment.md            for the PR comment (at most 65,536 characters, marker included)
-  k8s-e2e-results.json  the test results, normalised
-
+` + outputsHelp() + `
 Test results: JUnit XML (gotestsum, go-junit-report, Ginkgo, jest-junit, pytest, Surefire),
 go test -json or -v output and Ginkgo JSON reports; files under the bundle's results/ are read too.`,
 		Example: `  ci-report render
@@ -55,7 +48,7 @@ go test -json or -v output and Ginkgo JSON reports; files under the bundle's res
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			report, err := runRender(cmd.Context(), g, dir, f)
+			_, report, err := runRender(cmd.Context(), g, dir, f)
 			if err != nil {
 				return err
 			}
@@ -88,42 +81,80 @@ func addRenderOutputFlags(cmd *cobra.Command, f *renderFlags) {
 }
 
 // runRender renders the bundle in dir and returns the path of REPORT.md.
-func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (string, error) {
+func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (*model.Report, string, error) {
 	budget, err := parseBytes("report-budget", f.reportBudget)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	jsonBudget, err := parseBytes("json-budget", f.jsonBudget)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	files, missing := results.Expand(f.results)
 	// The same resolution as the comment command's, so comment.md is what it would post.
 	cc, err := resolveComment(g, prcomment.Flags{Key: f.commentKey, Templates: f.templates})
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	if f.jaegerUI != "" {
 		if u, err := url.Parse(f.jaegerUI); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return "", usageErrorf("--jaeger-ui-url %q: want an http(s) URL", f.jaegerUI)
+			return nil, "", usageErrorf("--jaeger-ui-url %q: want an http(s) URL", f.jaegerUI)
 		}
 	}
 	opts := cc.RenderOptions(render.Options{ReportBudget: int(budget), JSONBudget: int(jsonBudget), LogLines: f.logLines, JaegerUIURL: f.jaegerUI})
 	rd, err := redact.New(f.redact)
 	if err != nil {
-		return "", usageErrorf("%v", err)
+		return nil, "", usageErrorf("%v", err)
 	}
-	r, err := model.Load(ctx, dir, model.Options{Results: files, Missing: missing, Metrics: f.metrics, TailLines: f.logLines, Redactor: rd})
+	r, err := model.Load(ctx, dir, model.Options{Results: files, Missing: missing, Metrics: f.metrics, TailLines: f.logLines, Redactor: rd, Outputs: render.Files()})
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	out := f.output
 	if out == "" {
 		out = dir
 	}
 	if err := render.WriteAll(ctx, out, r, opts); err != nil {
-		return "", err
+		return nil, "", err
 	}
 	g.log.Info("report written", "dir", out, "findings", len(r.Findings), "tests", len(r.Tests.Cases), "gaps", len(r.Gaps), "status", r.Status.Level)
-	return filepath.Join(out, render.ReportFile), nil
+	return r, filepath.Join(out, render.ReportFile), nil
+}
+
+// outputsHelp lists render's outputs as the help shows them, from render.Outputs.
+func outputsHelp() string {
+	var b strings.Builder
+	for _, o := range render.Outputs {
+		fmt.Fprintf(&b, "  %-21s %s\n", o.File, wrap(o.For, 70, strings.Repeat(" ", 24)))
+	}
+	return b.String()
+}
+
+// outputsShort names the outputs a reader opens: "REPORT.md, …, and comment.md".
+func outputsShort() string {
+	var names []string
+	for _, o := range render.Outputs {
+		if o.File != render.ResultsFile {
+			names = append(names, o.File)
+		}
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// wrap breaks text into lines of at most width, the later ones indented.
+func wrap(text string, width int, indent string) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(text) {
+		if i > 0 && n+1+len(w) > width {
+			b.WriteString("\n" + indent)
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/collect"
 	"github.com/org/k8s-e2e-report/internal/ghactions"
+	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/prcomment"
 	"github.com/org/k8s-e2e-report/internal/render"
 )
@@ -56,9 +57,12 @@ results). run does not fail the job for its own troubles unless --strict.`,
 				}
 				return nil
 			})
-			if err := group("render", func() error {
+			// The report stays in memory for annotate and comment: report.json is read back
+			// only by another process (merge, the fork poster).
+			var rep *model.Report
+			if err := group("render", func() (err error) {
 				rf.redact, rf.commentKey = cf.redact, mf.Key
-				_, err := runRender(cmd.Context(), g, dir, rf)
+				rep, _, err = runRender(cmd.Context(), g, dir, rf)
 				return err
 			}); err != nil {
 				return err
@@ -71,7 +75,7 @@ results). run does not fail the job for its own troubles unless --strict.`,
 				fmt.Fprintln(g.stdout, report)
 				return strictErr(mf.Strict, collectErr)
 			}
-			if err := group("annotate", func() error { _, err := annotate(g, dir); return err }); err != nil {
+			if err := group("annotate", func() error { return annotate(g, rep, dir) }); err != nil {
 				if mf.Strict {
 					return err
 				}
@@ -83,7 +87,7 @@ results). run does not fail the job for its own troubles unless --strict.`,
 				if err != nil {
 					return err
 				}
-				_, err = prcomment.Post(cmd.Context(), c, dir, commentEnv(g))
+				_, err = prcomment.Post(cmd.Context(), c, rep, dir, commentEnv(g))
 				return err
 			}); err != nil {
 				return err

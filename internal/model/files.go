@@ -55,9 +55,10 @@ func screenshots(br *bundle.Reader, gap func(string, error)) []Screenshot {
 	return out
 }
 
-func index(br *bundle.Reader, gap func(string, error)) []File {
+// index lists the bundle's files but the outputs rendered into it and hidden files.
+func index(br *bundle.Reader, outputs map[string]bool, gap func(string, error)) []File {
 	entries, cut := br.Walk(func(rel string) bool {
-		return bundle.Outputs[rel] || strings.HasPrefix(path.Base(rel), ".")
+		return outputs[rel] || strings.HasPrefix(path.Base(rel), ".")
 	})
 	if cut {
 		gap("render", fmt.Errorf("file index: stopped at %d files or %d directories deep", bundle.MaxWalkEntries, bundle.MaxWalkDepth))

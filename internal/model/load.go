@@ -289,7 +289,7 @@ func (l *loader) analyse(ctx context.Context) error {
 			}
 		}
 	}
-	r.Files = index(l.br, l.gap)
+	r.Files = index(l.br, l.o.Outputs, l.gap)
 	if l.o.Redactor != nil {
 		r.redact(l.o.Redactor, false) // before slices, which copy what it scrubs; the tails are scrubbed already
 	}

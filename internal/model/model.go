@@ -188,4 +188,5 @@ type Options struct {
 	Metrics   string
 	TailLines int              // per log; default 200
 	Redactor  *redact.Redactor // scrubs every string of the report; nil: none (tests only)
+	Outputs   map[string]bool  // files rendered into the bundle, left out of its file index
 }

@@ -139,17 +139,13 @@ func (c Config) comment(r *model.Report, budget int) (string, error) {
 	return render.CommentWithin(r, c.RenderOptions(render.Options{}), budget)
 }
 
-// Post posts the comment of the rendered bundle in dir (from its report.json, with the
-// configured templates and marker, also rewriting comment.md) and returns its URL. A
-// fork's read-only token leaves pr.json for the workflow_run poster.
-func Post(ctx context.Context, c Config, dir string, env Env) (string, error) {
+// Post posts the comment of report r, rendered into dir (with the configured templates
+// and marker, also rewriting comment.md), and returns its URL. A fork's read-only token
+// leaves pr.json for the workflow_run poster.
+func Post(ctx context.Context, c Config, r *model.Report, dir string, env Env) (string, error) {
 	if c.Mode == gh.ModeOff {
 		env.Log.Info("comment mode is off")
 		return "", nil
-	}
-	r, err := model.Read(dir)
-	if err != nil {
-		return "", err
 	}
 	body, err := c.comment(r, render.CommentBudget)
 	if err != nil {

@@ -23,39 +23,79 @@ const (
 	ResultsFile = bundle.ResultsJSON
 )
 
+// Output is one file render writes: what it is for (the CLI's help), its file in the
+// report directory, and how it is made: from the model, or (From) from the bytes of an
+// output listed before it.
+type Output struct {
+	File    string
+	For     string
+	Render  func(r *model.Report, o Options) ([]byte, error)
+	From    string
+	Convert func(src []byte, r *model.Report, o Options) ([]byte, error)
+}
+
+// Outputs is every output, in the order the CLI's help lists them. A new format is one
+// entry here.
+var Outputs = []Output{
+	{File: ReportFile, For: "for coding agents: status, ranked findings, failed tests with what happened in their time window, timeline, pods, tests, operator actions, custom resources, traces, screenshots, log tails, errors, gaps, file index",
+		Render: func(r *model.Report, o Options) ([]byte, error) { s, err := Markdown(r, o); return []byte(s), err }},
+	{File: HTMLFile, For: "the same, self-contained (images embedded)", From: ReportFile,
+		Convert: func(md []byte, r *model.Report, o Options) ([]byte, error) { return HTML(string(md), r, o) }},
+	{File: JSONFile, For: "the same model, machine-readable",
+		Render: func(r *model.Report, o Options) ([]byte, error) { return JSON(r, o.JSONBudget) }},
+	{File: SummaryFile, For: "for the GitHub job summary (at most 1 MiB)",
+		Render: func(r *model.Report, o Options) ([]byte, error) { s, err := Summary(r, o); return []byte(s), err }},
+	{File: CommentFile, For: "for the PR comment (at most 65,536 characters, marker included)",
+		Render: func(r *model.Report, o Options) ([]byte, error) { s, err := Comment(r, o); return []byte(s), err }},
+	{File: ResultsFile, For: "the test results, normalised",
+		Render: func(r *model.Report, o Options) ([]byte, error) {
+			b, err := json.MarshalIndent(r.Tests, "", "  ")
+			return append(b, '\n'), err
+		}},
+}
+
+// Files are the outputs' file names (the bundle's file index leaves them out).
+func Files() map[string]bool {
+	out := map[string]bool{}
+	for _, o := range Outputs {
+		out[o.File] = true
+	}
+	return out
+}
+
 // WriteAll renders every output into outDir. It stops, writing nothing, when ctx ends.
 func WriteAll(ctx context.Context, outDir string, r *model.Report, o Options) error {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
 	}
-	var md, summary, comment string
-	var page, js []byte
-	// The renderers only read r, so they run side by side (HTML needs the Markdown).
+	done := make([][]byte, len(Outputs))
+	// The renderers only read r, so they run side by side; a conversion runs right after
+	// the output it converts.
 	g, gctx := errgroup.WithContext(ctx)
-	for _, step := range []func() error{
-		func() (err error) {
-			if md, err = Markdown(r, o); err != nil {
-				return err
+	for i, out := range Outputs {
+		if out.Render == nil {
+			continue
+		}
+		g.Go(func() (err error) {
+			if done[i], err = out.Render(r, o); err != nil {
+				return fmt.Errorf("%s: %w", out.File, err)
 			}
-			if err := gctx.Err(); err != nil {
-				return err
+			for j, conv := range Outputs {
+				if conv.From != out.File {
+					continue
+				}
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				if done[j], err = conv.Convert(done[i], r, o); err != nil {
+					return fmt.Errorf("%s: %w", conv.File, err)
+				}
 			}
-			page, err = HTML(md, r, o)
-			return err
-		},
-		func() (err error) { summary, err = Summary(r, o); return },
-		func() (err error) { comment, err = Comment(r, o); return },
-		func() (err error) { js, err = JSON(r, o.JSONBudget); return },
-	} {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			return step()
+			return gctx.Err()
 		})
 	}
 	// A cancelled render returns at once; the renderers still running only write into
-	// the variables above, which are then never read.
+	// done, which is then never read.
 	waited := make(chan error, 1)
 	go func() { waited <- g.Wait() }()
 	select {
@@ -69,16 +109,9 @@ func WriteAll(ctx context.Context, outDir string, r *model.Report, o Options) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	res, err := json.MarshalIndent(r.Tests, "", "  ")
-	if err != nil {
-		return err
-	}
-	for name, b := range map[string][]byte{
-		ReportFile: []byte(md), SummaryFile: []byte(summary), CommentFile: []byte(comment),
-		HTMLFile: page, JSONFile: js, ResultsFile: append(res, '\n'),
-	} {
-		if err := bundle.WriteFileAtomic(filepath.Join(outDir, name), b); err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
+	for i, out := range Outputs {
+		if err := bundle.WriteFileAtomic(filepath.Join(outDir, out.File), done[i]); err != nil {
+			return fmt.Errorf("write %s: %w", out.File, err)
 		}
 	}
 	return nil
