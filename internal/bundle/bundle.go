@@ -252,6 +252,7 @@ type ClusterInfo struct {
 type Gap struct {
 	Collector string `json:"collector"`
 	Error     string `json:"error"`
+	Shard     string `json:"shard,omitempty"` // the matrix leg it came from (merged reports)
 }
 
 // SchemaVersion of manifest.json.

@@ -47,21 +47,21 @@ func Merge(names []string, reports []*Report) *Report {
 			m.Findings = append(m.Findings, f)
 		}
 		for _, c := range r.Tests.Cases {
-			c.Suite = name + " · " + c.Suite
+			c.Shard = name
 			m.Tests.Cases = append(m.Tests.Cases, c)
 		}
 		m.Tests.Sources = append(m.Tests.Sources, r.Tests.Sources...)
 		for _, ft := range r.FailedTests {
-			ft.Case.Suite = name + " · " + ft.Case.Suite
+			ft.Case.Shard = name
 			m.FailedTests = append(m.FailedTests, ft)
 		}
 		for _, p := range r.Pods {
-			p.Namespace = name + " · " + p.Namespace
+			p.Shard = name
 			m.Pods = append(m.Pods, p)
 		}
 		m.CustomResources = append(m.CustomResources, r.CustomResources...)
 		for _, g := range r.Gaps {
-			g.Collector = name + " · " + g.Collector
+			g.Shard = name
 			m.Gaps = append(m.Gaps, g)
 		}
 		m.Metrics = append(m.Metrics, r.Metrics...)

@@ -60,6 +60,7 @@ type FailedTest struct {
 
 // PodRow is one line of the pod status table.
 type PodRow struct {
+	Shard     string `json:"shard,omitempty"` // the matrix leg it ran in (merged reports)
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
 	Phase     string `json:"phase"`

@@ -459,6 +459,13 @@ func (o Options) funcs(comment bool) template.FuncMap {
 			return o.String()
 		},
 		"unhealthy": unhealthyPods,
+		// shard prefixes a merged report's row with its matrix leg: presentation, not data.
+		"shard": func(shard, s string) string {
+			if shard == "" {
+				return s
+			}
+			return shard + " · " + s
+		},
 	}
 }
 

@@ -33,6 +33,7 @@ func (s Status) Failing() bool { return s == Failed || s == Error }
 
 // Case is one test case.
 type Case struct {
+	Shard     string        `json:"shard,omitempty"` // the matrix leg it ran in (merged reports)
 	Suite     string        `json:"suite"`
 	Classname string        `json:"classname,omitempty"`
 	Name      string        `json:"name"`
