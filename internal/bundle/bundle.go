@@ -281,11 +281,31 @@ const (
 	WatchPID      = "watch/watch.pid"      // the background watcher's process ID
 	WatchLog      = "watch/watch.log"      // the background watcher's stderr
 	WatchReady    = "watch/ready"          // written once the watcher has listed everything
+	WatchDeleted  = "watch/deletions.json" // the pods watch saw deleted, with when
 
-	// DeletedAtAnnotation marks a pod that watch saw and collect no longer found: its last
-	// observed state is in resources.json with this annotation (RFC 3339 time).
+	// DeletionsJSON records the pods deleted during the run (seen by watch); their last
+	// observed state is in resources.json.
+	DeletionsJSON = "k8s/deletions.json"
+
+	// DeletedAtAnnotation is how bundles written before deletions.json marked a deleted
+	// pod in resources.json; the model still reads it.
 	DeletedAtAnnotation = "ci-report.io/deleted-at"
 )
+
+// Deletion is one object deleted during the run.
+type Deletion struct {
+	Kind      string    `json:"kind"`
+	Namespace string    `json:"namespace"`
+	Name      string    `json:"name"`
+	UID       string    `json:"uid,omitempty"`
+	At        time.Time `json:"at"`
+	// Observed: watch saw the deletion at At; otherwise the object was gone when collect
+	// ran and At is when watch stopped.
+	Observed bool `json:"observed"`
+}
+
+// Key is kind/namespace/name.
+func (d Deletion) Key() string { return d.Kind + "/" + d.Namespace + "/" + d.Name }
 
 // WatchPodPath is where watch keeps the last observed version of a pod.
 func WatchPodPath(namespace, pod string) string {

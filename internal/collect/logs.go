@@ -28,11 +28,11 @@ type logTarget struct {
 // logTargets lists, for every scheduled pod, the current log of each init, regular and
 // ephemeral container that has run, and the previous log of each that restarted or has
 // a terminated last state.
-func logTargets(pods []corev1.Pod) []logTarget {
+func logTargets(pods []corev1.Pod, gone func(*corev1.Pod) bool) []logTarget {
 	var out []logTarget
 	for i := range pods {
 		p := &pods[i]
-		if p.Spec.NodeName == "" || deleted(p) {
+		if p.Spec.NodeName == "" || gone(p) {
 			continue // never scheduled, or gone (watch kept its logs): none to fetch
 		}
 		status := map[string]corev1.ContainerStatus{}
@@ -62,7 +62,7 @@ func (r *run) collectLogs(ctx context.Context) {
 	defer rec.done()
 	pods := r.res.pods()
 	defer r.copyWatchedLogs(rec, pods)
-	targets := logTargets(pods)
+	targets := logTargets(pods, r.res.isGone)
 	if len(targets) == 0 {
 		rec.skip("no pods with containers that ran")
 		return

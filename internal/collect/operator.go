@@ -57,7 +57,7 @@ func (r *run) collectOperatorActions() {
 	pods := operatorPods(r.res.pods(), sel)
 	p := &opactions.Parser{Fields: r.opts.OperatorFields, Year: r.manifest.StartedAt.Year()}
 	actions := []opactions.Action{}
-	for _, t := range logTargets(pods) {
+	for _, t := range logTargets(pods, r.res.isGone) {
 		rel := bundle.LogPath(t.pod.Namespace, t.pod.Name, t.container, t.previous)
 		f, err := os.Open(r.dir.Path(rel))
 		if err != nil {

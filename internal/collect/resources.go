@@ -32,6 +32,15 @@ type resources struct {
 	mu    sync.Mutex
 	types []resourceType
 	byGVR map[schema.GroupVersionResource][]unstructured.Unstructured
+	gone  map[string]bundle.Deletion // ns/name of pods watch saw that are gone now
+}
+
+// isGone: a pod deleted during the run, whose last state watch kept.
+func (rs *resources) isGone(p *corev1.Pod) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	_, ok := rs.gone[p.Namespace+"/"+p.Name]
+	return ok
 }
 
 func (rs *resources) objects(gvr schema.GroupVersionResource) []unstructured.Unstructured {
@@ -201,8 +210,20 @@ func (r *run) collectResources(ctx context.Context) *resources {
 		}
 	}
 	wg.Wait()
-	// Pods that `ci-report watch` saw and that are gone now: their last state, marked.
-	if gone := r.deletedPods(rs.byGVR[podsGVR]); len(gone) > 0 {
+	// Pods that `ci-report watch` saw and that are gone now: their last state, and a
+	// record of when each went.
+	if gone, deletions := r.deletedPods(rs.byGVR[podsGVR]); len(gone) > 0 {
+		rs.mu.Lock()
+		rs.gone = map[string]bundle.Deletion{}
+		for _, d := range deletions {
+			rs.gone[d.Namespace+"/"+d.Name] = d
+		}
+		rs.mu.Unlock()
+		if n, err := r.dir.WriteJSON(bundle.DeletionsJSON, deletions); err != nil {
+			rec.errorf("write %s: %v", bundle.DeletionsJSON, err)
+		} else {
+			rec.add(0, n, bundle.DeletionsJSON)
+		}
 		rs.byGVR[podsGVR] = append(rs.byGVR[podsGVR], gone...)
 		if !slices.ContainsFunc(rs.types, func(t resourceType) bool { return t.GVR == podsGVR }) {
 			rs.types = append(rs.types, resourceType{Resource: kube.Resource{GVR: podsGVR, Kind: "Pod", Namespaced: true}})

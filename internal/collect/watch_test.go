@@ -145,6 +145,18 @@ func TestIntegrationWatchKeepsADeletedPod(t *testing.T) {
 	if row == nil || row.Deleted.IsZero() || !strings.HasPrefix(row.Reason, "deleted") {
 		t.Fatalf("the deleted pod is not marked deleted in the report: %+v", row)
 	}
+	// The deletion is an explicit record (when watch saw it), not an annotation added
+	// to the pod's object.
+	var deletions []bundle.Deletion
+	if err := json.Unmarshal([]byte(read(t, dir, bundle.DeletionsJSON)), &deletions); err != nil {
+		t.Fatal(err)
+	}
+	if len(deletions) != 1 || deletions[0].Name != "migrate-job" || !deletions[0].Observed || !deletions[0].At.Equal(row.Deleted) {
+		t.Errorf("deletions.json = %+v; want migrate-job, observed, at %v", deletions, row.Deleted)
+	}
+	if strings.Contains(read(t, dir, bundle.ResourcesJSON), bundle.DeletedAtAnnotation) {
+		t.Error("resources.json still marks the pod with an annotation")
+	}
 	found := false
 	for _, lt := range r.Logs {
 		for _, l := range lt.Lines {

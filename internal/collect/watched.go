@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -26,6 +25,7 @@ type watched struct {
 	events   []events.Event
 	timeline []timeline.Entry
 	state    *bundle.WatchStateFile
+	deleted  map[string]bundle.Deletion // ns/name -> when watch saw the pod go
 }
 
 const (
@@ -81,6 +81,18 @@ func (r *run) readWatched() *watched {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		rec.errorf("%s: %v", bundle.WatchTimeline, err)
 	}
+	var deletions []bundle.Deletion
+	if b, err := br.ReadFile(bundle.WatchDeleted, maxWatchFile); err == nil {
+		if err := json.Unmarshal(b, &deletions); err != nil {
+			rec.errorf("%s: %v", bundle.WatchDeleted, err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		rec.errorf("%s: %v", bundle.WatchDeleted, err)
+	}
+	w.deleted = map[string]bundle.Deletion{}
+	for _, d := range deletions {
+		w.deleted[d.Namespace+"/"+d.Name] = d
+	}
 	files, _ := br.Walk(func(rel string) bool { return !strings.HasPrefix(rel, bundle.WatchDir+"/pods/") })
 	for _, f := range files {
 		if len(w.pods) >= maxWatchPodFiles {
@@ -107,40 +119,35 @@ func (r *run) inScope(ns string) bool {
 	return r.opts.AllNamespaces || slices.Contains(r.opts.Namespaces, ns)
 }
 
-// deletedPods are the pods watch saw that are gone now, each with its last state and
-// the time it was deleted (or, if watch did not see it go, when watch stopped).
-func (r *run) deletedPods(live []unstructured.Unstructured) []unstructured.Unstructured {
+// deletedPods are the pods watch saw that are gone now, each with its last state, and
+// when each was deleted (when watch saw it go, or, if it did not, when watch stopped).
+func (r *run) deletedPods(live []unstructured.Unstructured) ([]unstructured.Unstructured, []bundle.Deletion) {
 	if r.watch == nil {
-		return nil
+		return nil, nil
 	}
 	alive := map[string]bool{}
 	for i := range live {
 		alive[string(live[i].GetUID())] = true
 	}
+	stopped := r.opts.Now().UTC()
+	if r.watch.state != nil && !r.watch.state.StoppedAt.IsZero() {
+		stopped = r.watch.state.StoppedAt
+	}
 	var out []unstructured.Unstructured
+	var deletions []bundle.Deletion
 	for _, p := range r.watch.pods {
 		if alive[string(p.GetUID())] || !r.inScope(p.GetNamespace()) {
 			continue
 		}
-		p := *p.DeepCopy()
-		ann := p.GetAnnotations()
-		if ann == nil {
-			ann = map[string]string{}
+		d, ok := r.watch.deleted[p.GetNamespace()+"/"+p.GetName()]
+		if !ok {
+			d = bundle.Deletion{Kind: "Pod", Namespace: p.GetNamespace(), Name: p.GetName(), UID: string(p.GetUID()), At: stopped}
 		}
-		if ann[bundle.DeletedAtAnnotation] == "" {
-			at := r.opts.Now().UTC()
-			if r.watch.state != nil && !r.watch.state.StoppedAt.IsZero() {
-				at = r.watch.state.StoppedAt
-			}
-			ann[bundle.DeletedAtAnnotation] = at.Format(time.RFC3339Nano)
-		}
-		p.SetAnnotations(ann)
 		out = append(out, p)
+		deletions = append(deletions, d)
 	}
-	return out
+	return out, deletions
 }
-
-func deleted(p *corev1.Pod) bool { return p.Annotations[bundle.DeletedAtAnnotation] != "" }
 
 // copyWatchedLogs puts what watch streamed from a deleted pod's containers where its
 // logs belong in the bundle.
@@ -152,7 +159,7 @@ func (r *run) copyWatchedLogs(rec *record, pods []corev1.Pod) {
 	defer br.Close()
 	for i := range pods {
 		p := &pods[i]
-		if !deleted(p) {
+		if !r.res.isGone(p) {
 			continue
 		}
 		for _, ctr := range bundle.ContainerNames(p) {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -53,6 +54,9 @@ type loader struct {
 	r     *Report
 	in    *findings.Input
 	known map[string]bool // trace IDs in traces.json
+	// deleted: pods deleted during the run (ns/name -> when), from deletions.json, or
+	// from the annotation that bundles written before it carry.
+	deleted map[string]time.Time
 }
 
 func load(ctx context.Context, dir string, o Options) (*Report, error) {
@@ -67,7 +71,7 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 	l := &loader{dir: dir, o: o, br: br, in: &findings.Input{}, r: &Report{Version: Version, Bundle: dir, Gaps: []bundle.Gap{}}}
 	// Facts first (read, confined, scrubbed whole), then the one analysis over them.
 	for _, step := range []func(context.Context) error{
-		l.manifest, l.objects, l.lists, l.tests, l.pages, l.traces, l.scrub, l.logs, l.analyse,
+		l.manifest, l.objects, l.deletions, l.lists, l.tests, l.pages, l.traces, l.scrub, l.logs, l.analyse,
 	} {
 		if err := step(ctx); err != nil {
 			return nil, err
@@ -141,6 +145,28 @@ func (l *loader) objects(context.Context) error {
 	}
 	if unconvertible > 0 {
 		l.gap("render", fmt.Errorf("%s: %d objects do not match their kind's schema and were skipped", bundle.ResourcesJSON, unconvertible))
+	}
+	return nil
+}
+
+// deletions reads which pods were deleted during the run, and when.
+func (l *loader) deletions(context.Context) error {
+	l.deleted = map[string]time.Time{}
+	for _, p := range l.in.Pods {
+		if at := p.Annotations[bundle.DeletedAtAnnotation]; at != "" {
+			t, _ := time.Parse(time.RFC3339Nano, at)
+			if t.IsZero() {
+				t = time.Unix(0, 0).UTC()
+			}
+			l.deleted[p.Namespace+"/"+p.Name] = t
+		}
+	}
+	ds, bad, err := readItems[bundle.Deletion](l.br, bundle.DeletionsJSON)
+	l.skipped(bundle.DeletionsJSON, bad, err, "malformed entries")
+	for _, d := range ds {
+		if d.Kind == "Pod" {
+			l.deleted[d.Namespace+"/"+d.Name] = d.At
+		}
 	}
 	return nil
 }
@@ -262,7 +288,7 @@ func (l *loader) scrub(context.Context) error {
 }
 
 func (l *loader) logs(context.Context) error {
-	l.r.Logs = l.r.loadLogs(l.br, l.in.Pods, l.o.TailLines, l.o.Redactor)
+	l.r.Logs = l.r.loadLogs(l.br, l.in.Pods, l.deleted, l.o.TailLines, l.o.Redactor)
 	l.in.Logs = bundleLogs{br: l.br, tails: l.r.Logs, rd: l.o.Redactor}
 	return nil
 }
@@ -274,7 +300,7 @@ func (l *loader) analyse(ctx context.Context) error {
 	if r.Findings = findings.Detect(l.in); r.Findings == nil {
 		r.Findings = []findings.Finding{}
 	}
-	r.Pods = podRows(l.in.Pods)
+	r.Pods = podRows(l.in.Pods, l.deleted)
 	r.CustomResources = customResources(l.in.Objects, r.Manifest)
 	r.Errors = extractErrors(r.Logs)
 	if err := ctx.Err(); err != nil {

@@ -66,7 +66,7 @@ func serviceOf(p *corev1.Pod) string {
 // loadLogs reads the last n lines of every container log: the unhealthy containers'
 // first, whole; then the healthy ones', cut to their last HealthyTailLines lines and
 // the error and warning lines before them.
-func (r *Report) loadLogs(br *bundle.Reader, pods []corev1.Pod, n int, rd *redact.Redactor) []LogTail {
+func (r *Report) loadLogs(br *bundle.Reader, pods []corev1.Pod, deleted map[string]time.Time, n int, rd *redact.Redactor) []LogTail {
 	type job struct {
 		p    *corev1.Pod
 		ctr  string
@@ -95,7 +95,7 @@ func (r *Report) loadLogs(br *bundle.Reader, pods []corev1.Pod, n int, rd *redac
 		// As a stream, before the cut: a key spans lines.
 		lines = scrubLines(rd, lines)
 		t := &LogTail{Service: serviceOf(j.p), Namespace: j.p.Namespace, Pod: j.p.Name, Container: j.ctr, Previous: j.prev, File: rel, Size: size, More: more,
-			Healthy: !j.prev && containerHealthy(j.p, j.ctr)}
+			Healthy: !j.prev && containerHealthy(j.p, j.ctr, deleted)}
 		keepFrom := 0
 		if t.Healthy {
 			keepFrom = len(lines) - HealthyTailLines
@@ -144,8 +144,8 @@ func parallel(n, workers int, f func(int)) {
 // containerHealthy: the pod is not failing, pending or deleted, and the container is
 // running ready and never restarted, or (an init container) finished with exit code 0.
 // A container without a status is not healthy: nothing says it is.
-func containerHealthy(p *corev1.Pod, ctr string) bool {
-	if p.Annotations[bundle.DeletedAtAnnotation] != "" || p.Status.Reason != "" {
+func containerHealthy(p *corev1.Pod, ctr string, deleted map[string]time.Time) bool {
+	if _, gone := deleted[p.Namespace+"/"+p.Name]; gone || p.Status.Reason != "" {
 		return false
 	}
 	if p.Status.Phase != corev1.PodRunning && p.Status.Phase != corev1.PodSucceeded {

@@ -250,3 +250,39 @@ func TestHealthyTailsAreShortAndLast(t *testing.T) {
 		t.Errorf("healthy tail = first %q … last %q; want the early error, then the last lines", calm.Lines[0].Text, calm.Lines[len(calm.Lines)-1].Text)
 	}
 }
+
+// A pod deleted during the run is deleted in the report: from the bundle's
+// deletions.json, or, in a bundle written before it, from the pod's annotation.
+func TestDeletedPods(t *testing.T) {
+	running := map[string]any{"running": map[string]any{"startedAt": "2026-01-01T00:00:00Z"}}
+	pod := func(name string, ann map[string]any) any {
+		return map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": name, "namespace": "ns", "annotations": ann},
+			"spec":   map[string]any{"containers": []any{map[string]any{"name": "app", "image": "x"}}},
+			"status": map[string]any{"phase": "Running", "containerStatuses": []any{map[string]any{"name": "app", "ready": true, "state": running}}}}
+	}
+	dir := t.TempDir()
+	b, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": []any{
+		pod("recorded", nil), pod("legacy", map[string]any{bundle.DeletedAtAnnotation: "2026-01-01T00:02:00Z"}), pod("alive", nil)}})
+	os.MkdirAll(filepath.Join(dir, "k8s"), 0o755)
+	os.WriteFile(filepath.Join(dir, bundle.ResourcesJSON), b, 0o644)
+	at := time.Date(2026, 1, 1, 0, 1, 0, 0, time.UTC)
+	d, _ := json.Marshal([]bundle.Deletion{{Kind: "Pod", Namespace: "ns", Name: "recorded", At: at, Observed: true}})
+	os.WriteFile(filepath.Join(dir, bundle.DeletionsJSON), d, 0o644)
+	r, err := Load(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]PodRow{}
+	for _, p := range r.Pods {
+		got[p.Name] = p
+	}
+	if p := got["recorded"]; !p.Deleted.Equal(at) || p.Healthy() || !strings.HasPrefix(p.Reason, "deleted") {
+		t.Errorf("recorded: %+v", p)
+	}
+	if p := got["legacy"]; p.Deleted.IsZero() || p.Healthy() {
+		t.Errorf("legacy: %+v", p)
+	}
+	if p := got["alive"]; !p.Deleted.IsZero() || !p.Healthy() {
+		t.Errorf("alive: %+v", p)
+	}
+}

@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-func podRows(pods []corev1.Pod) []PodRow {
+func podRows(pods []corev1.Pod, deleted map[string]time.Time) []PodRow {
 	var out []PodRow
 	for _, p := range pods {
 		row := PodRow{Namespace: p.Namespace, Name: p.Name, Phase: string(p.Status.Phase), Node: p.Spec.NodeName, Reason: p.Status.Reason}
@@ -41,11 +41,8 @@ func podRows(pods []corev1.Pod) []PodRow {
 			}
 		}
 		row.Ready = fmt.Sprintf("%d/%d", ready, len(p.Spec.Containers))
-		if at := p.Annotations[bundle.DeletedAtAnnotation]; at != "" {
-			row.Deleted, _ = time.Parse(time.RFC3339Nano, at)
-			if row.Deleted.IsZero() {
-				row.Deleted = time.Unix(0, 0).UTC()
-			}
+		if at, gone := deleted[p.Namespace+"/"+p.Name]; gone {
+			row.Deleted = at
 			row.Reason = strings.TrimSpace("deleted " + row.Reason)
 		}
 		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {

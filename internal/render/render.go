@@ -9,16 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"sort"
 	"strings"
 	"text/template"
-	"time"
 
-	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/model"
-	"github.com/org/k8s-e2e-report/internal/opactions"
-	"github.com/org/k8s-e2e-report/internal/results"
-	"github.com/org/k8s-e2e-report/internal/timeline"
 	deftemplates "github.com/org/k8s-e2e-report/templates"
 )
 
@@ -320,34 +314,16 @@ func CommentWithin(r *model.Report, o Options, budget int) (string, error) {
 	return marker + body, nil
 }
 
-func unhealthyPods(rows []model.PodRow) []model.PodRow {
-	var out []model.PodRow
-	for _, p := range rows {
-		if !p.Healthy() {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
+// funcs are the templates' functions: the escapers of the output (a comment's are
+// stricter) and the formatters every output shares.
 func (o Options) funcs(comment bool) template.FuncMap {
-	return template.FuncMap{
+	fm := template.FuncMap{
 		"traceLink": func(id string) string { return traceLink(o.JaegerUIURL, id, comment) },
-		"criticalPath": func(p model.CriticalPath) string {
-			var b strings.Builder
-			for i, s := range p.Steps {
-				mark := ""
-				if s.Error {
-					mark = "  ✖ error"
-				}
-				fmt.Fprintf(&b, "%s%s %s  %s%s\n", strings.Repeat("  ", i), s.Service, s.Operation, s.Duration.Round(time.Millisecond), mark)
-			}
-			return b.String()
-		},
-		"text":         func(s string) string { return mdText(s, comment) },
-		"healthyLines": func() int { return model.HealthyTailLines },
-		"cell":         func(s string) string { return cell(s, comment) },
-		"inline":       func(s string) string { return inlineCode(s, comment) },
+		"text":      func(s string) string { return mdText(s, comment) },
+		"cell":      func(s string) string { return cell(s, comment) },
+		"inline":    func(s string) string { return inlineCode(s, comment) },
+		"image":     func(title, p string) string { return imageLink(title, p, comment) },
+		"link":      func(p string) string { return link(p, comment) },
 		"code": func(s, lang string) string {
 			limit := 32 * 1024
 			if comment {
@@ -363,202 +339,9 @@ func (o Options) funcs(comment bool) template.FuncMap {
 			}
 			return icon + " **" + model.StatusLabel(s.Level) + "** — " + mdText(s.Detail, comment)
 		},
-		"image": func(title, p string) string { return imageLink(title, p, comment) },
-		"trunc": truncate,
-		"join":  strings.Join,
-		"add":   func(a, b int) int { return a + b },
-		"link":  func(p string) string { return link(p, comment) },
-		"limit": func(list any, n int) any { return limitSlice(list, n) },
-		"more": func(total, shown int, what string) string {
-			if total <= shown {
-				return ""
-			}
-			return fmt.Sprintf("\n_%d more %s — see REPORT.md in the artifact._\n", total-shown, what)
-		},
-		"sev": func(s findings.Severity) string {
-			switch s {
-			case findings.Critical:
-				return "🔥"
-			case findings.Error:
-				return "❌"
-			case findings.Warning:
-				return "⚠️"
-			}
-			return "ℹ️"
-		},
-		"statusIcon": func(s results.Status) string {
-			switch s {
-			case results.Failed, results.Error:
-				return "❌"
-			case results.Flaky:
-				return "⚠️"
-			case results.Skipped:
-				return "⏭️"
-			}
-			return "✅"
-		},
-		"ts": func(t time.Time) string {
-			if t.IsZero() {
-				return "?"
-			}
-			return t.UTC().Format("2006-01-02 15:04:05Z")
-		},
-		"tshort": func(t time.Time) string {
-			if t.IsZero() {
-				return ""
-			}
-			return t.UTC().Format("15:04:05.000")
-		},
-		"dur": func(d time.Duration) string {
-			if d < time.Second {
-				return d.Round(time.Millisecond).String()
-			}
-			return d.Round(100 * time.Millisecond).String()
-		},
-		"bytes": humanBytes,
-		"lines": func(l []string, n int) string {
-			if n > 0 && len(l) > n {
-				l = l[len(l)-n:]
-			}
-			out := make([]string, len(l)) // never into the model's slice: renderers only read it
-			for i := range l {
-				out[i] = truncate(l[i], 500)
-			}
-			return strings.Join(out, "\n")
-		},
-		"lastN": func(l []model.LogLine, n int) []model.LogLine {
-			if len(l) > n {
-				return l[len(l)-n:]
-			}
-			return l
-		},
-		"logLines": func(l []model.LogLine) string {
-			var b strings.Builder
-			for _, x := range l {
-				if !x.Time.IsZero() {
-					b.WriteString(x.Time.UTC().Format("15:04:05.000 "))
-				}
-				if x.Level == "error" {
-					b.WriteString("!! ")
-				}
-				b.WriteString(truncate(x.Text, 500))
-				b.WriteByte('\n')
-			}
-			return b.String()
-		},
-		"timelineLines": func(es []timeline.Entry) string {
-			var b strings.Builder
-			_ = timeline.Write(&b, es)
-			return b.String()
-		},
-		"waterfall": waterfall,
-		"objref": func(o *opactions.Object) string {
-			if o == nil {
-				return ""
-			}
-			return o.String()
-		},
-		"unhealthy": unhealthyPods,
-		// shard prefixes a merged report's row with its matrix leg: presentation, not data.
-		"shard": func(shard, s string) string {
-			if shard == "" {
-				return s
-			}
-			return shard + " · " + s
-		},
 	}
-}
-
-func limitSlice(list any, n int) any {
-	switch l := list.(type) {
-	case []findings.Finding:
-		return l[:min(n, len(l))]
-	case []model.FailedTest:
-		return l[:min(n, len(l))]
-	case []model.PodRow:
-		return l[:min(n, len(l))]
-	case []results.Case:
-		return l[:min(n, len(l))]
-	case []opactions.Action:
-		return l[:min(n, len(l))]
-	case []model.CRItem:
-		return l[:min(n, len(l))]
-	case []findings.Span:
-		return l[:min(n, len(l))]
-	case []model.Screenshot:
-		return l[:min(n, len(l))]
-	case []model.LogTail:
-		return l[:min(n, len(l))]
-	case []model.ExtractedError:
-		return l[:min(n, len(l))]
-	case []model.File:
-		return l[:min(n, len(l))]
-	case []bundleGap:
-		return l[:min(n, len(l))]
+	for name, f := range formatters {
+		fm[name] = f
 	}
-	panic(fmt.Sprintf("limit: unsupported %T", list))
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-// waterfall draws the timeline as text bars: one row per entry, its offset on a
-// 40-column scale.
-func waterfall(es []timeline.Entry, n int) string {
-	if len(es) == 0 || n <= 0 {
-		return ""
-	}
-	// Keep the entries that matter most when there are too many: everything flagged,
-	// then the rest, in time order.
-	if len(es) > n {
-		idx := make([]int, len(es))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.SliceStable(idx, func(a, b int) bool { return es[idx[a]].Severity != "" && es[idx[b]].Severity == "" })
-		idx = idx[:n]
-		sort.Ints(idx)
-		kept := make([]timeline.Entry, 0, n)
-		for _, i := range idx {
-			kept = append(kept, es[i])
-		}
-		es = kept
-	}
-	t0, t1 := es[0].Time, es[0].Time // the entries may come out of order: take the extremes
-	for _, e := range es {
-		if e.Time.Before(t0) {
-			t0 = e.Time
-		}
-		if e.Time.After(t1) {
-			t1 = e.Time
-		}
-	}
-	span := t1.Sub(t0)
-	const width = 40
-	var b strings.Builder
-	for _, e := range es {
-		pos := 0
-		if span > 0 {
-			pos = min(max(int(float64(e.Time.Sub(t0))/float64(span)*(width-1)), 0), width-1)
-		}
-		mark := "●"
-		switch e.Severity {
-		case "error":
-			mark = "✖"
-		case "warning":
-			mark = "▲"
-		}
-		bar := strings.Repeat("·", pos) + mark + strings.Repeat(" ", width-1-pos)
-		fmt.Fprintf(&b, "%s %-11s %s %-9s %s: %s\n", e.Time.UTC().Format("15:04:05.000"), timeline.Offset(e.Time.Sub(t0)), bar, e.Source, e.Object, truncate(strings.Join(strings.Fields(e.Message), " "), 240))
-	}
-	return b.String()
+	return fm
 }

@@ -18,7 +18,10 @@ import (
 )
 
 func (w *watcher) follow(ctx context.Context, p *corev1.Pod) {
-	if p.Annotations[bundle.DeletedAtAnnotation] != "" {
+	w.mu.Lock()
+	_, gone := w.deleted[p.Namespace+"/"+p.Name]
+	w.mu.Unlock()
+	if gone {
 		return
 	}
 	for _, group := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {

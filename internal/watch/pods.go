@@ -124,16 +124,14 @@ func (w *watcher) podDeleted(obj any) {
 	}
 	now := w.o.Now().UTC()
 	w.record([]timeline.Entry{{Time: now, Source: SourceWatch, Object: ref(p), Message: fmt.Sprintf("pod deleted (last phase %s)", p.Status.Phase), Severity: "warning"}})
-	if p.Annotations == nil {
-		p = p.DeepCopy()
-		p.Annotations = map[string]string{}
-	} else {
-		p = p.DeepCopy()
-	}
-	p.Annotations[bundle.DeletedAtAnnotation] = now.Format(time.RFC3339Nano)
 	w.mu.Lock()
 	w.state.Deleted++
 	w.pods[p.Namespace+"/"+p.Name] = p
+	w.deleted[p.Namespace+"/"+p.Name] = bundle.Deletion{Kind: "Pod", Namespace: p.Namespace, Name: p.Name, UID: string(p.UID), At: now, Observed: true}
+	deletions := make([]bundle.Deletion, 0, len(w.deleted))
+	for _, d := range w.deleted {
+		deletions = append(deletions, d)
+	}
 	prefix := p.Namespace + "/" + p.Name + "/"
 	var stops []context.CancelFunc
 	for k, stop := range w.followers {
@@ -143,6 +141,10 @@ func (w *watcher) podDeleted(obj any) {
 	}
 	w.mu.Unlock()
 	w.savePod(p)
+	sort.Slice(deletions, func(i, j int) bool { return deletions[i].At.Before(deletions[j].At) })
+	if err := w.writeJSON(bundle.WatchDeleted, deletions); err != nil {
+		w.errorf("record deletion of pod %s/%s: %v", p.Namespace, p.Name, err)
+	}
 	// The log stream ends by itself when the container goes; give it a moment to drain.
 	go func() {
 		time.Sleep(2 * w.o.Resync)

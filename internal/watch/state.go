@@ -75,6 +75,13 @@ func (w *watcher) loadPrevious() error {
 			w.events[e.UID] = e
 		}
 	}
+	var deletions []bundle.Deletion
+	if err := readJSONFile(br, bundle.WatchDeleted, &deletions); err != nil {
+		return err
+	}
+	for _, d := range deletions {
+		w.deleted[d.Namespace+"/"+d.Name] = d
+	}
 	return nil
 }
 
@@ -103,3 +110,18 @@ func (w *watcher) noteLocked(msg string) {
 }
 
 // resolveCRDs maps each --crd to its resource.
+
+// readJSONFile reads a JSON file of the bundle into v; a missing file leaves v as it is.
+func readJSONFile(br *bundle.Reader, rel string, v any) error {
+	b, err := br.ReadFile(rel, bundle.MaxJSON)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err == nil {
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	return nil
+}

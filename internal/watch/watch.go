@@ -98,7 +98,8 @@ type watcher struct {
 	tlFile    *os.File
 	events    map[string]events.Event
 	evDirty   bool
-	pods      map[string]*corev1.Pod // ns/name -> last version
+	pods      map[string]*corev1.Pod     // ns/name -> last version
+	deleted   map[string]bundle.Deletion // ns/name -> when watch saw the pod go
 	followers map[string]context.CancelFunc
 	selector  labels.Selector
 	state     bundle.WatchStateFile
@@ -122,7 +123,7 @@ func Run(ctx context.Context, o Options, onReady func()) error {
 		return err
 	}
 	w := &watcher{o: o, cs: cs, dyn: dyn, root: filepath.Join(o.Dir, bundle.WatchDir), seen: map[string]bool{},
-		events: map[string]events.Event{}, pods: map[string]*corev1.Pod{}, followers: map[string]context.CancelFunc{}}
+		events: map[string]events.Event{}, pods: map[string]*corev1.Pod{}, deleted: map[string]bundle.Deletion{}, followers: map[string]context.CancelFunc{}}
 	if o.Selector != "" {
 		if w.selector, err = labels.Parse(o.Selector); err != nil {
 			return fmt.Errorf("--selector %q: %w", o.Selector, err)
