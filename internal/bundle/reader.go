@@ -57,6 +57,25 @@ func OpenReader(dir string) (*Reader, error) {
 	return &Reader{dir: dir, root: root}, nil
 }
 
+// Sub opens a directory of the bundle as a reader of its own, confined to it: reading
+// many files of one directory walks its path once, not once a file.
+func (r *Reader) Sub(rel string) (*Reader, error) {
+	p, err := clean(rel)
+	if err != nil {
+		return nil, err
+	}
+	if li, err := r.root.Lstat(p); err != nil {
+		return nil, err
+	} else if !li.IsDir() {
+		return nil, fmt.Errorf("%s: not a directory", rel)
+	}
+	root, err := r.root.OpenRoot(p)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{dir: filepath.Join(r.dir, p), root: root}, nil
+}
+
 // Dir is the bundle directory.
 func (r *Reader) Dir() string { return r.dir }
 

@@ -19,6 +19,19 @@ var levelField = regexp.MustCompile(`(?i)(?:^|[\s{,])"?(?:level|lvl|severity)"?\
 
 // Level is what a log line says of itself: "error", "warning" or "" (anything else).
 func Level(text string) string {
+	// klog's prefix states the level: the common case, decided without a regexp.
+	if l, ok := klogLevel(text); ok {
+		return l
+	}
+	// Without one of the words the rules below look for, no rule can match.
+	if !mayHaveLevel(text) {
+		return ""
+	}
+	return ruleLevel(text)
+}
+
+// ruleLevel applies the rules themselves (Level's shortcuts agree with it).
+func ruleLevel(text string) string {
 	// A line that states its level is what it says, whatever words its message holds
 	// (level=warning msg="error resolving manifest" is a warning; I0101 ... "retrying
 	// after error" is not an error).
@@ -69,4 +82,55 @@ func Telling(lines []string) int {
 		}
 	}
 	return -1
+}
+
+// klogLevel reads klog's "I0102 " prefix (Info, Warning, Error, Fatal).
+func klogLevel(s string) (string, bool) {
+	if len(s) < 6 || s[5] != ' ' {
+		return "", false
+	}
+	for i := 1; i < 5; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "", false
+		}
+	}
+	switch s[0] {
+	case 'I':
+		return "", true
+	case 'W':
+		return "warning", true
+	case 'E', 'F':
+		return "error", true
+	}
+	return "", false
+}
+
+// levelWords are what every rule of Level needs one of (case-insensitively).
+var levelWords = []string{"err", "fatal", "panic", "exception", "traceback", "fail", "warn", "level", "lvl", "severity"}
+
+// mayHaveLevel: the line holds one of levelWords, in one pass over it.
+func mayHaveLevel(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20 // ASCII lower case; other bytes never start a word below
+		switch c {
+		case 'e', 'f', 'p', 't', 'w', 'l', 's':
+		default:
+			continue
+		}
+		for _, w := range levelWords {
+			if w[0] == c && len(s)-i >= len(w) && hasFoldPrefix(s[i:], w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasFoldPrefix(s, lower string) bool {
+	for j := 0; j < len(lower); j++ {
+		if s[j]|0x20 != lower[j] {
+			return false
+		}
+	}
+	return true
 }

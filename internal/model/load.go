@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -57,6 +58,7 @@ type loader struct {
 	// deleted: pods deleted during the run (ns/name -> when), from deletions.json, or
 	// from the annotation that bundles written before it carry.
 	deleted map[string]time.Time
+	gaps    *[]bundle.Gap // where this loader's gaps go
 }
 
 func load(ctx context.Context, dir string, o Options) (*Report, error) {
@@ -68,23 +70,45 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 		return nil, fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass the bundle directory): %v", dir, err)
 	}
 	defer br.Close()
-	l := &loader{dir: dir, o: o, br: br, in: &findings.Input{}, r: &Report{Version: Version, Bundle: dir, Gaps: []bundle.Gap{}}}
+	r := &Report{Version: Version, Bundle: dir, Gaps: []bundle.Gap{}}
+	l := &loader{dir: dir, o: o, br: br, in: &findings.Input{}, r: r, known: map[string]bool{}, deleted: map[string]time.Time{}, gaps: &r.Gaps}
 	// Facts first (read, confined, scrubbed whole), then the one analysis over them.
-	for _, step := range []func(context.Context) error{
-		l.manifest, l.objects, l.deletions, l.lists, l.tests, l.pages, l.traces, l.scrub, l.logs, l.analyse,
-	} {
-		if err := step(ctx); err != nil {
-			return nil, err
+	if err := l.run(ctx, (*loader).manifest); err != nil {
+		return nil, err
+	}
+	// Two chains that share nothing read side by side: the objects with the pods' logs,
+	// and every other file. Each keeps its own gaps, added in this order.
+	a, b := *l, *l
+	var aGaps, bGaps []bundle.Gap
+	a.gaps, b.gaps = &aGaps, &bGaps
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.run(gctx, (*loader).objects, (*loader).deletions, (*loader).logs) })
+	g.Go(func() error { return b.run(gctx, (*loader).lists, (*loader).tests, (*loader).pages, (*loader).traces) })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	r.Gaps = append(append(r.Gaps, aGaps...), bGaps...)
+	if err := l.run(ctx, (*loader).scrub, (*loader).analyse); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// run runs steps in order, stopping at the first error or when ctx ends.
+func (l *loader) run(ctx context.Context, steps ...func(*loader, context.Context) error) error {
+	for _, step := range steps {
+		if err := step(l, ctx); err != nil {
+			return err
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return l.r, nil
+	return nil
 }
 
 func (l *loader) gap(what string, err error) {
-	l.r.Gaps = append(l.r.Gaps, bundle.Gap{Collector: what, Error: err.Error()})
+	*l.gaps = append(*l.gaps, bundle.Gap{Collector: what, Error: err.Error()})
 }
 
 // optional: a missing file is no gap (collect records why it wrote none); any other
@@ -110,7 +134,7 @@ func (l *loader) manifest(context.Context) error {
 		return nil
 	}
 	l.r.Manifest = &m
-	l.r.Gaps = append(l.r.Gaps, m.Gaps...)
+	*l.gaps = append(*l.gaps, m.Gaps...)
 	l.in.ObjectFile = objectFiles(&m)
 	return nil
 }
@@ -151,7 +175,6 @@ func (l *loader) objects(context.Context) error {
 
 // deletions reads which pods were deleted during the run, and when.
 func (l *loader) deletions(context.Context) error {
-	l.deleted = map[string]time.Time{}
 	for _, p := range l.in.Pods {
 		if at := p.Annotations[bundle.DeletedAtAnnotation]; at != "" {
 			t, _ := time.Parse(time.RFC3339Nano, at)
@@ -263,7 +286,11 @@ func (l *loader) pages(context.Context) error {
 // it is put in time order (a bundle's timeline.json may not be).
 func (l *loader) traces(ctx context.Context) error {
 	var entries []timeline.Entry
-	l.r.Traces, entries, l.known = loadTraces(ctx, l.br, l.o.Redactor, l.gap)
+	var known map[string]bool
+	l.r.Traces, entries, known = loadTraces(ctx, l.br, l.o.Redactor, l.gap)
+	for id := range known {
+		l.known[id] = true
+	}
 	if l.r.Traces != nil {
 		l.in.ErrorSpans = l.r.Traces.ErrorSpans
 	}

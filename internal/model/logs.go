@@ -1,6 +1,7 @@
 package model
 
 import (
+	"path"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,62 +68,69 @@ func serviceOf(p *corev1.Pod) string {
 // first, whole; then the healthy ones', cut to their last HealthyTailLines lines and
 // the error and warning lines before them.
 func (r *Report) loadLogs(br *bundle.Reader, pods []corev1.Pod, deleted map[string]time.Time, n int, rd *redact.Redactor) []LogTail {
-	type job struct {
-		p    *corev1.Pod
-		ctr  string
-		prev bool
-	}
-	var jobs []job
-	for i := range pods {
-		for _, ctr := range bundle.ContainerNames(&pods[i]) {
-			for _, prev := range []bool{true, false} {
-				jobs = append(jobs, job{&pods[i], ctr, prev})
-			}
-		}
-	}
-	// Two readers: reading and classifying 800 tails is a fifth of a render.
-	tails := make([]*LogTail, len(jobs))
+	// One job a pod: its log directory is opened once, then each of its containers'
+	// current and previous logs read from it. Two readers: reading and classifying 800
+	// tails is a fifth of a render.
+	perPod := make([][]*LogTail, len(pods))
 	var read atomic.Int64
-	parallel(len(jobs), 2, func(k int) {
-		j := jobs[k]
-		rel := bundle.LogPath(j.p.Namespace, j.p.Name, j.ctr, j.prev)
-		var st TailStats
-		lines, more, size, err := tailLines(br, rel, n, 4<<20, &st)
-		read.Add(st.BytesRead)
+	parallel(len(pods), 2, func(k int) {
+		p := &pods[k]
+		dir, err := br.Sub(path.Dir(bundle.LogPath(p.Namespace, p.Name, "c", false)))
 		if err != nil {
-			return
+			return // no logs of this pod in the bundle
 		}
-		// As a stream, before the cut: a key spans lines.
-		lines = scrubLines(rd, lines)
-		t := &LogTail{Service: serviceOf(j.p), Namespace: j.p.Namespace, Pod: j.p.Name, Container: j.ctr, Previous: j.prev, File: rel, Size: size, More: more,
-			Healthy: !j.prev && containerHealthy(j.p, j.ctr, deleted)}
-		keepFrom := 0
-		if t.Healthy {
-			keepFrom = len(lines) - HealthyTailLines
-		}
-		for i, l := range lines {
-			ts, text := opactions.SplitTimestamp(l)
-			level := loglines.Level(text)
-			if i < keepFrom && level == "" {
-				t.Omitted++
-				continue
+		defer dir.Close()
+		for _, ctr := range bundle.ContainerNames(p) {
+			for _, prev := range []bool{true, false} {
+				var st TailStats
+				t := readTail(dir, p, ctr, prev, n, rd, deleted, &st)
+				read.Add(st.BytesRead)
+				if t != nil {
+					perPod[k] = append(perPod[k], t)
+				}
 			}
-			t.Lines = append(t.Lines, LogLine{Time: ts, Text: text, Level: level})
 		}
-		tails[k] = t
 	})
 	r.TailStats.BytesRead += read.Load()
 	var sick, healthy []LogTail
-	for _, t := range tails {
-		switch {
-		case t == nil:
-		case t.Healthy:
-			healthy = append(healthy, *t)
-		default:
-			sick = append(sick, *t)
+	for _, tails := range perPod {
+		for _, t := range tails {
+			if t.Healthy {
+				healthy = append(healthy, *t)
+			} else {
+				sick = append(sick, *t)
+			}
 		}
 	}
 	return append(sick, healthy...)
+}
+
+// readTail reads one container log's tail from its pod's log directory: scrubbed as a
+// stream before the cut (a key spans lines), each line's time and level parsed; a
+// healthy container's cut to its last lines and the errors before them.
+func readTail(dir *bundle.Reader, p *corev1.Pod, ctr string, prev bool, n int, rd *redact.Redactor, deleted map[string]time.Time, st *TailStats) *LogTail {
+	rel := bundle.LogPath(p.Namespace, p.Name, ctr, prev)
+	lines, more, size, err := tailLines(dir, path.Base(rel), n, 4<<20, st)
+	if err != nil {
+		return nil
+	}
+	lines = scrubLines(rd, lines)
+	t := &LogTail{Service: serviceOf(p), Namespace: p.Namespace, Pod: p.Name, Container: ctr, Previous: prev, File: rel, Size: size, More: more,
+		Healthy: !prev && containerHealthy(p, ctr, deleted)}
+	keepFrom := 0
+	if t.Healthy {
+		keepFrom = len(lines) - HealthyTailLines
+	}
+	for i, l := range lines {
+		ts, text := opactions.SplitTimestamp(l)
+		level := loglines.Level(text)
+		if i < keepFrom && level == "" {
+			t.Omitted++
+			continue
+		}
+		t.Lines = append(t.Lines, LogLine{Time: ts, Text: text, Level: level})
+	}
+	return t
 }
 
 // parallel runs f(0..n-1) on the given number of goroutines.

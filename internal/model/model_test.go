@@ -286,3 +286,42 @@ func TestDeletedPods(t *testing.T) {
 		t.Errorf("alive: %+v", p)
 	}
 }
+
+// tailLines agrees with splitting the whole file, on every small shape of file, count
+// and read limit (a limit cuts into a line, which is then dropped).
+func TestTailLinesAgreesWithSplit(t *testing.T) {
+	dir := t.TempDir()
+	br, err := bundle.OpenReader(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer br.Close()
+	for _, content := range []string{"", "\n", "a", "a\n", "a\nb", "a\n\nb\n", "\n\na\n", "abc\ndef\nghi\n", "x\ny\n\n\n", strings.Repeat("line\n", 50)} {
+		os.WriteFile(filepath.Join(dir, "l"), []byte(content), 0o644)
+		for n := 1; n <= 6; n++ {
+			for _, max := range []int64{1, 2, 3, 5, 8, 1 << 20} {
+				data := content
+				cut := int64(len(data)) > max
+				if cut {
+					data = data[int64(len(data))-max:]
+				}
+				data = strings.TrimRight(data, "\n")
+				var want []string
+				if data != "" {
+					want = strings.Split(data, "\n")
+				}
+				if cut && len(want) > 0 {
+					want = want[1:]
+				}
+				more := cut
+				if len(want) > n {
+					want, more = want[len(want)-n:], true
+				}
+				got, gotMore, _, err := tailLines(br, "l", n, max, nil)
+				if err != nil || strings.Join(got, "|") != strings.Join(want, "|") || len(got) != len(want) || gotMore != more {
+					t.Errorf("%q n=%d max=%d: got %q more=%v, want %q more=%v (%v)", content, n, max, got, gotMore, want, more, err)
+				}
+			}
+		}
+	}
+}

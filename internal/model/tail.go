@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
@@ -14,9 +15,12 @@ import (
 // only the tails it shows.
 type TailStats struct{ BytesRead int64 }
 
-// tailLines returns the last n lines of the file, reading backwards from its end in
-// blocks and never more than maxBytes. The bool is true when the file holds more than
-// what was returned.
+// tailBuffers are the read buffers of tailLines (a tail is copied out of its buffer).
+var tailBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// tailLines returns the last n lines of the file, reading from its end (64 KiB, then
+// twice as much until n lines fit) and never more than maxBytes. The bool is true when
+// the file holds more than what was returned.
 func tailLines(br *bundle.Reader, rel string, n int, maxBytes int64, st *TailStats) ([]string, bool, int64, error) {
 	f, info, err := br.Open(rel)
 	if err != nil {
@@ -24,40 +28,59 @@ func tailLines(br *bundle.Reader, rel string, n int, maxBytes int64, st *TailSta
 	}
 	defer f.Close()
 	size := info.Size()
-	const block = 64 * 1024
+	want := min(size, maxBytes)
+	bp := tailBuffers.Get().(*[]byte)
+	defer tailBuffers.Put(bp)
 	var buf []byte
-	pos := size
-	for pos > 0 && int64(len(buf)) < maxBytes {
-		step := min(int64(block), pos, maxBytes-int64(len(buf)))
-		pos -= step
-		chunk := make([]byte, step)
-		if _, err := f.ReadAt(chunk, pos); err != nil && err != io.EOF {
+	for read := min(want, 64<<10); ; read = min(read*2, want) {
+		if int64(cap(*bp)) < read {
+			*bp = make([]byte, 0, read)
+		}
+		buf = (*bp)[:read]
+		if _, err := f.ReadAt(buf, size-read); err != nil && err != io.EOF {
 			return nil, false, size, err
 		}
 		if st != nil {
-			st.BytesRead += step
+			st.BytesRead += read
 		}
-		buf = append(chunk, buf...)
-		if bytes.Count(buf, []byte{'\n'}) > n {
+		if read == want || bytes.Count(buf, []byte{'\n'}) > n {
 			break
 		}
 	}
+	pos := size - int64(len(buf))
 	buf = bytes.TrimRight(buf, "\n")
-	lines := bytes.Split(buf, []byte{'\n'})
 	more := pos > 0
-	if pos > 0 && len(lines) > 0 {
-		lines = lines[1:] // the first may be partial
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-		more = true
-	}
-	out := make([]string, 0, len(lines))
-	for _, l := range lines {
-		if len(l) == 0 && len(lines) == 1 {
-			continue
+	if pos > 0 { // the buffer starts inside a line: drop it
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			buf = buf[i+1:]
+		} else {
+			buf = nil
 		}
-		out = append(out, string(l))
+	}
+	if len(buf) == 0 || n <= 0 {
+		return nil, more || len(buf) > 0, size, nil
+	}
+	// The last n lines start after the n-th line break from the end.
+	from := 0
+	for j, count := len(buf), 1; ; count++ {
+		i := bytes.LastIndexByte(buf[:j], '\n')
+		if i < 0 {
+			break
+		}
+		if count == n {
+			from, more = i+1, true
+			break
+		}
+		j = i
+	}
+	out := make([]string, 0, n)
+	for rest := buf[from:]; ; {
+		line, after, found := bytes.Cut(rest, []byte{'\n'})
+		out = append(out, string(line))
+		if !found {
+			break
+		}
+		rest = after
 	}
 	return out, more, size, nil
 }

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"sync"
@@ -23,11 +22,7 @@ func JSON(r *model.Report, budget int) ([]byte, error) {
 		budget = DefaultJSONBudget
 	}
 	enc := func(r *model.Report) ([]byte, error) {
-		b, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			return nil, err
-		}
-		return append(b, '\n'), nil
+		return encodeIndented(r, min(approxSize(reflect.ValueOf(r), 0), budget)+4096)
 	}
 	// Encoding a huge model takes seconds, so cuts are decided on an estimate of the
 	// encoded size, and the real size is checked only when the estimate says it fits.

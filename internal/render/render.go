@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sort"
 	"strings"
 	"text/template"
 
@@ -53,6 +54,10 @@ type section struct {
 	prio  int
 	items int
 	limit int
+	// size estimates the bytes of the section's first n items at lines log lines each
+	// (nil: not estimated); a section far over the budget starts at what can fit, not
+	// rendered whole to be thrown away.
+	size func(n, lines int) int
 }
 
 type data struct {
@@ -73,35 +78,35 @@ func reportSections(r *model.Report) []section {
 	// Initial limits: no REPORT.md within budget shows more than these, and starting
 	// lower keeps shrinking cheap for huge reports.
 	return []section{
-		{"status", 0, 1, 1},
-		{"shards", 0, len(r.Shards), min(len(r.Shards), 200)},
-		{"findings", 12, len(r.Findings), min(len(r.Findings), 500)},
-		{"failed-tests", 11, len(r.FailedTests), min(len(r.FailedTests), 300)},
-		{"timeline", 7, len(r.Timeline), min(len(r.Timeline), 400)},
-		{"pods", 9, len(r.Pods), min(len(r.Pods), 1000)},
-		{"tests", 8, len(r.Tests.Cases), min(len(r.Tests.Cases), 2000)},
-		{"operator", 4, len(r.OperatorActions), min(len(r.OperatorActions), 300)},
-		{"crs", 6, crItems, min(crItems, 500)},
-		{"traces", 5, spans, min(spans, 200)},
-		{"screenshots", 5, len(r.Screenshots), min(len(r.Screenshots), 100)},
-		{"logs", 2, len(r.Logs), min(len(r.Logs), 500)},
-		{"errors", 3, len(r.Errors), min(len(r.Errors), 100)},
-		{"gaps", 10, len(r.Gaps), min(len(r.Gaps), 200)},
-		{"files", 1, len(r.Files), min(len(r.Files), 2000)},
+		{"status", 0, 1, 1, nil},
+		{"shards", 0, len(r.Shards), min(len(r.Shards), 200), nil},
+		{"findings", 12, len(r.Findings), min(len(r.Findings), 500), nil},
+		{"failed-tests", 11, len(r.FailedTests), min(len(r.FailedTests), 300), nil},
+		{"timeline", 7, len(r.Timeline), min(len(r.Timeline), 400), nil},
+		{"pods", 9, len(r.Pods), min(len(r.Pods), 1000), nil},
+		{"tests", 8, len(r.Tests.Cases), min(len(r.Tests.Cases), 2000), nil},
+		{"operator", 4, len(r.OperatorActions), min(len(r.OperatorActions), 300), nil},
+		{"crs", 6, crItems, min(crItems, 500), nil},
+		{"traces", 5, spans, min(spans, 200), nil},
+		{"screenshots", 5, len(r.Screenshots), min(len(r.Screenshots), 100), nil},
+		{"logs", 2, len(r.Logs), min(len(r.Logs), 500), logsSize(r.Logs)},
+		{"errors", 3, len(r.Errors), min(len(r.Errors), 100), nil},
+		{"gaps", 10, len(r.Gaps), min(len(r.Gaps), 200), nil},
+		{"files", 1, len(r.Files), min(len(r.Files), 2000), nil},
 	}
 }
 
 func commentSections(r *model.Report) []section {
 	unhealthy := len(unhealthyPods(r.Pods))
 	return []section{
-		{"status", 0, 1, 1},
-		{"shards", 0, len(r.Shards), len(r.Shards)},
-		{"findings", 12, len(r.Findings), min(len(r.Findings), 15)},
-		{"failed-tests", 11, len(r.FailedTests), min(len(r.FailedTests), 30)},
-		{"pods", 9, unhealthy, min(unhealthy, 20)},
-		{"gaps", 10, len(r.Gaps), min(len(r.Gaps), 10)},
-		{"screenshots", 5, len(r.Screenshots), min(len(r.Screenshots), 10)},
-		{"footer", 0, 1, 1},
+		{"status", 0, 1, 1, nil},
+		{"shards", 0, len(r.Shards), len(r.Shards), nil},
+		{"findings", 12, len(r.Findings), min(len(r.Findings), 15), nil},
+		{"failed-tests", 11, len(r.FailedTests), min(len(r.FailedTests), 30), nil},
+		{"pods", 9, unhealthy, min(unhealthy, 20), nil},
+		{"gaps", 10, len(r.Gaps), min(len(r.Gaps), 10), nil},
+		{"screenshots", 5, len(r.Screenshots), min(len(r.Screenshots), 10), nil},
+		{"footer", 0, 1, 1, nil},
 	}
 }
 
@@ -140,6 +145,13 @@ func loadTemplate(name string, o Options, funcs template.FuncMap) (*template.Tem
 
 // assemble renders sections and shrinks them until the document fits in budget.
 func assemble(t *template.Template, r *model.Report, secs []section, budget, lines int) (string, error) {
+	for i, s := range secs {
+		if s.size != nil && s.size(s.limit, lines) > budget {
+			// The most items whose estimate fits the whole budget (sort.Search: the first n
+			// that does not fit, minus one).
+			secs[i].limit = max(sort.Search(s.limit+1, func(n int) bool { return s.size(n, lines) > budget })-1, 0)
+		}
+	}
 	parts := make([]string, len(secs))
 	exec := func(i int) error {
 		if t.Lookup(secs[i].name) == nil {
@@ -344,4 +356,27 @@ func (o Options) funcs(comment bool) template.FuncMap {
 		fm[name] = f
 	}
 	return fm
+}
+
+// logsSize estimates the logs section: per tail, its heading and file line, its last
+// error lines (up to 20) and its last lines, each with a time and fence overhead.
+func logsSize(tails []model.LogTail) func(n, lines int) int {
+	return func(n, lines int) int {
+		total := 0
+		for _, t := range tails[:min(n, len(tails))] {
+			total += 200 + len(t.Service) + len(t.Pod) + len(t.Container) + len(t.File)
+			errs := 0
+			for i := len(t.Lines) - 1; i >= 0; i-- {
+				l := t.Lines[i]
+				if len(t.Lines)-i <= lines {
+					total += min(len(l.Text), 500) + 14
+				}
+				if l.Level != "" && errs < 20 {
+					errs++
+					total += min(len(l.Text), 500) + 14
+				}
+			}
+		}
+		return total
+	}
 }

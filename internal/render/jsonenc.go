@@ -1,0 +1,121 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+)
+
+// encodeIndented writes v as json.MarshalIndent(v, "", "  ") would, byte for byte, but a
+// struct's slice fields element by element: the transient memory is the largest element,
+// not several copies of a report that can run to tens of MiB.
+func encodeIndented(v any, sizeHint int) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(sizeHint)
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv = rv.Elem()
+	}
+	if rv.Kind() != reflect.Struct || hasEmbedded(rv.Type()) {
+		b, err := json.MarshalIndent(v, "", "  ")
+		return append(b, '\n'), err
+	}
+	buf.WriteString("{")
+	first := true
+	t := rv.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, omitEmpty, omitZero, ok := jsonName(f)
+		if !ok {
+			continue
+		}
+		fv := rv.Field(i)
+		if omitEmpty && emptyValue(fv) || omitZero && fv.IsZero() {
+			continue
+		}
+		if !first {
+			buf.WriteString(",")
+		}
+		first = false
+		buf.WriteString("\n  ")
+		key, _ := json.Marshal(name)
+		buf.Write(key)
+		buf.WriteString(": ")
+		if err := encodeField(&buf, fv); err != nil {
+			return nil, err
+		}
+	}
+	if !first {
+		buf.WriteString("\n")
+	}
+	buf.WriteString("}\n")
+	return buf.Bytes(), nil
+}
+
+// encodeField writes one top-level field at depth 1; a non-empty slice element by element.
+func encodeField(buf *bytes.Buffer, fv reflect.Value) error {
+	if fv.Kind() != reflect.Slice || fv.IsNil() || fv.Len() == 0 || fv.Type().Elem().Kind() == reflect.Uint8 {
+		b, err := json.MarshalIndent(fv.Interface(), "  ", "  ")
+		buf.Write(b)
+		return err
+	}
+	buf.WriteString("[")
+	for j := 0; j < fv.Len(); j++ {
+		if j > 0 {
+			buf.WriteString(",")
+		}
+		buf.WriteString("\n    ")
+		b, err := json.MarshalIndent(fv.Index(j).Interface(), "    ", "  ")
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+	}
+	buf.WriteString("\n  ]")
+	return nil
+}
+
+// jsonName reads a field's json tag as encoding/json does for the tags this package's
+// types use: a name, omitempty, omitzero, or "-".
+func jsonName(f reflect.StructField) (name string, omitEmpty, omitZero, ok bool) {
+	if !f.IsExported() {
+		return "", false, false, false
+	}
+	tag := f.Tag.Get("json")
+	if tag == "-" {
+		return "", false, false, false
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	if name == "" {
+		name = f.Name
+	}
+	for _, o := range strings.Split(opts, ",") {
+		omitEmpty = omitEmpty || o == "omitempty"
+		omitZero = omitZero || o == "omitzero"
+	}
+	return name, omitEmpty, omitZero, true
+}
+
+// emptyValue is encoding/json's omitempty test.
+func emptyValue(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
+		return v.IsZero()
+	}
+	return false
+}
+
+// hasEmbedded: encoding/json flattens embedded structs; such a type is left to it whole.
+func hasEmbedded(t reflect.Type) bool {
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Anonymous {
+			return true
+		}
+	}
+	return false
+}

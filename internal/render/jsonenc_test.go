@@ -1,0 +1,55 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/org/k8s-e2e-report/internal/model"
+)
+
+// report.json is written field by field and element by element; the bytes are
+// json.MarshalIndent's, for real reports and for the edge cases of its rules.
+func TestEncodeIndentedIsMarshalIndent(t *testing.T) {
+	demo, healthy := load(t, "demo"), load(t, "healthy")
+	type inner struct {
+		A string `json:"a,omitempty"`
+		B []int  `json:"b"`
+	}
+	type edge struct {
+		Zero    time.Time         `json:"zero,omitzero"`
+		Empty   []string          `json:"empty,omitempty"`
+		Nil     []string          `json:"nil"`
+		None    []inner           `json:"none"`
+		Some    []inner           `json:"some"`
+		Map     map[string]int    `json:"map"`
+		Ptr     *inner            `json:"ptr,omitempty"`
+		Skipped string            `json:"-"`
+		Raw     json.RawMessage   `json:"raw"`
+		Bytes   []byte            `json:"bytes"`
+		HTML    string            `json:"html"`
+		Nested  map[string][]bool `json:"nested,omitempty"`
+		NoTag   int
+	}
+	for name, v := range map[string]any{
+		"demo":    demo,
+		"healthy": healthy,
+		"merged":  model.Merge([]string{"a", "b"}, []*model.Report{demo, healthy}),
+		"edge": &edge{Some: []inner{{A: "x<y>&\u2028"}, {B: []int{}}}, Map: map[string]int{"b": 1, "a": 2},
+			Raw: json.RawMessage(`{"k":[1,2]}`), Bytes: []byte("hi"), HTML: "<img onerror>"},
+		"empty": &struct{}{},
+	} {
+		want, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := encodeIndented(v, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !bytes.Equal(got, append(want, '\n')) {
+			t.Errorf("%s: differs from MarshalIndent:\n got %q\nwant %q", name, got[:min(len(got), 400)], want[:min(len(want), 400)])
+		}
+	}
+}
