@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"reflect"
 	"sync"
 	"time"
@@ -12,6 +14,36 @@ import (
 
 // DefaultJSONBudget is the size limit of report.json.
 const DefaultJSONBudget = 32 << 20
+
+// writeJSON writes report.json to f: streamed as it is encoded when the estimate says
+// the model fits its budget (the transient memory is one element, not the file), and
+// through JSON's cuts when it does not, or when the streamed file came out too large.
+func writeJSON(f *os.File, r *model.Report, o Options) error {
+	budget := o.JSONBudget
+	if budget <= 0 {
+		budget = DefaultJSONBudget
+	}
+	if approxSize(reflect.ValueOf(r), 0) <= budget*9/10 {
+		if err := encodeIndentedTo(f, r); err != nil {
+			return err
+		}
+		if n, err := f.Seek(0, io.SeekCurrent); err != nil || n <= int64(budget) {
+			return err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		if err := f.Truncate(0); err != nil {
+			return err
+		}
+	}
+	b, err := JSON(r, budget)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	return err
+}
 
 // JSON renders report.json within budget bytes (0: DefaultJSONBudget). When the whole
 // model does not fit, the parts an agent needs least go first — healthy log tails, the

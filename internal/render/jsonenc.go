@@ -1,8 +1,10 @@
 package render
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"reflect"
 	"strings"
 )
@@ -13,13 +15,29 @@ import (
 func encodeIndented(v any, sizeHint int) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(sizeHint)
+	err := encodeIndentedTo(&buf, v)
+	return buf.Bytes(), err
+}
+
+// encodeIndentedTo is encodeIndented writing to w as it goes.
+func encodeIndentedTo(w io.Writer, v any) error {
+	buf := bufio.NewWriterSize(w, 256<<10)
+	if err := encodeStruct(buf, v); err != nil {
+		return err
+	}
+	return buf.Flush()
+}
+
+func encodeStruct(buf *bufio.Writer, v any) error {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
 		rv = rv.Elem()
 	}
 	if rv.Kind() != reflect.Struct || hasEmbedded(rv.Type()) {
 		b, err := json.MarshalIndent(v, "", "  ")
-		return append(b, '\n'), err
+		buf.Write(b)
+		buf.WriteByte('\n')
+		return err
 	}
 	buf.WriteString("{")
 	first := true
@@ -42,19 +60,19 @@ func encodeIndented(v any, sizeHint int) ([]byte, error) {
 		key, _ := json.Marshal(name)
 		buf.Write(key)
 		buf.WriteString(": ")
-		if err := encodeField(&buf, fv); err != nil {
-			return nil, err
+		if err := encodeField(buf, fv); err != nil {
+			return err
 		}
 	}
 	if !first {
 		buf.WriteString("\n")
 	}
 	buf.WriteString("}\n")
-	return buf.Bytes(), nil
+	return nil
 }
 
 // encodeField writes one top-level field at depth 1; a non-empty slice element by element.
-func encodeField(buf *bytes.Buffer, fv reflect.Value) error {
+func encodeField(buf *bufio.Writer, fv reflect.Value) error {
 	if fv.Kind() != reflect.Slice || fv.IsNil() || fv.Len() == 0 || fv.Type().Elem().Kind() == reflect.Uint8 {
 		b, err := json.MarshalIndent(fv.Interface(), "  ", "  ")
 		buf.Write(b)

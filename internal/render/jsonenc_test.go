@@ -3,6 +3,8 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,5 +53,42 @@ func TestEncodeIndentedIsMarshalIndent(t *testing.T) {
 		if !bytes.Equal(got, append(want, '\n')) {
 			t.Errorf("%s: differs from MarshalIndent:\n got %q\nwant %q", name, got[:min(len(got), 400)], want[:min(len(want), 400)])
 		}
+	}
+}
+
+// report.json streams when the estimate says it fits; when the estimate was wrong (text
+// that escapes to six times its size), the file starts over through the cuts and still
+// keeps its budget.
+func TestWriteJSONKeepsItsBudgetWhenTheEstimateIsWrong(t *testing.T) {
+	r := load(t, "demo")
+	c := *r
+	c.Logs = append([]model.LogTail{{Pod: "p", Container: "c", Lines: []model.LogLine{{Text: strings.Repeat("<", 1<<20)}}}}, r.Logs...)
+	const budget = 3 << 20
+	f, err := os.CreateTemp(t.TempDir(), "report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := writeJSON(f, &c, Options{JSONBudget: budget}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back model.Report
+	if len(b) > budget || json.Unmarshal(b, &back) != nil || len(back.Cuts) == 0 {
+		t.Errorf("report.json: %d bytes (budget %d), cuts %v", len(b), budget, back.Cuts)
+	}
+	// Within its budget, the streamed file is what MarshalIndent writes.
+	f2, _ := os.CreateTemp(t.TempDir(), "report.json")
+	defer f2.Close()
+	if err := writeJSON(f2, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(f2.Name())
+	want, _ := json.MarshalIndent(r, "", "  ")
+	if !bytes.Equal(got, append(want, '\n')) {
+		t.Error("streamed report.json differs from MarshalIndent")
 	}
 }

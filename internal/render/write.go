@@ -32,6 +32,8 @@ type Output struct {
 	Render  func(r *model.Report, o Options) ([]byte, error)
 	From    string
 	Convert func(src []byte, r *model.Report, o Options) ([]byte, error)
+	// Write streams the output into its file instead (a large one, not held in memory).
+	Write func(f *os.File, r *model.Report, o Options) error
 }
 
 // Outputs is every output, in the order the CLI's help lists them. A new format is one
@@ -41,8 +43,7 @@ var Outputs = []Output{
 		Render: func(r *model.Report, o Options) ([]byte, error) { s, err := Markdown(r, o); return []byte(s), err }},
 	{File: HTMLFile, For: "the same, self-contained (images embedded)", From: ReportFile,
 		Convert: func(md []byte, r *model.Report, o Options) ([]byte, error) { return HTML(string(md), r, o) }},
-	{File: JSONFile, For: "the same model, machine-readable",
-		Render: func(r *model.Report, o Options) ([]byte, error) { return JSON(r, o.JSONBudget) }},
+	{File: JSONFile, For: "the same model, machine-readable", Write: writeJSON},
 	{File: SummaryFile, For: "for the GitHub job summary (at most 1 MiB)",
 		Render: func(r *model.Report, o Options) ([]byte, error) { s, err := Summary(r, o); return []byte(s), err }},
 	{File: CommentFile, For: "for the PR comment (at most 65,536 characters, marker included)",
@@ -69,33 +70,38 @@ func WriteAll(ctx context.Context, outDir string, r *model.Report, o Options) er
 		return err
 	}
 	done := make([][]byte, len(Outputs))
+	streamed := make([]*os.File, len(Outputs)) // temporary files, renamed into place at the end
+	defer func() {
+		for _, f := range streamed {
+			if f != nil {
+				f.Close()
+				os.Remove(f.Name())
+			}
+		}
+	}()
 	// The renderers only read r, so they run side by side; a conversion runs right after
 	// the output it converts.
 	g, gctx := errgroup.WithContext(ctx)
 	for i, out := range Outputs {
-		if out.Render == nil {
-			continue
+		switch {
+		case out.Write != nil:
+			f, err := os.CreateTemp(outDir, "."+out.File+".tmp-*")
+			if err != nil {
+				return err
+			}
+			streamed[i] = f
+			g.Go(func() error {
+				if err := out.Write(f, r, o); err != nil {
+					return fmt.Errorf("%s: %w", out.File, err)
+				}
+				return gctx.Err()
+			})
+		case out.Render != nil:
+			g.Go(func() error { return render(gctx, i, r, o, done) })
 		}
-		g.Go(func() (err error) {
-			if done[i], err = out.Render(r, o); err != nil {
-				return fmt.Errorf("%s: %w", out.File, err)
-			}
-			for j, conv := range Outputs {
-				if conv.From != out.File {
-					continue
-				}
-				if err := gctx.Err(); err != nil {
-					return err
-				}
-				if done[j], err = conv.Convert(done[i], r, o); err != nil {
-					return fmt.Errorf("%s: %w", conv.File, err)
-				}
-			}
-			return gctx.Err()
-		})
 	}
 	// A cancelled render returns at once; the renderers still running only write into
-	// done, which is then never read.
+	// done and their temporary files, which are then never read.
 	waited := make(chan error, 1)
 	go func() { waited <- g.Wait() }()
 	select {
@@ -110,9 +116,43 @@ func WriteAll(ctx context.Context, outDir string, r *model.Report, o Options) er
 		return err
 	}
 	for i, out := range Outputs {
-		if err := bundle.WriteFileAtomic(filepath.Join(outDir, out.File), done[i]); err != nil {
+		path := filepath.Join(outDir, out.File)
+		if f := streamed[i]; f != nil {
+			if err := f.Chmod(0o644); err != nil {
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			if err := os.Rename(f.Name(), path); err != nil {
+				return fmt.Errorf("write %s: %w", out.File, err)
+			}
+			streamed[i] = nil
+			continue
+		}
+		if err := bundle.WriteFileAtomic(path, done[i]); err != nil {
 			return fmt.Errorf("write %s: %w", out.File, err)
 		}
 	}
 	return nil
+}
+
+// render makes output i, then the outputs converted from it.
+func render(ctx context.Context, i int, r *model.Report, o Options, done [][]byte) (err error) {
+	out := Outputs[i]
+	if done[i], err = out.Render(r, o); err != nil {
+		return fmt.Errorf("%s: %w", out.File, err)
+	}
+	for j, conv := range Outputs {
+		if conv.From != out.File {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if done[j], err = conv.Convert(done[i], r, o); err != nil {
+			return fmt.Errorf("%s: %w", conv.File, err)
+		}
+	}
+	return ctx.Err()
 }
