@@ -17,8 +17,17 @@ func readJSON(br *bundle.Reader, rel string, v any) error {
 
 // readItems reads a JSON array item by item: a malformed item is skipped and counted.
 func readItems[T any](br *bundle.Reader, rel string) ([]T, int, error) {
+	b, err := br.ReadFile(rel, bundle.MaxJSON)
+	if err != nil {
+		return nil, 0, err
+	}
+	// A well-formed file in one pass; only a file with a bad entry is read entry by entry.
+	var all []T
+	if json.Unmarshal(b, &all) == nil {
+		return all, 0, nil
+	}
 	var raw []json.RawMessage
-	if err := readJSON(br, rel, &raw); err != nil {
+	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, 0, err
 	}
 	out := make([]T, 0, len(raw))
@@ -37,14 +46,32 @@ func readItems[T any](br *bundle.Reader, rel string) ([]T, int, error) {
 // readList reads a kubectl List item by item: a malformed item is skipped and counted,
 // never the reason every object is lost.
 func readList(br *bundle.Reader, rel string) ([]unstructured.Unstructured, int, error) {
+	b, err := br.ReadFile(rel, bundle.MaxJSON)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := []unstructured.Unstructured{}
+	bad := 0
+	// A well-formed list in one pass; only a list with a bad item is read item by item.
+	var objects struct {
+		Items []map[string]any `json:"items"`
+	}
+	if json.Unmarshal(b, &objects) == nil {
+		for _, it := range objects.Items {
+			if it == nil {
+				bad++
+				continue
+			}
+			out = append(out, unstructured.Unstructured{Object: it})
+		}
+		return out, bad, nil
+	}
 	var list struct {
 		Items []json.RawMessage `json:"items"`
 	}
-	if err := readJSON(br, rel, &list); err != nil {
+	if err := json.Unmarshal(b, &list); err != nil {
 		return nil, 0, err
 	}
-	out := make([]unstructured.Unstructured, 0, len(list.Items))
-	bad := 0
 	for _, raw := range list.Items {
 		var it map[string]any
 		if err := json.Unmarshal(raw, &it); err != nil || it == nil {
