@@ -82,13 +82,17 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 	var aGaps, bGaps []bundle.Gap
 	a.gaps, b.gaps = &aGaps, &bGaps
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return a.run(gctx, (*loader).objects, (*loader).deletions, (*loader).logs) })
-	g.Go(func() error { return b.run(gctx, (*loader).lists, (*loader).tests, (*loader).pages, (*loader).traces) })
+	g.Go(func() error {
+		return a.run(gctx, (*loader).objects, (*loader).scrubObjects, (*loader).deletions, (*loader).logs)
+	})
+	g.Go(func() error {
+		return b.run(gctx, (*loader).lists, (*loader).tests, (*loader).pages, (*loader).traces, (*loader).scrubRecords)
+	})
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	r.Gaps = append(append(r.Gaps, aGaps...), bGaps...)
-	if err := l.run(ctx, (*loader).scrub, (*loader).analyse); err != nil {
+	if err := l.run(ctx, (*loader).analyse); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -299,18 +303,30 @@ func (l *loader) traces(ctx context.Context) error {
 	return nil
 }
 
-// scrub: what the detectors read is scrubbed as it enters the model, before findings
-// split anything into evidence lines (a private key in a test's output is one secret,
-// not a BEGIN line and a body): objects by their key names (a CR's spec.password), every
-// other text whole, the test results (in.Tests is r.Tests.Cases) among them.
-func (l *loader) scrub(context.Context) error {
+// scrubObjects and scrubRecords: what the detectors read is scrubbed as it enters the
+// model, before findings split anything into evidence lines (a private key in a test's
+// output is one secret, not a BEGIN line and a body): objects by their key names (a CR's
+// spec.password) and every text whole. Each read chain scrubs what it read.
+func (l *loader) scrubObjects(context.Context) error {
 	if l.o.Redactor == nil {
 		return nil
 	}
 	for i := range l.in.Objects {
 		l.o.Redactor.Object(l.in.Objects[i].Object)
 	}
-	scrubInput(l.in, l.o.Redactor)
+	objects, _ := inputParts(l.in)
+	scrubAll(l.o.Redactor, objects...)
+	return nil
+}
+
+// scrubRecords: the events, operator actions, test results (in.Tests is r.Tests.Cases),
+// metrics, error spans and pages.
+func (l *loader) scrubRecords(context.Context) error {
+	if l.o.Redactor == nil {
+		return nil
+	}
+	_, records := inputParts(l.in)
+	scrubAll(l.o.Redactor, records...)
 	return nil
 }
 

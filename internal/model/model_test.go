@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/findings"
 )
 
 // bigLogBundle writes a bundle with one pod whose log is size bytes: sparse, with real
@@ -322,6 +324,27 @@ func TestTailLinesAgreesWithSplit(t *testing.T) {
 					t.Errorf("%q n=%d max=%d: got %q more=%v, want %q more=%v (%v)", content, n, max, got, gotMore, want, more, err)
 				}
 			}
+		}
+	}
+}
+
+// Every field of the detectors' input is scrubbed by one of the read chains: a new
+// field that neither names fails here, not in a leak.
+func TestEveryInputFieldIsScrubbed(t *testing.T) {
+	var in findings.Input
+	objects, records := inputParts(&in)
+	covered := map[uintptr]bool{}
+	for _, p := range append(objects, records...) {
+		covered[reflect.ValueOf(p).Pointer()] = true
+	}
+	v := reflect.ValueOf(&in).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Type().Field(i)
+		if f.Name == "Logs" || f.Name == "ObjectFile" {
+			continue // read (and scrubbed) on demand; a function
+		}
+		if !covered[v.Field(i).Addr().Pointer()] {
+			t.Errorf("findings.Input.%s is scrubbed by neither read chain (add it to inputParts)", f.Name)
 		}
 	}
 }

@@ -64,9 +64,19 @@ func (t *LogTail) scrub(rd *redact.Redactor) {
 	t.Lines = lines
 }
 
-// scrubInput scrubs every text the detectors read, whole.
-func scrubInput(in *findings.Input, rd *redact.Redactor) {
-	scrub(reflect.ValueOf(in).Elem(), rd)
+// inputParts are the detectors' input as the two read chains fill it: the objects, and
+// the records (events, operator actions, tests, metrics, spans, pages). Every field but
+// the log reader and the file namer is in one (a test checks).
+func inputParts(in *findings.Input) (objects, records []any) {
+	return []any{&in.Pods, &in.ReplicaSets, &in.Deployments, &in.Jobs, &in.PVCs, &in.Objects},
+		[]any{&in.Events, &in.Actions, &in.Tests, &in.Sources, &in.Metrics, &in.ErrorSpans, &in.Pages}
+}
+
+// scrubAll scrubs every string the pointed-to values hold.
+func scrubAll(rd *redact.Redactor, ptrs ...any) {
+	for _, p := range ptrs {
+		scrub(reflect.ValueOf(p).Elem(), rd)
+	}
 }
 
 func scrub(v reflect.Value, rd *redact.Redactor) {

@@ -23,7 +23,9 @@ const Mask = "[REDACTED]"
 // concurrent use.
 type Redactor struct {
 	rules []rule // the built-in rules, then the user's
-	leaks *leaks
+	leaks    *leaks // set once ready is closed
+	leaksErr error
+	ready    chan struct{}
 
 	mu     sync.Mutex
 	counts map[string]int
@@ -32,11 +34,13 @@ type Redactor struct {
 // New returns a Redactor with the built-in rules and the extra patterns (Go regexps;
 // whatever matches is replaced by the mask).
 func New(extra []string) (*Redactor, error) {
-	l, err := defaultLeaks()
-	if err != nil {
-		return nil, fmt.Errorf("load gitleaks' default rules: %w", err)
-	}
-	r := &Redactor{rules: append([]rule(nil), builtin...), leaks: l, counts: map[string]int{}}
+	// gitleaks' rules compile in the background (a tenth of a second): a caller reads its
+	// inputs meanwhile, and the first scrub waits for them.
+	r := &Redactor{rules: append([]rule(nil), builtin...), counts: map[string]int{}, ready: make(chan struct{})}
+	go func() {
+		r.leaks, r.leaksErr = defaultLeaks()
+		close(r.ready)
+	}()
 	for i, p := range extra {
 		re, err := regexp.Compile(p)
 		if err != nil {
@@ -91,7 +95,7 @@ func (r *Redactor) String(s string) (string, int) {
 		return s, 0
 	}
 	s, total, h := r.own(s)
-	s, n := r.leaks.scrubScanned(s, h, r.add)
+	s, n := r.lk().scrubScanned(s, h, r.add)
 	return s, total + n
 }
 
@@ -108,7 +112,7 @@ func (r *Redactor) ownScanned(s string, h *hits) (string, int, *hits) {
 		h = nil
 	}
 	if h == nil {
-		h = r.leaks.scan(s)
+		h = r.lk().scan(s)
 	}
 	set := r.ownSet(h)
 	for i := range r.rules {
@@ -120,7 +124,7 @@ func (r *Redactor) ownScanned(s string, h *hits) (string, int, *hits) {
 			r.add(r.rules[i].name, n)
 			total += n
 			s = out
-			h = r.leaks.scan(s) // a mask can enable a later rule
+			h = r.lk().scan(s) // a mask can enable a later rule
 			set |= r.ownSet(h)
 		}
 	}
@@ -184,13 +188,13 @@ func (l *Lines) Block(lines []string) []string {
 		var h *hits
 		lines[i], h = l.line(lines, i, s)
 		if h != nil && len(h.gl) > 0 && len(lines[i]) >= minSecret {
-			secrets = l.r.leaks.findLine(lines[i], h.gl, seen, secrets)
+			secrets = l.r.lk().findLine(lines[i], h.gl, seen, secrets)
 		}
 	}
 	if len(secrets) > 0 {
 		sortFound(secrets)
 		for i := range lines {
-			lines[i] = l.r.leaks.replace(lines[i], secrets, l.r.add)
+			lines[i] = l.r.lk().replace(lines[i], secrets, l.r.add)
 		}
 	}
 	return lines
@@ -213,7 +217,7 @@ func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
 		}
 	}
 	h := &l.h
-	l.r.leaks.scanInto(s, h)
+	l.r.lk().scanInto(s, h)
 	if h.flag&flagPEM != 0 && strings.Contains(s, "PRIVATE KEY") {
 		if loc := pemBegin.FindStringIndex(s); loc != nil && !pemEnd.MatchString(s[loc[1]:]) {
 			l.inPEM = true
@@ -260,7 +264,7 @@ func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
 	}
 	if h == nil {
 		h = &l.h
-		l.r.leaks.scanInto(s, h)
+		l.r.lk().scanInto(s, h)
 	}
 	if h.own&netrcBit != 0 && netrcHead.MatchString(s) {
 		l.netrcPending = true
@@ -443,4 +447,14 @@ func (r *Redactor) annotations(v any) int {
 		}
 	}
 	return n
+}
+
+// lk is gitleaks' rules, once compiled. They are embedded in the binary and a test loads
+// them, so failing here is a broken build, not bad input.
+func (r *Redactor) lk() *leaks {
+	<-r.ready
+	if r.leaksErr != nil {
+		panic(fmt.Sprintf("load gitleaks' default rules: %v", r.leaksErr))
+	}
+	return r.leaks
 }
