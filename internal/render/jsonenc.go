@@ -71,27 +71,44 @@ func encodeStruct(buf *bufio.Writer, v any) error {
 	return nil
 }
 
-// encodeField writes one top-level field at depth 1; a non-empty slice element by element.
+// encodeField writes one top-level field at depth 1; a non-empty slice element by
+// element, through one Encoder whose buffers serve every element.
 func encodeField(buf *bufio.Writer, fv reflect.Value) error {
 	if fv.Kind() != reflect.Slice || fv.IsNil() || fv.Len() == 0 || fv.Type().Elem().Kind() == reflect.Uint8 {
-		b, err := json.MarshalIndent(fv.Interface(), "  ", "  ")
-		buf.Write(b)
-		return err
+		return encoderAt(buf, "  ").Encode(fv.Interface())
 	}
+	enc := encoderAt(buf, "    ")
 	buf.WriteString("[")
 	for j := 0; j < fv.Len(); j++ {
 		if j > 0 {
 			buf.WriteString(",")
 		}
 		buf.WriteString("\n    ")
-		b, err := json.MarshalIndent(fv.Index(j).Interface(), "    ", "  ")
-		if err != nil {
+		if err := enc.Encode(fv.Index(j).Interface()); err != nil {
 			return err
 		}
-		buf.Write(b)
 	}
 	buf.WriteString("\n  ]")
 	return nil
+}
+
+// encoderAt is an Encoder writing as MarshalIndent(v, prefix, "  ") does: without the
+// newline Encode ends each value with.
+func encoderAt(w io.Writer, prefix string) *json.Encoder {
+	enc := json.NewEncoder(noFinalNewline{w})
+	enc.SetIndent(prefix, "  ")
+	return enc
+}
+
+// noFinalNewline drops the newline that ends each of an Encoder's writes (one per value).
+type noFinalNewline struct{ w io.Writer }
+
+func (n noFinalNewline) Write(p []byte) (int, error) {
+	if len(p) > 0 && p[len(p)-1] == '\n' {
+		_, err := n.w.Write(p[:len(p)-1])
+		return len(p), err
+	}
+	return n.w.Write(p)
 }
 
 // jsonName reads a field's json tag as encoding/json does for the tags this package's
