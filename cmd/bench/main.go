@@ -80,7 +80,7 @@ func run(size bench.Size, reps, seedReps int, scaling, quick bool, out string) e
 		return err
 	}
 	cireport := filepath.Join(work, "ci-report")
-	if b, err := exec.Command("go", "build", "-o", cireport, "./cmd/ci-report").CombinedOutput(); err != nil {
+	if b, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", cireport, "./cmd/ci-report").CombinedOutput(); err != nil {
 		return fmt.Errorf("build ci-report: %v\n%s", err, b)
 	}
 	seed, err := filepath.Abs("testdata/bench/seed-collect.sh")

@@ -320,13 +320,13 @@ func (l *loader) scrubObjects(context.Context) error {
 }
 
 // scrubRecords: the events, operator actions, test results (in.Tests is r.Tests.Cases),
-// metrics, error spans and pages.
+// metrics, error spans and pages, and the timeline.
 func (l *loader) scrubRecords(context.Context) error {
 	if l.o.Redactor == nil {
 		return nil
 	}
 	_, records := inputParts(l.in)
-	scrubAll(l.o.Redactor, records...)
+	scrubAll(l.o.Redactor, append(records, &l.r.Timeline)...)
 	return nil
 }
 
@@ -360,7 +360,9 @@ func (l *loader) analyse(ctx context.Context) error {
 	}
 	r.Files = index(l.br, l.o.Outputs, l.gap)
 	if l.o.Redactor != nil {
-		r.redact(l.o.Redactor, false) // before slices, which copy what it scrubs; the tails are scrubbed already
+		// Before slices, which copy what it scrubs; the tails and the timeline were
+		// scrubbed as they were read.
+		r.redactBut(l.o.Redactor, false, map[string]bool{"Timeline": true})
 	}
 	r.FailedTests = r.slices()
 	r.linkTraces(l.known)

@@ -16,6 +16,11 @@ func (r *Report) Redact(rd *redact.Redactor) { r.redact(rd, true) }
 
 // redact is Redact, with or without the log tails (Load scrubs them as streams).
 func (r *Report) redact(rd *redact.Redactor, logs bool) {
+	r.redactBut(rd, logs, nil)
+}
+
+// redactBut is redact but for the named fields, which the load scrubbed as it read them.
+func (r *Report) redactBut(rd *redact.Redactor, logs bool, done map[string]bool) {
 	// The log tails, most of the strings, are scrubbed beside everything else.
 	v := reflect.ValueOf(r).Elem()
 	var wg sync.WaitGroup
@@ -27,7 +32,7 @@ func (r *Report) redact(rd *redact.Redactor, logs bool) {
 		})
 	}
 	for i := 0; i < v.NumField(); i++ {
-		if f := v.Type().Field(i); f.IsExported() && f.Name != "Logs" {
+		if f := v.Type().Field(i); f.IsExported() && f.Name != "Logs" && !done[f.Name] {
 			scrub(v.Field(i), rd)
 		}
 	}
