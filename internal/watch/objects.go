@@ -14,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -22,11 +21,7 @@ func (w *watcher) resolveCRDs() ([]schema.GroupVersionResource, error) {
 	if len(w.o.CRDs) == 0 {
 		return nil, nil
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(w.o.Config)
-	if err != nil {
-		return nil, err
-	}
-	lists, err := dc.ServerPreferredResources()
+	lists, err := w.cs.Discovery().ServerPreferredResources()
 	if len(lists) == 0 && err != nil {
 		return nil, err // partial discovery (an aggregated API down) still gives the rest
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"reflect"
 	"time"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
@@ -18,9 +19,13 @@ import (
 
 // probe asks the API server whether it is ready and records the outages.
 func (w *watcher) probe(ctx context.Context) {
+	rc := w.cs.Discovery().RESTClient()
+	if rc == nil || reflect.ValueOf(rc).IsNil() {
+		return // a client without a REST endpoint (a fake): nothing to probe
+	}
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	err := w.cs.Discovery().RESTClient().Get().AbsPath("/readyz").Do(pctx).Error()
+	err := rc.Get().AbsPath("/readyz").Do(pctx).Error()
 	if ctx.Err() != nil {
 		return
 	}

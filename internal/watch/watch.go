@@ -26,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
@@ -41,7 +42,10 @@ import (
 
 // Options configure a watch.
 type Options struct {
-	Config        *rest.Config
+	Config *rest.Config
+	// Kube and Dynamic are the clients to watch through; nil: made from Config.
+	Kube          kubernetes.Interface
+	Dynamic       dynamic.Interface
 	Namespaces    []string
 	AllNamespaces bool
 	Selector      string   // label selector for pods
@@ -110,96 +114,21 @@ type watcher struct {
 // Run watches until ctx is done, then writes its state and returns. onReady (if set)
 // is called once every informer has listed.
 func Run(ctx context.Context, o Options, onReady func()) error {
-	o.defaults()
-	if o.Config == nil {
-		return errors.New("watch: no cluster configuration")
-	}
-	cs, err := kubernetes.NewForConfig(o.Config)
+	w, err := newWatcher(o)
 	if err != nil {
 		return err
 	}
-	dyn, err := dynamic.NewForConfig(o.Config)
-	if err != nil {
-		return err
-	}
-	w := &watcher{o: o, cs: cs, dyn: dyn, root: filepath.Join(o.Dir, bundle.WatchDir), seen: map[string]bool{},
-		events: map[string]events.Event{}, pods: map[string]*corev1.Pod{}, deleted: map[string]bundle.Deletion{}, followers: map[string]context.CancelFunc{}}
-	if o.Selector != "" {
-		if w.selector, err = labels.Parse(o.Selector); err != nil {
-			return fmt.Errorf("--selector %q: %w", o.Selector, err)
-		}
-	}
-	w.state.StartedAt = o.Now().UTC()
-	w.state.Namespaces = o.Namespaces
-	if o.AllNamespaces {
-		w.state.Namespaces = []string{""}
-	}
-	if err := os.MkdirAll(w.root, 0o755); err != nil {
-		return err
-	}
-	os.Remove(filepath.Join(o.Dir, filepath.FromSlash(bundle.WatchReady)))
-	if err := w.loadPrevious(); err != nil {
-		o.Log.Warn("could not resume from an earlier watch", "err", err)
-	}
-	w.tlFile, err = os.OpenFile(filepath.Join(o.Dir, filepath.FromSlash(bundle.WatchTimeline)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	w.timeline = bufio.NewWriter(w.tlFile)
-
 	ictx, stopInformers := context.WithCancel(ctx)
 	defer stopInformers()
-	var synced []cache.InformerSynced
-	namespaces := o.Namespaces
-	if o.AllNamespaces || len(namespaces) == 0 {
-		namespaces = []string{metav1.NamespaceAll}
-	}
-	gvrs, err := w.resolveCRDs()
-	if err != nil {
-		w.errorf("%v", err)
-	}
-	for _, ns := range namespaces {
-		f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(ns))
-		pods := f.Core().V1().Pods().Informer()
-		w.onWatchError(pods)
-		pods.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(obj any) { w.pod(ictx, nil, obj) },
-			UpdateFunc: func(old, obj any) { w.pod(ictx, old, obj) },
-			DeleteFunc: func(obj any) { w.podDeleted(obj) },
-		})
-		evs := f.Core().V1().Events().Informer()
-		w.onWatchError(evs)
-		evs.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(obj any) { w.event(obj) },
-			UpdateFunc: func(_, obj any) { w.event(obj) },
-		})
-		synced = append(synced, pods.HasSynced, evs.HasSynced)
-		f.Start(ictx.Done())
-
-		if len(gvrs) > 0 {
-			df := dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, ns, nil)
-			for _, gvr := range gvrs {
-				inf := df.ForResource(gvr).Informer()
-				w.onWatchError(inf)
-				inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-					AddFunc:    func(obj any) { w.object(obj) },
-					UpdateFunc: func(_, obj any) { w.object(obj) },
-					DeleteFunc: func(obj any) { w.objectDeleted(obj) },
-				})
-				synced = append(synced, inf.HasSynced)
-			}
-			df.Start(ictx.Done())
-		}
-	}
+	synced, namespaces, gvrs := w.startInformers(ictx)
 	if cache.WaitForCacheSync(ctx.Done(), synced...) {
 		w.flush()
-		os.WriteFile(filepath.Join(o.Dir, filepath.FromSlash(bundle.WatchReady)), []byte(o.Now().UTC().Format(time.RFC3339Nano)+"\n"), 0o644)
-		o.Log.Info("watching", "namespaces", strings.Join(namespaces, ","), "custom resource types", len(gvrs))
+		os.WriteFile(filepath.Join(w.o.Dir, filepath.FromSlash(bundle.WatchReady)), []byte(w.o.Now().UTC().Format(time.RFC3339Nano)+"\n"), 0o644)
+		w.o.Log.Info("watching", "namespaces", strings.Join(namespaces, ","), "custom resource types", len(gvrs))
 		if onReady != nil {
 			onReady()
 		}
 	}
-
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for done := false; !done; {
@@ -212,6 +141,102 @@ func Run(ctx context.Context, o Options, onReady func()) error {
 		}
 	}
 	stopInformers()
+	return w.stop()
+}
+
+// newWatcher checks the options, makes the clients (unless given) and resumes from
+// what an earlier watch of the same directory wrote.
+func newWatcher(o Options) (*watcher, error) {
+	o.defaults()
+	cs, dyn := o.Kube, o.Dynamic
+	if cs == nil || dyn == nil {
+		if o.Config == nil {
+			return nil, errors.New("watch: no cluster configuration")
+		}
+		var err error
+		if cs, err = kubernetes.NewForConfig(o.Config); err != nil {
+			return nil, err
+		}
+		if dyn, err = dynamic.NewForConfig(o.Config); err != nil {
+			return nil, err
+		}
+	}
+	w := &watcher{o: o, cs: cs, dyn: dyn, root: filepath.Join(o.Dir, bundle.WatchDir), seen: map[string]bool{},
+		events: map[string]events.Event{}, pods: map[string]*corev1.Pod{}, deleted: map[string]bundle.Deletion{}, followers: map[string]context.CancelFunc{}}
+	if o.Selector != "" {
+		var err error
+		if w.selector, err = labels.Parse(o.Selector); err != nil {
+			return nil, fmt.Errorf("--selector %q: %w", o.Selector, err)
+		}
+	}
+	w.state.StartedAt = o.Now().UTC()
+	w.state.Namespaces = o.Namespaces
+	if o.AllNamespaces {
+		w.state.Namespaces = []string{""}
+	}
+	if err := os.MkdirAll(w.root, 0o755); err != nil {
+		return nil, err
+	}
+	os.Remove(filepath.Join(o.Dir, filepath.FromSlash(bundle.WatchReady)))
+	if err := w.loadPrevious(); err != nil {
+		o.Log.Warn("could not resume from an earlier watch", "err", err)
+	}
+	f, err := os.OpenFile(filepath.Join(o.Dir, filepath.FromSlash(bundle.WatchTimeline)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	w.tlFile, w.timeline = f, bufio.NewWriter(f)
+	return w, nil
+}
+
+// startInformers starts the pod, event and custom resource informers of each namespace.
+func (w *watcher) startInformers(ctx context.Context) (synced []cache.InformerSynced, namespaces []string, gvrs []schema.GroupVersionResource) {
+	namespaces = w.o.Namespaces
+	if w.o.AllNamespaces || len(namespaces) == 0 {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	gvrs, err := w.resolveCRDs()
+	if err != nil {
+		w.errorf("%v", err)
+	}
+	for _, ns := range namespaces {
+		f := informers.NewSharedInformerFactoryWithOptions(w.cs, 0, informers.WithNamespace(ns))
+		pods := f.Core().V1().Pods().Informer()
+		w.onWatchError(pods)
+		pods.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { w.pod(ctx, nil, obj) },
+			UpdateFunc: func(old, obj any) { w.pod(ctx, old, obj) },
+			DeleteFunc: func(obj any) { w.podDeleted(obj) },
+		})
+		evs := f.Core().V1().Events().Informer()
+		w.onWatchError(evs)
+		evs.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { w.event(obj) },
+			UpdateFunc: func(_, obj any) { w.event(obj) },
+		})
+		synced = append(synced, pods.HasSynced, evs.HasSynced)
+		f.Start(ctx.Done())
+		if len(gvrs) == 0 {
+			continue
+		}
+		df := dynamicinformer.NewFilteredDynamicSharedInformerFactory(w.dyn, 0, ns, nil)
+		for _, gvr := range gvrs {
+			inf := df.ForResource(gvr).Informer()
+			w.onWatchError(inf)
+			inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+				AddFunc:    func(obj any) { w.object(obj) },
+				UpdateFunc: func(_, obj any) { w.object(obj) },
+				DeleteFunc: func(obj any) { w.objectDeleted(obj) },
+			})
+			synced = append(synced, inf.HasSynced)
+		}
+		df.Start(ctx.Done())
+	}
+	return synced, namespaces, gvrs
+}
+
+// stop ends the log followers, flushes and writes the watcher's state.
+func (w *watcher) stop() error {
 	w.mu.Lock()
 	for _, stop := range w.followers {
 		stop()
@@ -221,14 +246,14 @@ func Run(ctx context.Context, o Options, onReady func()) error {
 	w.flush()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.state.StoppedAt = o.Now().UTC()
+	w.state.StoppedAt = w.o.Now().UTC()
 	w.state.LogBytes = w.logBytes.Load()
-	err = w.timeline.Flush()
+	err := w.timeline.Flush()
 	w.tlFile.Close()
 	if werr := w.writeJSON(bundle.WatchState, w.state); err == nil {
 		err = werr
 	}
-	o.Log.Info("watch stopped", "pods", w.state.Pods, "deleted", w.state.Deleted, "transitions", w.state.Transitions,
+	w.o.Log.Info("watch stopped", "pods", w.state.Pods, "deleted", w.state.Deleted, "transitions", w.state.Transitions,
 		"events", w.state.Events, "log bytes", w.state.LogBytes, "relists", w.state.Relists)
 	return err
 }
