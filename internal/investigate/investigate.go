@@ -168,102 +168,15 @@ func Build(r *model.Report, o Options) (*Investigation, error) {
 		inv.Source.LogWindow = "last " + o.Since.String()
 	}
 
-	for i, f := range r.Findings {
-		if !focus.finding(f) {
-			continue
-		}
-		out := Finding{Rank: i + 1, ID: f.ID, Category: f.Category, Severity: string(f.Severity), Title: capped(f.Title), Subject: capped(f.Subject.String()),
-			Explanation: capped(f.Explanation), CausedBy: f.CausedBy, Count: f.Count, Refs: bundlePaths(f.Refs)}
-		for _, e := range pickEvidence(f.Evidence, evidenceLines) {
-			out.Evidence = append(out.Evidence, capped(e))
-		}
-		if !f.Time.IsZero() {
-			out.Time = f.Time.UTC().Format(time.RFC3339)
-		}
-		out.Open = openNext(out.Refs)
-		inv.Findings = append(inv.Findings, out)
-	}
-
-	for _, p := range r.Pods {
-		if !focus.pod(p.Namespace, p.Name) {
-			continue
-		}
-		pod := Pod{Namespace: p.Namespace, Name: p.Name, Phase: p.Phase, Ready: p.Ready, Restarts: p.Restarts,
-			Reason: p.Reason, LastTermination: p.LastTermination, Healthy: p.Healthy()}
-		if !p.Deleted.IsZero() {
-			pod.Deleted, pod.Healthy = p.Deleted.UTC().Format(time.RFC3339Nano), false
-		}
-		inv.Pods = append(inv.Pods, pod)
-	}
-
+	inv.Findings = append(inv.Findings, findingsOf(r, focus)...)
+	inv.Pods = append(inv.Pods, podsOf(r, focus)...)
 	for _, t := range r.Logs {
-		if !focus.pod(t.Namespace, t.Pod) {
-			continue
-		}
-		type agg struct {
-			LogError
-			at time.Time
-		}
-		byText := map[string]*agg{}
-		var order []string
-		for _, l := range t.Lines {
-			if l.Level == "" || (!since.IsZero() && !l.Time.IsZero() && l.Time.Before(since)) {
-				continue
-			}
-			key := loglines.Normalise(l.Text)
-			a, ok := byText[key]
-			if !ok {
-				a = &agg{LogError: LogError{Namespace: t.Namespace, Pod: t.Pod, Container: t.Container, Previous: t.Previous, Level: l.Level, File: t.File}}
-				byText[key] = a
-				order = append(order, key)
-			}
-			a.Count++
-			a.Line = l.Text // the latest wording
-			if !l.Time.IsZero() {
-				a.at = l.Time
-			}
-		}
-		// The most frequent first, then the most recent.
-		sort.SliceStable(order, func(i, j int) bool {
-			a, b := byText[order[i]], byText[order[j]]
-			if a.Count != b.Count {
-				return a.Count > b.Count
-			}
-			return a.at.After(b.at)
-		})
-		for _, k := range order[:min(len(order), o.MaxLogs)] {
-			a := byText[k]
-			if !a.at.IsZero() {
-				a.Last = a.at.UTC().Format(time.RFC3339)
-			}
-			a.Line = textsafe.Truncate(a.Line, 400)
-			if p, err := bundle.RelPath(a.File); err == nil {
-				a.File = p
-			} else {
-				a.File = ""
-			}
-			inv.LogErrors = append(inv.LogErrors, a.LogError)
+		if focus.pod(t.Namespace, t.Pod) {
+			inv.LogErrors = append(inv.LogErrors, logErrors(t, since, o.MaxLogs)...)
 		}
 	}
-
 	inv.Operator = reconciles(r, focus)
-	for _, t := range r.CustomResources {
-		for _, it := range t.Items {
-			if !focus.object(t.Kind, it.Namespace, it.Name) {
-				continue
-			}
-			res := Resource{Kind: t.Kind, Namespace: it.Namespace, Name: it.Name, Conditions: []Condition{},
-				Stale: it.ObservedGeneration > 0 && it.ObservedGeneration < it.Generation}
-			for _, c := range it.Conditions {
-				cond := Condition{Type: capped(c.Type), Status: capped(c.Status), Reason: capped(c.Reason), Message: capped(c.Message), Where: capped(c.Where)}
-				if !c.LastTransition.IsZero() {
-					cond.Since = c.LastTransition.UTC().Format(time.RFC3339)
-				}
-				res.Conditions = append(res.Conditions, cond)
-			}
-			inv.CustomResources = append(inv.CustomResources, res)
-		}
-	}
+	inv.CustomResources = append(inv.CustomResources, resourcesOf(r, focus)...)
 	for _, g := range r.Gaps {
 		inv.Gaps = append(inv.Gaps, capped(g.Collector+": "+g.Error))
 	}
@@ -408,4 +321,118 @@ func (f focusSpec) finding(fd findings.Finding) bool {
 	// A finding that names the object as its cause ("caused by: Pod web-1 is …").
 	named := f.kind + " " + f.name
 	return strings.Contains(fd.Title, named) || strings.Contains(fd.Explanation, named)
+}
+
+// findingsOf are the report's findings in focus, ranked, evidence cut to what says why.
+func findingsOf(r *model.Report, focus focusSpec) []Finding {
+	var out []Finding
+	for i, f := range r.Findings {
+		if !focus.finding(f) {
+			continue
+		}
+		fd := Finding{Rank: i + 1, ID: f.ID, Category: f.Category, Severity: string(f.Severity), Title: capped(f.Title), Subject: capped(f.Subject.String()),
+			Explanation: capped(f.Explanation), CausedBy: f.CausedBy, Count: f.Count, Refs: bundlePaths(f.Refs)}
+		for _, e := range pickEvidence(f.Evidence, evidenceLines) {
+			fd.Evidence = append(fd.Evidence, capped(e))
+		}
+		if !f.Time.IsZero() {
+			fd.Time = f.Time.UTC().Format(time.RFC3339)
+		}
+		fd.Open = openNext(fd.Refs)
+		out = append(out, fd)
+	}
+
+	return out
+}
+
+// podsOf are the pods in focus with their health.
+func podsOf(r *model.Report, focus focusSpec) []Pod {
+	var out []Pod
+	for _, p := range r.Pods {
+		if !focus.pod(p.Namespace, p.Name) {
+			continue
+		}
+		pod := Pod{Namespace: p.Namespace, Name: p.Name, Phase: p.Phase, Ready: p.Ready, Restarts: p.Restarts,
+			Reason: p.Reason, LastTermination: p.LastTermination, Healthy: p.Healthy()}
+		if !p.Deleted.IsZero() {
+			pod.Deleted, pod.Healthy = p.Deleted.UTC().Format(time.RFC3339Nano), false
+		}
+		out = append(out, pod)
+	}
+
+	return out
+}
+
+// logErrors are a tail's distinct error and warning lines since since, the most
+// frequent first, then the most recent.
+func logErrors(t model.LogTail, since time.Time, most int) []LogError {
+	var out []LogError
+	type agg struct {
+		LogError
+		at time.Time
+	}
+	byText := map[string]*agg{}
+	var order []string
+	for _, l := range t.Lines {
+		if l.Level == "" || (!since.IsZero() && !l.Time.IsZero() && l.Time.Before(since)) {
+			continue
+		}
+		key := loglines.Normalise(l.Text)
+		a, ok := byText[key]
+		if !ok {
+			a = &agg{LogError: LogError{Namespace: t.Namespace, Pod: t.Pod, Container: t.Container, Previous: t.Previous, Level: l.Level, File: t.File}}
+			byText[key] = a
+			order = append(order, key)
+		}
+		a.Count++
+		a.Line = l.Text // the latest wording
+		if !l.Time.IsZero() {
+			a.at = l.Time
+		}
+	}
+	// The most frequent first, then the most recent.
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := byText[order[i]], byText[order[j]]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.at.After(b.at)
+	})
+	for _, k := range order[:min(len(order), most)] {
+		a := byText[k]
+		if !a.at.IsZero() {
+			a.Last = a.at.UTC().Format(time.RFC3339)
+		}
+		a.Line = textsafe.Truncate(a.Line, 400)
+		if p, err := bundle.RelPath(a.File); err == nil {
+			a.File = p
+		} else {
+			a.File = ""
+		}
+		out = append(out, a.LogError)
+	}
+	return out
+}
+
+// resourcesOf are the custom resources in focus with their conditions.
+func resourcesOf(r *model.Report, focus focusSpec) []Resource {
+	var out []Resource
+	for _, t := range r.CustomResources {
+		for _, it := range t.Items {
+			if !focus.object(t.Kind, it.Namespace, it.Name) {
+				continue
+			}
+			res := Resource{Kind: t.Kind, Namespace: it.Namespace, Name: it.Name, Conditions: []Condition{},
+				Stale: it.ObservedGeneration > 0 && it.ObservedGeneration < it.Generation}
+			for _, c := range it.Conditions {
+				cond := Condition{Type: capped(c.Type), Status: capped(c.Status), Reason: capped(c.Reason), Message: capped(c.Message), Where: capped(c.Where)}
+				if !c.LastTransition.IsZero() {
+					cond.Since = c.LastTransition.UTC().Format(time.RFC3339)
+				}
+				res.Conditions = append(res.Conditions, cond)
+			}
+			out = append(out, res)
+		}
+	}
+	return out
 }

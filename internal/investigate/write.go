@@ -49,8 +49,46 @@ func WriteText(w io.Writer, inv *Investigation) error {
 	}
 	fmt.Fprintf(b, "STATUS %s: %s\n", inv.Status.Level, one(inv.Status.Detail))
 
-	section(b, fmt.Sprintf("FINDINGS (%d, ranked: causes first)", len(inv.Findings)), len(inv.Findings))
-	for _, f := range inv.Findings {
+	writeFindings(b, inv.Findings)
+	writePods(b, inv.Pods)
+	section(b, fmt.Sprintf("LOG ERRORS (%d distinct, %s)", len(inv.LogErrors), inv.Source.LogWindow), len(inv.LogErrors))
+	for _, l := range inv.LogErrors {
+		prev := ""
+		if l.Previous {
+			prev = " (previous)"
+		}
+		fmt.Fprintf(b, "%s/%s%s x%d %s %s: %s\n", one(l.Pod), one(l.Container), prev, l.Count, l.Level, cell(l.Last), one(l.Line))
+	}
+
+	section(b, fmt.Sprintf("OPERATOR (%d objects)", len(inv.Operator)), len(inv.Operator))
+	for _, o := range inv.Operator {
+		fmt.Fprintf(b, "%s %s: last reconcile %s %s, %d errors in %d actions", cell(o.Controller), one(o.Object), cell(o.Last), o.LastResult, o.Errors, o.Actions)
+		if o.LastError != "" {
+			fmt.Fprintf(b, "; last error: %s", one(o.LastError))
+		}
+		b.WriteString("\n")
+	}
+
+	writeResources(b, inv.CustomResources)
+	section(b, fmt.Sprintf("GAPS (%d)", len(inv.Gaps)), len(inv.Gaps))
+	for _, g := range inv.Gaps {
+		fmt.Fprintf(b, "- %s\n", one(g))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// section starts a section: a blank line, its heading, and "none" when it is empty.
+func section(b *strings.Builder, heading string, n int) {
+	fmt.Fprintf(b, "\n%s\n", heading)
+	if n == 0 {
+		b.WriteString("none\n")
+	}
+}
+
+func writeFindings(b *strings.Builder, fs []Finding) {
+	section(b, fmt.Sprintf("FINDINGS (%d, ranked: causes first)", len(fs)), len(fs))
+	for _, f := range fs {
 		fmt.Fprintf(b, "%2d. %-8s %s %s\n", f.Rank, f.Severity, f.ID, one(f.Subject))
 		count := ""
 		if f.Count > 1 {
@@ -71,11 +109,14 @@ func WriteText(w io.Writer, inv *Investigation) error {
 		}
 	}
 
-	section(b, fmt.Sprintf("PODS (%d)", len(inv.Pods)), len(inv.Pods))
-	if len(inv.Pods) > 0 {
+}
+
+func writePods(b *strings.Builder, pods []Pod) {
+	section(b, fmt.Sprintf("PODS (%d)", len(pods)), len(pods))
+	if len(pods) > 0 {
 		tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAMESPACE\tNAME\tPHASE\tREADY\tRESTARTS\tREASON\tLAST TERMINATION")
-		for _, p := range inv.Pods {
+		for _, p := range pods {
 			last := "-"
 			if t := p.LastTermination; t != nil {
 				last = fmt.Sprintf("%s %s exit %d", one(t.Container), cell(t.Reason), t.ExitCode)
@@ -88,26 +129,11 @@ func WriteText(w io.Writer, inv *Investigation) error {
 		tw.Flush()
 	}
 
-	section(b, fmt.Sprintf("LOG ERRORS (%d distinct, %s)", len(inv.LogErrors), inv.Source.LogWindow), len(inv.LogErrors))
-	for _, l := range inv.LogErrors {
-		prev := ""
-		if l.Previous {
-			prev = " (previous)"
-		}
-		fmt.Fprintf(b, "%s/%s%s x%d %s %s: %s\n", one(l.Pod), one(l.Container), prev, l.Count, l.Level, cell(l.Last), one(l.Line))
-	}
+}
 
-	section(b, fmt.Sprintf("OPERATOR (%d objects)", len(inv.Operator)), len(inv.Operator))
-	for _, o := range inv.Operator {
-		fmt.Fprintf(b, "%s %s: last reconcile %s %s, %d errors in %d actions", cell(o.Controller), one(o.Object), cell(o.Last), o.LastResult, o.Errors, o.Actions)
-		if o.LastError != "" {
-			fmt.Fprintf(b, "; last error: %s", one(o.LastError))
-		}
-		b.WriteString("\n")
-	}
-
-	section(b, fmt.Sprintf("CUSTOM RESOURCES (%d)", len(inv.CustomResources)), len(inv.CustomResources))
-	for _, r := range inv.CustomResources {
+func writeResources(b *strings.Builder, rs []Resource) {
+	section(b, fmt.Sprintf("CUSTOM RESOURCES (%d)", len(rs)), len(rs))
+	for _, r := range rs {
 		name := r.Name
 		if r.Namespace != "" {
 			name = r.Namespace + "/" + r.Name
@@ -130,18 +156,4 @@ func WriteText(w io.Writer, inv *Investigation) error {
 		}
 	}
 
-	section(b, fmt.Sprintf("GAPS (%d)", len(inv.Gaps)), len(inv.Gaps))
-	for _, g := range inv.Gaps {
-		fmt.Fprintf(b, "- %s\n", one(g))
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// section starts a section: a blank line, its heading, and "none" when it is empty.
-func section(b *strings.Builder, heading string, n int) {
-	fmt.Fprintf(b, "\n%s\n", heading)
-	if n == 0 {
-		b.WriteString("none\n")
-	}
 }
