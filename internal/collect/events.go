@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 
+	eventsv1 "k8s.io/api/events/v1"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -20,72 +22,36 @@ func (r *run) collectEvents(ctx context.Context) {
 	defer r.podEvents.done()
 	var core, v1 []events.Event
 	for _, ns := range r.namespaces() {
-		opts := metav1.ListOptions{Limit: 500}
-		var items []corev1.Event
-		for {
+		items, err := pages(ctx, func(opts metav1.ListOptions) ([]corev1.Event, string, error) {
 			l, err := r.client.CoreV1().Events(ns).List(ctx, opts)
 			if err != nil {
-				rec.errorf("%s", describeListError(resourceType{Resource: kube.Resource{GVR: eventsGVR("")}}, ns, err))
-				break
+				return nil, "", err
 			}
-			for i := range l.Items {
-				core = append(core, events.FromCore(&l.Items[i]))
-			}
-			items = append(items, l.Items...)
-			if opts.Continue = l.Continue; opts.Continue == "" {
-				r.podEvents.add(ns, items)
-				break
-			}
+			return l.Items, l.Continue, nil
+		})
+		if err != nil {
+			rec.errorf("%s", describeListError(resourceType{Resource: kube.Resource{GVR: eventsGVR("")}}, ns, err))
+		} else {
+			r.podEvents.add(ns, items)
 		}
-		opts = metav1.ListOptions{Limit: 500}
-		for {
+		for i := range items {
+			core = append(core, events.FromCore(&items[i]))
+		}
+		newer, err := pages(ctx, func(opts metav1.ListOptions) ([]eventsv1.Event, string, error) {
 			l, err := r.client.EventsV1().Events(ns).List(ctx, opts)
 			if err != nil {
-				rec.errorf("%s", describeListError(resourceType{Resource: kube.Resource{GVR: eventsGVR("events.k8s.io")}}, ns, err))
-				break
+				return nil, "", err
 			}
-			for i := range l.Items {
-				v1 = append(v1, events.FromEventsV1(&l.Items[i]))
-			}
-			if opts.Continue = l.Continue; opts.Continue == "" {
-				break
-			}
+			return l.Items, l.Continue, nil
+		})
+		if err != nil {
+			rec.errorf("%s", describeListError(resourceType{Resource: kube.Resource{GVR: eventsGVR("events.k8s.io")}}, ns, err))
+		}
+		for i := range newer {
+			v1 = append(v1, events.FromEventsV1(&newer[i]))
 		}
 	}
-	all := events.Merge(core, v1)
-	if r.watch != nil {
-		var seen []events.Event
-		for _, e := range r.watch.events {
-			if r.inScope(e.Namespace) {
-				seen = append(seen, e)
-			}
-		}
-		if before := len(all); len(seen) > 0 {
-			all = mergeEvents(all, seen)
-			r.log.Info("events kept from watch", "events", len(all)-before)
-		}
-	}
-	if r.opts.Since > 0 {
-		cutoff := r.manifest.StartedAt.Add(-r.opts.Since)
-		kept := all[:0]
-		for _, e := range all {
-			if !e.LastSeen.Before(cutoff) {
-				kept = append(kept, e)
-			}
-		}
-		all = kept
-	}
-	if r.opts.Selector != "" {
-		// With a selector, keep the events about objects that were collected.
-		uids := r.res.uids()
-		kept := all[:0]
-		for _, e := range all {
-			if uids[e.Object.UID] {
-				kept = append(kept, e)
-			}
-		}
-		all = kept
-	}
+	all := r.keepEvents(events.Merge(core, v1))
 	redactions := 0
 	for i := range all {
 		var n int
@@ -110,4 +76,55 @@ func (r *run) collectEvents(ctx context.Context) {
 	} else {
 		rec.add(0, n, bundle.EventsText)
 	}
+}
+
+// pages lists page by page (500 a page) until the last; an error keeps what came before.
+func pages[T any](ctx context.Context, list func(metav1.ListOptions) ([]T, string, error)) ([]T, error) {
+	var out []T
+	opts := metav1.ListOptions{Limit: 500}
+	for {
+		items, next, err := list(opts)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, items...)
+		if opts.Continue = next; next == "" || ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+	}
+}
+
+// keepEvents adds the events watch saw that the API server no longer has, and keeps
+// those of --since and, with a selector, those about objects that were collected.
+func (r *run) keepEvents(all []events.Event) []events.Event {
+	if r.watch != nil {
+		var seen []events.Event
+		for _, e := range r.watch.events {
+			if r.inScope(e.Namespace) {
+				seen = append(seen, e)
+			}
+		}
+		if before := len(all); len(seen) > 0 {
+			all = mergeEvents(all, seen)
+			r.log.Info("events kept from watch", "events", len(all)-before)
+		}
+	}
+	keep := func(ok func(events.Event) bool) {
+		kept := all[:0]
+		for _, e := range all {
+			if ok(e) {
+				kept = append(kept, e)
+			}
+		}
+		all = kept
+	}
+	if r.opts.Since > 0 {
+		cutoff := r.manifest.StartedAt.Add(-r.opts.Since)
+		keep(func(e events.Event) bool { return !e.LastSeen.Before(cutoff) })
+	}
+	if r.opts.Selector != "" {
+		uids := r.res.uids()
+		keep(func(e events.Event) bool { return uids[e.Object.UID] })
+	}
+	return all
 }

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/redact"
 )
 
 // MaxLogLine is the longest log line kept whole; longer lines are cut.
@@ -181,91 +182,101 @@ type copyStats struct {
 // copyLog copies a log line by line through the scrubber, holding at most one block of
 // lines (512 lines or 256 KiB, each line capped at MaxLogLine) in memory.
 func (r *run) copyLog(w io.Writer, src io.Reader) (copyStats, error) {
-	var st copyStats
+	c := &logCopier{scrub: r.opts.Redactor.NewLines(), bw: bufio.NewWriterSize(w, 32*1024), line: make([]byte, 0, 4096)}
 	br := bufio.NewReaderSize(src, 32*1024)
-	bw := bufio.NewWriterSize(w, 32*1024)
-	scrub := r.opts.Redactor.NewLines()
-	line := make([]byte, 0, 4096)
-	lineLen := 0 // the whole line's length, including what did not fit
-	// Lines are scrubbed in blocks (see redact.Lines.Block), at most blockLines lines
-	// or blockBytes bytes held at once.
-	const blockLines, blockBytes = 512, 256 << 10
-	var pending, raw, suffix []string
-	pendingBytes := 0
-	writeBlock := func() {
-		if len(pending) == 0 {
-			return
-		}
-		out := scrub.Block(pending)
-		for i, text := range out {
-			if text != raw[i] {
-				st.redacted++
-			}
-			bw.WriteString(text)
-			bw.WriteString(suffix[i])
-			bw.WriteByte('\n')
-		}
-		pending, raw, suffix, pendingBytes = pending[:0], raw[:0], suffix[:0], 0
-	}
-	flush := func() {
-		st.lines++
-		cut := lineLen > len(line)
-		if cut {
-			// Do not leave half a UTF-8 sequence at the cut.
-			for k := 0; k < utf8.UTFMax && len(line) > 0 && !utf8.Valid(line); k++ {
-				line = line[:len(line)-1]
-			}
-		}
-		var text, tail string
-		if isBinary(line) {
-			st.binary++
-			text = fmt.Sprintf("[ci-report: %d bytes of binary data omitted]", lineLen)
-		} else {
-			text = string(line)
-			if cut {
-				tail = fmt.Sprintf(" [ci-report: line cut, %d bytes]", lineLen)
-				st.longLines++
-			}
-		}
-		pending, raw, suffix = append(pending, text), append(raw, text), append(suffix, tail)
-		pendingBytes += len(text)
-		if len(pending) >= blockLines || pendingBytes >= blockBytes {
-			writeBlock()
-		}
-		line, lineLen = line[:0], 0
-	}
 	for {
 		chunk, err := br.ReadSlice('\n')
-		st.in += int64(len(chunk))
+		c.st.in += int64(len(chunk))
 		body := chunk
 		complete := len(body) > 0 && body[len(body)-1] == '\n'
 		if complete {
 			body = body[:len(body)-1]
 		}
-		lineLen += len(body)
-		if room := MaxLogLine - len(line); room > 0 {
-			line = append(line, body[:min(len(body), room)]...)
+		c.lineLen += len(body)
+		if room := MaxLogLine - len(c.line); room > 0 {
+			c.line = append(c.line, body[:min(len(body), room)]...)
 		}
 		if complete {
-			flush()
+			c.endLine()
 		}
 		if err == bufio.ErrBufferFull {
 			continue
 		}
 		if err != nil {
-			if lineLen > 0 {
-				flush()
+			if c.lineLen > 0 {
+				c.endLine()
 			}
-			writeBlock()
-			if ferr := bw.Flush(); ferr != nil {
-				return st, ferr
+			c.writeBlock()
+			if ferr := c.bw.Flush(); ferr != nil {
+				return c.st, ferr
 			}
 			if err == io.EOF {
-				return st, nil
+				return c.st, nil
 			}
-			return st, err
+			return c.st, err
 		}
 	}
+}
+
+// Lines are scrubbed in blocks (see redact.Lines.Block), at most blockLines lines or
+// blockBytes bytes held at once.
+const blockLines, blockBytes = 512, 256 << 10
+
+// logCopier is one log's copy: the line being read, and the block of lines waiting to
+// be scrubbed and written.
+type logCopier struct {
+	st                   copyStats
+	scrub                *redact.Lines
+	bw                   *bufio.Writer
+	line                 []byte
+	lineLen              int // the whole line's length, including what did not fit
+	pending, raw, suffix []string
+	pendingBytes         int
+}
+
+func (c *logCopier) writeBlock() {
+	if len(c.pending) == 0 {
+		return
+	}
+	out := c.scrub.Block(c.pending)
+	for i, text := range out {
+		if text != c.raw[i] {
+			c.st.redacted++
+		}
+		c.bw.WriteString(text)
+		c.bw.WriteString(c.suffix[i])
+		c.bw.WriteByte('\n')
+	}
+	c.pending, c.raw, c.suffix, c.pendingBytes = c.pending[:0], c.raw[:0], c.suffix[:0], 0
+}
+
+// endLine queues the line read: binary data as a note, a line over MaxLogLine cut
+// (never inside a UTF-8 sequence) and marked.
+func (c *logCopier) endLine() {
+	c.st.lines++
+	cut := c.lineLen > len(c.line)
+	if cut {
+		for k := 0; k < utf8.UTFMax && len(c.line) > 0 && !utf8.Valid(c.line); k++ {
+			c.line = c.line[:len(c.line)-1]
+		}
+	}
+	var text, tail string
+	if isBinary(c.line) {
+		c.st.binary++
+		text = fmt.Sprintf("[ci-report: %d bytes of binary data omitted]", c.lineLen)
+	} else {
+		text = string(c.line)
+		if cut {
+			tail = fmt.Sprintf(" [ci-report: line cut, %d bytes]", c.lineLen)
+			c.st.longLines++
+		}
+	}
+	c.pending, c.raw, c.suffix = append(c.pending, text), append(c.raw, text), append(c.suffix, tail)
+	c.pendingBytes += len(text)
+	if len(c.pending) >= blockLines || c.pendingBytes >= blockBytes {
+		c.writeBlock()
+	}
+	c.line, c.lineLen = c.line[:0], 0
 }
 
 // isBinary reports lines that are not text: NUL bytes or invalid UTF-8.

@@ -177,7 +177,17 @@ func (r *run) collectResources(ctx context.Context) *resources {
 	defer cancel()
 	rs.types = r.discover(ctx, rec)
 	r.log.Info("discovered resource types", "types", len(rs.types))
+	r.listAll(ctx, rec, rs)
+	r.addDeletedPods(rec, rs)
+	total := r.writeResources(rec, rs)
+	r.writeCustomResources(rec, rs)
+	r.log.Info("listed resources", "objects", total)
+	return rs
+}
 
+// listAll lists every type in every chosen namespace, side by side, redacting each
+// object as it comes.
+func (r *run) listAll(ctx context.Context, rec *record, rs *resources) {
 	var wg sync.WaitGroup
 	for _, t := range rs.types {
 		nss := r.namespaces()
@@ -189,9 +199,7 @@ func (r *run) collectResources(ctx context.Context) *resources {
 				rec.errorf("list %s: %v", t, ctx.Err())
 				continue
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				defer r.release()
 				items, err := r.list(ctx, t, ns)
 				if err != nil {
@@ -206,53 +214,57 @@ func (r *run) collectResources(ctx context.Context) *resources {
 				rs.mu.Lock()
 				rs.byGVR[t.GVR] = append(rs.byGVR[t.GVR], items...)
 				rs.mu.Unlock()
-			}()
+			})
 		}
 	}
 	wg.Wait()
-	// Pods that `ci-report watch` saw and that are gone now: their last state, and a
-	// record of when each went.
-	if gone, deletions := r.deletedPods(rs.byGVR[podsGVR]); len(gone) > 0 {
-		rs.mu.Lock()
-		rs.gone = map[string]bundle.Deletion{}
-		for _, d := range deletions {
-			rs.gone[d.Namespace+"/"+d.Name] = d
-		}
-		rs.mu.Unlock()
-		if n, err := r.dir.WriteJSON(bundle.DeletionsJSON, deletions); err != nil {
-			rec.errorf("write %s: %v", bundle.DeletionsJSON, err)
-		} else {
-			rec.add(0, n, bundle.DeletionsJSON)
-		}
-		rs.byGVR[podsGVR] = append(rs.byGVR[podsGVR], gone...)
-		if !slices.ContainsFunc(rs.types, func(t resourceType) bool { return t.GVR == podsGVR }) {
-			rs.types = append(rs.types, resourceType{Resource: kube.Resource{GVR: podsGVR, Kind: "Pod", Namespaced: true}})
-		}
-		r.log.Info("pods deleted during the run, from watch", "pods", len(gone))
-	}
+}
 
-	// resources.json: one kubectl-style List, in a stable order.
-	var all []any
-	total := 0
+// addDeletedPods adds the pods that `ci-report watch` saw and that are gone now (their
+// last state) and records when each went.
+func (r *run) addDeletedPods(rec *record, rs *resources) {
+	gone, deletions := r.deletedPods(rs.byGVR[podsGVR])
+	if len(gone) == 0 {
+		return
+	}
+	rs.mu.Lock()
+	rs.gone = map[string]bundle.Deletion{}
+	for _, d := range deletions {
+		rs.gone[d.Namespace+"/"+d.Name] = d
+	}
+	rs.mu.Unlock()
+	if n, err := r.dir.WriteJSON(bundle.DeletionsJSON, deletions); err != nil {
+		rec.errorf("write %s: %v", bundle.DeletionsJSON, err)
+	} else {
+		rec.add(0, n, bundle.DeletionsJSON)
+	}
+	rs.byGVR[podsGVR] = append(rs.byGVR[podsGVR], gone...)
+	if !slices.ContainsFunc(rs.types, func(t resourceType) bool { return t.GVR == podsGVR }) {
+		rs.types = append(rs.types, resourceType{Resource: kube.Resource{GVR: podsGVR, Kind: "Pod", Namespaced: true}})
+	}
+	r.log.Info("pods deleted during the run, from watch", "pods", len(gone))
+}
+
+// writeResources writes resources.json: one kubectl-style List, in a stable order.
+func (r *run) writeResources(rec *record, rs *resources) int {
+	all := []any{}
 	for _, t := range rs.types {
 		items := rs.byGVR[t.GVR]
 		sortObjects(items)
-		total += len(items)
-		for i := range items {
-			all = append(all, items[i].Object)
-		}
-	}
-	if all == nil {
-		all = []any{}
+		all = append(all, objectsOf(items)...)
 	}
 	n, err := r.dir.WriteJSON(bundle.ResourcesJSON, map[string]any{"apiVersion": "v1", "kind": "List", "items": all})
 	if err != nil {
 		rec.errorf("write %s: %v", bundle.ResourcesJSON, err)
 	} else {
-		rec.add(total, n, bundle.ResourcesJSON)
+		rec.add(len(all), n, bundle.ResourcesJSON)
 	}
+	return len(all)
+}
 
-	// One YAML file per custom resource type (plural.group when two groups share a plural).
+// writeCustomResources writes one YAML file per custom resource type (plural.group when
+// two groups share a plural), and records each in the manifest.
+func (r *run) writeCustomResources(rec *record, rs *resources) {
 	plurals := map[string]int{}
 	for _, t := range rs.types {
 		if t.Custom {
@@ -268,8 +280,7 @@ func (r *run) collectResources(ctx context.Context) *resources {
 		if plurals[name] > 1 {
 			name = t.String()
 		}
-		list := map[string]any{"apiVersion": "v1", "kind": "List", "items": objectsOf(items)}
-		b, err := yaml.Marshal(list)
+		b, err := yaml.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": objectsOf(items)})
 		if err != nil {
 			rec.errorf("encode %s: %v", t, err)
 			continue
@@ -283,8 +294,6 @@ func (r *run) collectResources(ctx context.Context) *resources {
 		rec.add(0, nb, path)
 		r.manifest.Types = append(r.manifest.Types, bundle.TypeFile{APIVersion: t.GVR.GroupVersion().String(), Kind: t.Kind, File: path})
 	}
-	r.log.Info("listed resources", "objects", total)
-	return rs
 }
 
 func objectsOf(items []unstructured.Unstructured) []any {
