@@ -50,61 +50,7 @@ the same findings, with the same ids as report.json. --json prints the same as J
   ci-report investigate --from ci-report --json
   ci-report investigate -n turbo-engine-e2e --focus APIGraph/orders --since 15m`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.schema {
-				_, err := g.stdout.Write(investigate.Schema)
-				return err
-			}
-			if f.tail < 1 {
-				return usageErrorf("--tail must be at least 1")
-			}
-			if f.since < 0 {
-				return usageErrorf("--since must not be negative")
-			}
-			rd, err := redact.New(f.redact)
-			if err != nil {
-				return usageErrorf("%v", err)
-			}
-			dir, mode := f.from, "bundle"
-			if dir == "" {
-				mode = "live"
-				tmp, err := os.MkdirTemp("", "ci-report-investigate-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(tmp)
-				cf := &collectFlags{output: tmp, selector: f.selector, since: f.since, parallel: 8, timeout: f.timeout,
-					connectTimeout: 5 * time.Second, logTailLines: int64(f.tail), logMaxBytes: "1Mi", logTotalBytes: "64Mi",
-					crds: f.crds, operatorSelector: f.opSel, redact: f.redact}
-				opts, err := cf.options(g)
-				if err != nil {
-					return err
-				}
-				opts.Light = true
-				if _, err := collect.Run(cmd.Context(), opts); err != nil {
-					if errors.Is(err, collect.ErrNothingCollected) {
-						return withExitCode(ExitNothingCollected, err)
-					}
-					return err
-				}
-				dir = tmp
-			} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-				return fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass the bundle directory): %v", dir, err)
-			}
-			r, err := model.Load(cmd.Context(), dir, model.Options{TailLines: f.tail, Redactor: rd, Outputs: render.Files()})
-			if err != nil {
-				return err
-			}
-			inv, err := investigate.Build(r, investigate.Options{Mode: mode, Bundle: f.from, Focus: f.focus, Since: f.since, MaxLogs: f.maxLogs})
-			if err != nil {
-				return usageErrorf("%v", err)
-			}
-			g.log.Info("investigated", "mode", mode, "findings", len(inv.Findings), "pods", len(inv.Pods), "status", inv.Status.Level)
-			if f.json {
-				return investigate.WriteJSON(g.stdout, inv)
-			}
-			return investigate.WriteText(g.stdout, inv)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runInvestigate(cmd, g, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.from, "from", "", "read this bundle directory instead of the live cluster")
@@ -120,4 +66,60 @@ the same findings, with the same ids as report.json. --json prints the same as J
 	fl.DurationVar(&f.timeout, "timeout", time.Minute, "live: time limit for reading the cluster")
 	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact (repeatable)")
 	return cmd
+}
+
+func runInvestigate(cmd *cobra.Command, g *globals, f *investigateFlags) error {
+	if f.schema {
+		_, err := g.stdout.Write(investigate.Schema)
+		return err
+	}
+	if f.tail < 1 {
+		return usageErrorf("--tail must be at least 1")
+	}
+	if f.since < 0 {
+		return usageErrorf("--since must not be negative")
+	}
+	rd, err := redact.New(f.redact)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	dir, mode := f.from, "bundle"
+	if dir == "" {
+		mode = "live"
+		tmp, err := os.MkdirTemp("", "ci-report-investigate-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		cf := &collectFlags{output: tmp, selector: f.selector, since: f.since, parallel: 8, timeout: f.timeout,
+			connectTimeout: 5 * time.Second, logTailLines: int64(f.tail), logMaxBytes: "1Mi", logTotalBytes: "64Mi",
+			crds: f.crds, operatorSelector: f.opSel, redact: f.redact}
+		opts, err := cf.options(g)
+		if err != nil {
+			return err
+		}
+		opts.Light = true
+		if _, err := collect.Run(cmd.Context(), opts); err != nil {
+			if errors.Is(err, collect.ErrNothingCollected) {
+				return withExitCode(ExitNothingCollected, err)
+			}
+			return err
+		}
+		dir = tmp
+	} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass the bundle directory): %v", dir, err)
+	}
+	r, err := model.Load(cmd.Context(), dir, model.Options{TailLines: f.tail, Redactor: rd, Outputs: render.Files()})
+	if err != nil {
+		return err
+	}
+	inv, err := investigate.Build(r, investigate.Options{Mode: mode, Bundle: f.from, Focus: f.focus, Since: f.since, MaxLogs: f.maxLogs})
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	g.log.Info("investigated", "mode", mode, "findings", len(inv.Findings), "pods", len(inv.Pods), "status", inv.Status.Level)
+	if f.json {
+		return investigate.WriteJSON(g.stdout, inv)
+	}
+	return investigate.WriteText(g.stdout, inv)
 }

@@ -29,77 +29,79 @@ A cluster that cannot be reached still gives a report (with the gap and any test
 results). run does not fail the job for its own troubles unless --strict.`,
 		Example: `  ci-report run -n turbo-engine-e2e --results 'test-results/*.xml'`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			inActions := ghactions.InActions(g.getenv)
-			group := func(name string, f func() error) error {
-				if inActions {
-					fmt.Fprintf(g.stdout, "::group::ci-report %s\n", name)
-					defer fmt.Fprintln(g.stdout, "::endgroup::")
-				}
-				start := time.Now()
-				err := f()
-				g.log.Info("step done", "step", name, "took", time.Since(start).Round(time.Millisecond))
-				return err
-			}
-			opts, err := cf.options(g)
-			if err != nil {
-				return err
-			}
-			dir := opts.OutputDir
-			var collectErr error
-			_ = group("collect", func() error {
-				stopRunningWatcher(g, dir, time.Minute)
-				restore := limitCollectMemory(g)
-				_, collectErr = collect.Run(cmd.Context(), opts)
-				restore()
-				if collectErr != nil {
-					g.log.Warn("collect gathered nothing; the report will say why", "err", collectErr)
-				}
-				return nil
-			})
-			// The report stays in memory for annotate and comment: report.json is read back
-			// only by another process (merge, the fork poster).
-			var rep *model.Report
-			if err := group("render", func() (err error) {
-				rf.redact, rf.commentKey = cf.redact, mf.Key
-				rep, _, err = runRender(cmd.Context(), g, dir, rf)
-				return err
-			}); err != nil {
-				return err
-			}
-			report := filepath.Join(dir, render.ReportFile)
-			if !inActions {
-				g.log.Info("not running in GitHub Actions (GITHUB_ACTIONS is not true): annotations and the PR comment were not posted",
-					"summary", filepath.Join(dir, render.SummaryFile), "comment", filepath.Join(dir, render.CommentFile))
-				fmt.Fprintln(g.stdout, "Posting skipped (not in GitHub Actions); comment.md and summary.md are in", dir)
-				fmt.Fprintln(g.stdout, report)
-				return strictErr(mf.Strict, collectErr)
-			}
-			if err := group("annotate", func() error { return annotate(g, rep, dir) }); err != nil {
-				if mf.Strict {
-					return err
-				}
-				g.log.Warn("annotate failed", "err", err)
-			}
-			if err := group("comment", func() error {
-				mf.Templates = rf.templates
-				c, err := resolveComment(g, mf.Flags)
-				if err != nil {
-					return err
-				}
-				_, err = prcomment.Post(cmd.Context(), c, rep, dir, commentEnv(g))
-				return err
-			}); err != nil {
-				return err
-			}
-			fmt.Fprintln(g.stdout, report)
-			return strictErr(mf.Strict, collectErr)
-		},
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runRun(cmd, g, cf, rf, mf) },
 	}
 	addCollectFlags(cmd, cf)
 	addRenderOutputFlags(cmd, rf)
 	addCommentFlags(cmd, mf)
 	return cmd
+}
+
+func runRun(cmd *cobra.Command, g *globals, cf *collectFlags, rf *renderFlags, mf *commentFlags) error {
+	inActions := ghactions.InActions(g.getenv)
+	group := func(name string, f func() error) error {
+		if inActions {
+			fmt.Fprintf(g.stdout, "::group::ci-report %s\n", name)
+			defer fmt.Fprintln(g.stdout, "::endgroup::")
+		}
+		start := time.Now()
+		err := f()
+		g.log.Info("step done", "step", name, "took", time.Since(start).Round(time.Millisecond))
+		return err
+	}
+	opts, err := cf.options(g)
+	if err != nil {
+		return err
+	}
+	dir := opts.OutputDir
+	var collectErr error
+	_ = group("collect", func() error {
+		stopRunningWatcher(g, dir, time.Minute)
+		restore := limitCollectMemory(g)
+		_, collectErr = collect.Run(cmd.Context(), opts)
+		restore()
+		if collectErr != nil {
+			g.log.Warn("collect gathered nothing; the report will say why", "err", collectErr)
+		}
+		return nil
+	})
+	// The report stays in memory for annotate and comment: report.json is read back
+	// only by another process (merge, the fork poster).
+	var rep *model.Report
+	if err := group("render", func() (err error) {
+		rf.redact, rf.commentKey = cf.redact, mf.Key
+		rep, _, err = runRender(cmd.Context(), g, dir, rf)
+		return err
+	}); err != nil {
+		return err
+	}
+	report := filepath.Join(dir, render.ReportFile)
+	if !inActions {
+		g.log.Info("not running in GitHub Actions (GITHUB_ACTIONS is not true): annotations and the PR comment were not posted",
+			"summary", filepath.Join(dir, render.SummaryFile), "comment", filepath.Join(dir, render.CommentFile))
+		fmt.Fprintln(g.stdout, "Posting skipped (not in GitHub Actions); comment.md and summary.md are in", dir)
+		fmt.Fprintln(g.stdout, report)
+		return strictErr(mf.Strict, collectErr)
+	}
+	if err := group("annotate", func() error { return annotate(g, rep, dir) }); err != nil {
+		if mf.Strict {
+			return err
+		}
+		g.log.Warn("annotate failed", "err", err)
+	}
+	if err := group("comment", func() error {
+		mf.Templates = rf.templates
+		c, err := resolveComment(g, mf.Flags)
+		if err != nil {
+			return err
+		}
+		_, err = prcomment.Post(cmd.Context(), c, rep, dir, commentEnv(g))
+		return err
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintln(g.stdout, report)
+	return strictErr(mf.Strict, collectErr)
 }
 
 func strictErr(strict bool, err error) error {

@@ -57,62 +57,7 @@ normal run (which stops the watcher first) after them.`,
   ci-report watch --stop -o ci-report
   ci-report collect -n turbo-engine-e2e -o ci-report`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.stop {
-				if err := stopWatch(g, f.output, f.wait); err != nil {
-					return err
-				}
-				fmt.Fprintln(g.stdout, filepath.Join(f.output, bundle.WatchDir))
-				return nil
-			}
-			if f.selector != "" {
-				if _, err := labels.Parse(f.selector); err != nil {
-					return usageErrorf("--selector %q: %v", f.selector, err)
-				}
-			}
-			maxBytes, err := parseBytes("log-max-bytes", f.logMaxBytes)
-			if err != nil {
-				return err
-			}
-			totalBytes, err := parseBytes("log-total-bytes", f.logTotalBytes)
-			if err != nil {
-				return err
-			}
-			rd, err := redact.New(f.redact)
-			if err != nil {
-				return usageErrorf("%v", err)
-			}
-			if f.background {
-				return startBackground(cmd, g, f)
-			}
-			cfg, err := g.kube.ToRESTConfig()
-			if err != nil {
-				return withExitCode(ExitNothingCollected, fmt.Errorf("no cluster to watch: %w", err))
-			}
-			nss := g.namespaces
-			if len(nss) == 0 && !f.allNamespaces {
-				ns, _, err := g.kube.ToRawKubeConfigLoader().Namespace()
-				if err != nil || ns == "" {
-					ns = "default"
-				}
-				nss = []string{ns}
-			}
-			if err := os.MkdirAll(filepath.Join(f.output, bundle.WatchDir), 0o755); err != nil {
-				return err
-			}
-			pid, err := watch.LockPIDFile(filepath.Join(f.output, filepath.FromSlash(bundle.WatchPID)))
-			if err != nil {
-				return fmt.Errorf("%w: stop it with `ci-report watch --stop -o %s`", err, f.output)
-			}
-			defer pid.Release()
-			err = watch.Run(cmd.Context(), watch.Options{Config: cfg, Namespaces: nss, AllNamespaces: f.allNamespaces, Selector: f.selector,
-				CRDs: f.crds, Dir: f.output, LogMaxBytes: maxBytes, LogTotalBytes: totalBytes, Redactor: rd, Log: g.log}, nil)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(g.stdout, filepath.Join(f.output, bundle.WatchDir))
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runWatch(cmd, g, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.output, "output", "o", "ci-report", "bundle directory (collect -o the same) to write watch/ into")
@@ -126,6 +71,63 @@ normal run (which stops the watcher first) after them.`,
 	fl.BoolVar(&f.stop, "stop", false, "stop the background watcher of the bundle directory and wait until it has written everything")
 	fl.DurationVar(&f.wait, "wait", time.Minute, "with --background: how long to wait until it watches; with --stop: until it has stopped")
 	return cmd
+}
+
+func runWatch(cmd *cobra.Command, g *globals, f *watchFlags) error {
+	if f.stop {
+		if err := stopWatch(g, f.output, f.wait); err != nil {
+			return err
+		}
+		fmt.Fprintln(g.stdout, filepath.Join(f.output, bundle.WatchDir))
+		return nil
+	}
+	if f.selector != "" {
+		if _, err := labels.Parse(f.selector); err != nil {
+			return usageErrorf("--selector %q: %v", f.selector, err)
+		}
+	}
+	maxBytes, err := parseBytes("log-max-bytes", f.logMaxBytes)
+	if err != nil {
+		return err
+	}
+	totalBytes, err := parseBytes("log-total-bytes", f.logTotalBytes)
+	if err != nil {
+		return err
+	}
+	rd, err := redact.New(f.redact)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if f.background {
+		return startBackground(cmd, g, f)
+	}
+	cfg, err := g.kube.ToRESTConfig()
+	if err != nil {
+		return withExitCode(ExitNothingCollected, fmt.Errorf("no cluster to watch: %w", err))
+	}
+	nss := g.namespaces
+	if len(nss) == 0 && !f.allNamespaces {
+		ns, _, err := g.kube.ToRawKubeConfigLoader().Namespace()
+		if err != nil || ns == "" {
+			ns = "default"
+		}
+		nss = []string{ns}
+	}
+	if err := os.MkdirAll(filepath.Join(f.output, bundle.WatchDir), 0o755); err != nil {
+		return err
+	}
+	pid, err := watch.LockPIDFile(filepath.Join(f.output, filepath.FromSlash(bundle.WatchPID)))
+	if err != nil {
+		return fmt.Errorf("%w: stop it with `ci-report watch --stop -o %s`", err, f.output)
+	}
+	defer pid.Release()
+	err = watch.Run(cmd.Context(), watch.Options{Config: cfg, Namespaces: nss, AllNamespaces: f.allNamespaces, Selector: f.selector,
+		CRDs: f.crds, Dir: f.output, LogMaxBytes: maxBytes, LogTotalBytes: totalBytes, Redactor: rd, Log: g.log}, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(g.stdout, filepath.Join(f.output, bundle.WatchDir))
+	return nil
 }
 
 // startBackground runs the same watch detached from this process and waits until it
