@@ -141,32 +141,38 @@ func scrub(v reflect.Value, rd *redact.Redactor) {
 			scrub(v.Index(i), rd)
 		}
 	case reflect.Map:
-		if v.IsNil() {
-			return
-		}
-		iter := v.MapRange()
-		type kv struct{ k, v reflect.Value }
-		var changed []kv
-		var removed []reflect.Value
-		for iter.Next() {
-			k, val := iter.Key(), iter.Value()
-			nk := k
-			if k.Kind() == reflect.String {
-				if s, n := rd.String(k.String()); n > 0 {
-					nk = reflect.ValueOf(s).Convert(k.Type())
-					removed = append(removed, k)
-				}
+		scrubMap(v, rd)
+	}
+}
+
+// scrubMap scrubs a map's keys and values in place (a key that holds a secret is
+// replaced by its masked form).
+func scrubMap(v reflect.Value, rd *redact.Redactor) {
+	if v.IsNil() {
+		return
+	}
+	iter := v.MapRange()
+	type kv struct{ k, v reflect.Value }
+	var changed []kv
+	var removed []reflect.Value
+	for iter.Next() {
+		k, val := iter.Key(), iter.Value()
+		nk := k
+		if k.Kind() == reflect.String {
+			if s, n := rd.String(k.String()); n > 0 {
+				nk = reflect.ValueOf(s).Convert(k.Type())
+				removed = append(removed, k)
 			}
-			nv := reflect.New(val.Type()).Elem()
-			nv.Set(val)
-			scrub(nv, rd)
-			changed = append(changed, kv{nk, nv})
 		}
-		for _, k := range removed {
-			v.SetMapIndex(k, reflect.Value{})
-		}
-		for _, c := range changed {
-			v.SetMapIndex(c.k, c.v)
-		}
+		nv := reflect.New(val.Type()).Elem()
+		nv.Set(val)
+		scrub(nv, rd)
+		changed = append(changed, kv{nk, nv})
+	}
+	for _, k := range removed {
+		v.SetMapIndex(k, reflect.Value{})
+	}
+	for _, c := range changed {
+		v.SetMapIndex(c.k, c.v)
 	}
 }

@@ -70,55 +70,7 @@ func JSON(r *model.Report, budget int) ([]byte, error) {
 	c := *r // shallow: every cut below replaces a slice, never writes into r's
 	c.Cuts = append([]string(nil), r.Cuts...)
 	cut := func(what string) { c.Cuts = append(c.Cuts, "report.json: "+what+" to fit its budget") }
-	steps := []func(){
-		func() {
-			c.Logs = mapSlice(c.Logs, func(t model.LogTail) model.LogTail {
-				if len(t.Errors()) == 0 && !t.Previous {
-					t.Lines = tailOf(t.Lines, 5)
-				} else {
-					t.Lines = tailOf(t.Lines, 50)
-				}
-				return t
-			})
-			cut("log tails cut to 5 lines (50 with errors or from a previous run)")
-		},
-		func() {
-			tests := *c.Tests
-			tests.Cases = mapSlice(tests.Cases, func(k results.Case) results.Case {
-				if !k.Status.Failing() {
-					k.Details = ""
-				}
-				return k
-			})
-			c.Tests = &tests
-			cut("output of passing, skipped and flaky tests dropped")
-		},
-		func() {
-			c.Timeline = tailOf(c.Timeline, 2000)
-			c.OperatorActions = tailOf(c.OperatorActions, 2000)
-			c.Errors = c.Errors[:min(len(c.Errors), 500)]
-			c.Files = c.Files[:min(len(c.Files), 2000)]
-			cut("timeline and operator actions cut to their last 2000, errors to 500, files to 2000")
-		},
-		func() {
-			tests := *c.Tests
-			tests.Cases = filter(tests.Cases, func(k results.Case) bool { return k.Status != results.Passed && k.Status != results.Skipped })
-			c.Tests = &tests
-			cut("passing and skipped tests dropped from tests.cases (testCounts still counts them)")
-		},
-		func() {
-			c.FailedTests = mapSlice(c.FailedTests, func(f model.FailedTest) model.FailedTest {
-				f.Case.Details = truncate(f.Case.Details, 2048)
-				f.Entries = f.Entries[:min(len(f.Entries), 5)]
-				f.LogLines = f.LogLines[:min(len(f.LogLines), 5)]
-				return f
-			})
-			tests := *c.Tests
-			tests.Cases = mapSlice(tests.Cases, func(k results.Case) results.Case { k.Details = truncate(k.Details, 2048); return k })
-			c.Tests = &tests
-			cut("test output cut to 2 KiB a test")
-		},
-	}
+	steps := jsonCuts(&c, cut)
 	for _, step := range steps {
 		step()
 		if fits(&c) {
@@ -132,19 +84,7 @@ func JSON(r *model.Report, budget int) ([]byte, error) {
 	}
 	// Last resort: halve every long list until it fits.
 	for round := 1; round <= 40; round++ {
-		half := func(n int) int { return n / 2 }
-		c.Logs = c.Logs[:half(len(c.Logs))]
-		c.Timeline = tailOf(c.Timeline, half(len(c.Timeline)))
-		c.OperatorActions = tailOf(c.OperatorActions, half(len(c.OperatorActions)))
-		c.FailedTests = c.FailedTests[:half(len(c.FailedTests))]
-		tests := *c.Tests
-		tests.Cases = tests.Cases[:half(len(tests.Cases))]
-		c.Tests = &tests
-		c.Findings = c.Findings[:max(half(len(c.Findings)), min(len(c.Findings), 20))]
-		c.Errors = c.Errors[:half(len(c.Errors))]
-		c.Files = c.Files[:half(len(c.Files))]
-		c.Pods = c.Pods[:half(len(c.Pods))]
-		c.CustomResources = c.CustomResources[:half(len(c.CustomResources))]
+		halve(&c)
 		if !fits(&c) {
 			continue
 		}
@@ -240,4 +180,75 @@ func jsonFields(t reflect.Type) []jsonField {
 	}
 	fieldCache.Store(t, out)
 	return out
+}
+
+// jsonCuts are report.json's cuts, least needed first: each replaces a slice of c (never
+// writes into the report's) and names itself through cut.
+func jsonCuts(c *model.Report, cut func(string)) []func() {
+	return []func(){
+		func() {
+			c.Logs = mapSlice(c.Logs, func(t model.LogTail) model.LogTail {
+				if len(t.Errors()) == 0 && !t.Previous {
+					t.Lines = tailOf(t.Lines, 5)
+				} else {
+					t.Lines = tailOf(t.Lines, 50)
+				}
+				return t
+			})
+			cut("log tails cut to 5 lines (50 with errors or from a previous run)")
+		},
+		func() {
+			tests := *c.Tests
+			tests.Cases = mapSlice(tests.Cases, func(k results.Case) results.Case {
+				if !k.Status.Failing() {
+					k.Details = ""
+				}
+				return k
+			})
+			c.Tests = &tests
+			cut("output of passing, skipped and flaky tests dropped")
+		},
+		func() {
+			c.Timeline = tailOf(c.Timeline, 2000)
+			c.OperatorActions = tailOf(c.OperatorActions, 2000)
+			c.Errors = c.Errors[:min(len(c.Errors), 500)]
+			c.Files = c.Files[:min(len(c.Files), 2000)]
+			cut("timeline and operator actions cut to their last 2000, errors to 500, files to 2000")
+		},
+		func() {
+			tests := *c.Tests
+			tests.Cases = filter(tests.Cases, func(k results.Case) bool { return k.Status != results.Passed && k.Status != results.Skipped })
+			c.Tests = &tests
+			cut("passing and skipped tests dropped from tests.cases (testCounts still counts them)")
+		},
+		func() {
+			c.FailedTests = mapSlice(c.FailedTests, func(f model.FailedTest) model.FailedTest {
+				f.Case.Details = truncate(f.Case.Details, 2048)
+				f.Entries = f.Entries[:min(len(f.Entries), 5)]
+				f.LogLines = f.LogLines[:min(len(f.LogLines), 5)]
+				return f
+			})
+			tests := *c.Tests
+			tests.Cases = mapSlice(tests.Cases, func(k results.Case) results.Case { k.Details = truncate(k.Details, 2048); return k })
+			c.Tests = &tests
+			cut("test output cut to 2 KiB a test")
+		},
+	}
+}
+
+// halve halves every long list of c.
+func halve(c *model.Report) {
+	half := func(n int) int { return n / 2 }
+	c.Logs = c.Logs[:half(len(c.Logs))]
+	c.Timeline = tailOf(c.Timeline, half(len(c.Timeline)))
+	c.OperatorActions = tailOf(c.OperatorActions, half(len(c.OperatorActions)))
+	c.FailedTests = c.FailedTests[:half(len(c.FailedTests))]
+	tests := *c.Tests
+	tests.Cases = tests.Cases[:half(len(tests.Cases))]
+	c.Tests = &tests
+	c.Findings = c.Findings[:max(half(len(c.Findings)), min(len(c.Findings), 20))]
+	c.Errors = c.Errors[:half(len(c.Errors))]
+	c.Files = c.Files[:half(len(c.Files))]
+	c.Pods = c.Pods[:half(len(c.Pods))]
+	c.CustomResources = c.CustomResources[:half(len(c.CustomResources))]
 }

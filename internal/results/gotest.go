@@ -21,13 +21,7 @@ type goTestEvent struct {
 // ParseGoTestJSON reads a `go test -json` stream (also gotestsum's --jsonfile, with
 // reruns appended). Each run of a test is one case; MergeRetries folds reruns.
 func ParseGoTestJSON(r io.Reader) ([]Case, error) {
-	type run struct {
-		c   Case
-		out strings.Builder
-	}
-	var out []Case
-	open := map[string]*run{}
-	pkgOut := map[string]*strings.Builder{}
+	p := &goTestParser{open: map[string]*goTestRun{}, pkgOut: map[string]*strings.Builder{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16<<20)
 	lineNo, bad := 0, 0
@@ -43,81 +37,101 @@ func ParseGoTestJSON(r io.Reader) ([]Case, error) {
 			continue
 		}
 		if e.Test == "" {
-			switch e.Action {
-			case "output":
-				b := pkgOut[e.Package]
-				if b == nil {
-					b = &strings.Builder{}
-					pkgOut[e.Package] = b
-				}
-				if b.Len() < maxDetails {
-					b.WriteString(e.Output)
-				}
-			case "fail":
-				// A package that failed with no failing test: a build failure or a panic outside tests.
-				failedTests := false
-				for _, c := range out {
-					failedTests = failedTests || (c.Suite == e.Package && c.Status.Failing())
-				}
-				if !failedTests {
-					details := ""
-					if b := pkgOut[e.Package]; b != nil {
-						details = b.String()
-					}
-					out = append(out, Case{Suite: e.Package, Name: "(package)", Status: Error, Attempts: 1,
-						Message: firstMeaningful(details, "package failed"), Details: capText(details), Start: e.Time})
-				}
-			}
-			continue
-		}
-		key := e.Package + "\x00" + e.Test
-		switch e.Action {
-		case "run":
-			open[key] = &run{c: Case{Suite: e.Package, Classname: e.Package, Name: e.Test, Start: e.Time.UTC(), Attempts: 1}}
-		case "output":
-			if ru := open[key]; ru != nil && ru.out.Len() < maxDetails {
-				ru.out.WriteString(e.Output)
-			}
-		case "pass", "fail", "skip":
-			ru := open[key]
-			if ru == nil {
-				ru = &run{c: Case{Suite: e.Package, Classname: e.Package, Name: e.Test, Attempts: 1}}
-			}
-			delete(open, key)
-			ru.c.Duration = time.Duration(e.Elapsed * float64(time.Second))
-			output := ru.out.String()
-			switch e.Action {
-			case "pass":
-				ru.c.Status = Passed
-			case "skip":
-				ru.c.Status = Skipped
-				ru.c.Message = skipReason(output)
-			case "fail":
-				ru.c.Status = Failed
-				if strings.Contains(output, "panic: ") {
-					ru.c.Status = Error
-				}
-				ru.c.Message = firstMeaningful(output, "failed")
-				ru.c.Details = capText(output)
-				ru.c.File, ru.c.Line = fileLine(output)
-			}
-			out = append(out, ru.c)
+			p.packageEvent(e)
+		} else {
+			p.testEvent(e)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return out, fmt.Errorf("line %d: %w", lineNo+1, err)
+		return p.out, fmt.Errorf("line %d: %w", lineNo+1, err)
 	}
-	if len(out) == 0 && bad > 0 {
+	if len(p.out) == 0 && bad > 0 {
 		return nil, fmt.Errorf("no go test -json events in %d lines", lineNo)
 	}
 	// Tests still open at the end were interrupted (a timeout or a crash).
-	for _, ru := range open {
+	for _, ru := range p.open {
 		ru.c.Status = Error
 		ru.c.Message = "test did not finish (timeout or crash)"
 		ru.c.Details = capText(ru.out.String())
-		out = append(out, ru.c)
+		p.out = append(p.out, ru.c)
 	}
-	return out, nil
+	return p.out, nil
+}
+
+type goTestRun struct {
+	c   Case
+	out strings.Builder
+}
+
+// goTestParser follows go test -json's events: tests open, output, and end.
+type goTestParser struct {
+	out    []Case
+	open   map[string]*goTestRun
+	pkgOut map[string]*strings.Builder
+}
+
+// packageEvent: a package's own output, and a package that failed with no failing test
+// (a build failure or a panic outside tests), which becomes a case of its own.
+func (p *goTestParser) packageEvent(e goTestEvent) {
+	switch e.Action {
+	case "output":
+		b := p.pkgOut[e.Package]
+		if b == nil {
+			b = &strings.Builder{}
+			p.pkgOut[e.Package] = b
+		}
+		if b.Len() < maxDetails {
+			b.WriteString(e.Output)
+		}
+	case "fail":
+		for _, c := range p.out {
+			if c.Suite == e.Package && c.Status.Failing() {
+				return
+			}
+		}
+		details := ""
+		if b := p.pkgOut[e.Package]; b != nil {
+			details = b.String()
+		}
+		p.out = append(p.out, Case{Suite: e.Package, Name: "(package)", Status: Error, Attempts: 1,
+			Message: firstMeaningful(details, "package failed"), Details: capText(details), Start: e.Time})
+	}
+}
+
+func (p *goTestParser) testEvent(e goTestEvent) {
+	key := e.Package + "\x00" + e.Test
+	switch e.Action {
+	case "run":
+		p.open[key] = &goTestRun{c: Case{Suite: e.Package, Classname: e.Package, Name: e.Test, Start: e.Time.UTC(), Attempts: 1}}
+	case "output":
+		if ru := p.open[key]; ru != nil && ru.out.Len() < maxDetails {
+			ru.out.WriteString(e.Output)
+		}
+	case "pass", "fail", "skip":
+		ru := p.open[key]
+		if ru == nil {
+			ru = &goTestRun{c: Case{Suite: e.Package, Classname: e.Package, Name: e.Test, Attempts: 1}}
+		}
+		delete(p.open, key)
+		ru.c.Duration = time.Duration(e.Elapsed * float64(time.Second))
+		output := ru.out.String()
+		switch e.Action {
+		case "pass":
+			ru.c.Status = Passed
+		case "skip":
+			ru.c.Status = Skipped
+			ru.c.Message = skipReason(output)
+		case "fail":
+			ru.c.Status = Failed
+			if strings.Contains(output, "panic: ") {
+				ru.c.Status = Error
+			}
+			ru.c.Message = firstMeaningful(output, "failed")
+			ru.c.Details = capText(output)
+			ru.c.File, ru.c.Line = fileLine(output)
+		}
+		p.out = append(p.out, ru.c)
+	}
 }
 
 func skipReason(output string) string {
