@@ -22,7 +22,7 @@ const Mask = "[REDACTED]"
 // rules for the shapes secrets take in Kubernetes objects, CLIs and logs. It is safe for
 // concurrent use.
 type Redactor struct {
-	rules []rule // the built-in rules, then the user's
+	rules    []rule // the built-in rules, then the user's
 	leaks    *leaks // set once ready is closed
 	leaksErr error
 	ready    chan struct{}
@@ -236,49 +236,12 @@ func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
 	if h.flag&flagJWT != 0 && strings.Contains(s, "eyJ") && jwtTail.MatchString(s) {
 		l.jwtPending = true
 	}
-	if l.valuePending {
-		l.valuePending = false
-		if m := yamlValue.FindStringSubmatchIndex(s); m != nil && !keepValue("password", s[m[4]:m[5]]) {
-			l.r.add("env-yaml", 1)
-			s = s[:m[4]] + Mask
-			h = nil
-		}
-	}
-	if l.flagPending {
-		l.flagPending = false
-		if m := flagValueLine.FindStringSubmatchIndex(s); m != nil && !keepValue("password", s[m[4]:m[5]]) {
-			l.r.add("flag-next-line", 1)
-			s = s[:m[4]] + Mask + s[m[5]:]
-			h = nil
-		}
-	}
-	if l.netrcPending {
-		l.netrcPending = false
-		if m := netrcPassword.FindStringSubmatchIndex(s); m != nil {
-			l.r.add("netrc", 1)
-			s = s[:m[4]] + Mask + s[m[5]:]
-			h = nil
-		} else if netrcHead.MatchString(s) {
-			l.netrcPending = true // machine HOST, then login USER, then password
-		}
-	}
-	if h == nil {
+	if s2, masked := l.pendingValue(s); masked {
+		s = s2
 		h = &l.h
 		l.r.lk().scanInto(s, h)
 	}
-	if h.own&netrcBit != 0 && netrcHead.MatchString(s) {
-		l.netrcPending = true
-	}
-	if h.flag&flagDashes != 0 && len(strings.Fields(s)) <= 3 {
-		if m := flagAloneLine.FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {
-			l.flagPending = true
-		}
-	}
-	if h.flag&flagName != 0 && strings.Contains(s, "name:") {
-		if m := yamlName.FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {
-			l.valuePending = true
-		}
-	}
+	l.armPending(s, h)
 	out, _, h := l.r.ownScanned(s, h)
 	return out, h
 }
@@ -457,4 +420,54 @@ func (r *Redactor) lk() *leaks {
 		panic(fmt.Sprintf("load gitleaks' default rules: %v", r.leaksErr))
 	}
 	return r.leaks
+}
+
+// pendingValue masks the value a line before announced: a YAML value after a secret's
+// name, a flag's value on the next line, a .netrc password after its machine line.
+func (l *Lines) pendingValue(s string) (string, bool) {
+	masked := false
+	if l.valuePending {
+		l.valuePending = false
+		if m := yamlValue.FindStringSubmatchIndex(s); m != nil && !keepValue("password", s[m[4]:m[5]]) {
+			l.r.add("env-yaml", 1)
+			s = s[:m[4]] + Mask
+			masked = true
+		}
+	}
+	if l.flagPending {
+		l.flagPending = false
+		if m := flagValueLine.FindStringSubmatchIndex(s); m != nil && !keepValue("password", s[m[4]:m[5]]) {
+			l.r.add("flag-next-line", 1)
+			s = s[:m[4]] + Mask + s[m[5]:]
+			masked = true
+		}
+	}
+	if l.netrcPending {
+		l.netrcPending = false
+		if m := netrcPassword.FindStringSubmatchIndex(s); m != nil {
+			l.r.add("netrc", 1)
+			s = s[:m[4]] + Mask + s[m[5]:]
+			masked = true
+		} else if netrcHead.MatchString(s) {
+			l.netrcPending = true // machine HOST, then login USER, then password
+		}
+	}
+	return s, masked
+}
+
+// armPending notes what a line announces for the next one (see pendingValue).
+func (l *Lines) armPending(s string, h *hits) {
+	if h.own&netrcBit != 0 && netrcHead.MatchString(s) {
+		l.netrcPending = true
+	}
+	if h.flag&flagDashes != 0 && len(strings.Fields(s)) <= 3 {
+		if m := flagAloneLine.FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {
+			l.flagPending = true
+		}
+	}
+	if h.flag&flagName != 0 && strings.Contains(s, "name:") {
+		if m := yamlName.FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {
+			l.valuePending = true
+		}
+	}
 }
