@@ -176,27 +176,7 @@ func summarise(doc traces.Doc) (*TraceSummary, []timeline.Entry) {
 	// At most 50 error spans, where errors started first: those are the findings.
 	sort.SliceStable(errs, func(i, j int) bool { return !errs[i].Downstream && errs[j].Downstream })
 	s.ErrorSpans = errs[:min(len(errs), 50)]
-	for _, st := range services {
-		s.Services = append(s.Services, *st)
-	}
-	sort.Slice(s.Services, func(i, j int) bool {
-		if s.Services[i].Errors != s.Services[j].Errors {
-			return s.Services[i].Errors > s.Services[j].Errors
-		}
-		return s.Services[i].Name < s.Services[j].Name
-	})
-	for k, ds := range ops {
-		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-		s.Slowest = append(s.Slowest, OperationStat{Service: k[0], Operation: k[1], Count: len(ds),
-			P50: percentile(ds, 50), P95: percentile(ds, 95), Max: ds[len(ds)-1]})
-	}
-	sort.Slice(s.Slowest, func(i, j int) bool {
-		if s.Slowest[i].Max != s.Slowest[j].Max {
-			return s.Slowest[i].Max > s.Slowest[j].Max
-		}
-		return s.Slowest[i].Service+s.Slowest[i].Operation < s.Slowest[j].Service+s.Slowest[j].Operation
-	})
-	s.Slowest = s.Slowest[:min(len(s.Slowest), 10)]
+	s.Services, s.Slowest = serviceStats(services), slowest(ops)
 	// Critical paths: the slowest trace's, and each failing one's (at most 10).
 	sort.SliceStable(all, func(i, j int) bool { return all[i].duration > all[j].duration })
 	if len(all) > 0 {
@@ -354,4 +334,37 @@ func breakCycles(parent map[string]string) {
 			state[p] = done
 		}
 	}
+}
+
+// serviceStats are the services, those with the most errors first.
+func serviceStats(services map[string]*ServiceStat) []ServiceStat {
+	out := []ServiceStat{}
+	for _, st := range services {
+		out = append(out, *st)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Errors != out[j].Errors {
+			return out[i].Errors > out[j].Errors
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// slowest are the ten operations with the slowest span, with their percentiles.
+func slowest(ops map[[2]string][]time.Duration) []OperationStat {
+	var out []OperationStat
+	for k, ds := range ops {
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		out = append(out, OperationStat{Service: k[0], Operation: k[1], Count: len(ds),
+			P50: percentile(ds, 50), P95: percentile(ds, 95), Max: ds[len(ds)-1]})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Max != out[j].Max {
+			return out[i].Max > out[j].Max
+		}
+		return out[i].Service+out[i].Operation < out[j].Service+out[j].Operation
+	})
+	out = out[:min(len(out), 10)]
+	return out
 }
