@@ -249,29 +249,7 @@ func capturePage(bctx context.Context, o Options, p Page, write func(string, []b
 		res.Error = err.Error()
 		return res
 	}
-	var msgMu sync.Mutex
-	var msgs []Message
-	console := chromedp.Console(ctx)
-	consoleDone := make(chan struct{})
-	go func() {
-		defer close(consoleDone)
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			switch {
-			case m.Type != chromedp.ConsoleError && m.Type != chromedp.ConsoleException:
-				continue
-			case strings.HasSuffix(m.URL, "/favicon.ico"):
-				continue // browsers ask for it whether the page has one or not
-			}
-			msgMu.Lock()
-			if len(msgs) < 100 {
-				msgs = append(msgs, Message{Type: string(m.Type), Text: textsafe.Truncate(m.Text, 2000), URL: m.URL, Line: m.Line + 1})
-			}
-			msgMu.Unlock()
-		}
-	}()
+	console := listenConsole(ctx)
 
 	start := time.Now()
 	err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(o.Width), int64(o.Height)))
@@ -309,20 +287,7 @@ func capturePage(bctx context.Context, o Options, p Page, write func(string, []b
 		}
 	}
 	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil && bctx.Err() == nil {
-		// The page never finished (a script that keeps retrying a failing call, a server
-		// that does not answer): show it as it is now, which is what a user needs to see.
-		res.TimedOut = true
-		err = fmt.Errorf("page did not finish loading within %s (--page-timeout)", o.PageTimeout)
-		sctx, scancel := context.WithTimeout(tctx, 10*time.Second)
-		if shot, serr := chromedp.Run(sctx, chromedp.CaptureScreenshot()); serr == nil {
-			if res.File, serr = write(p.Name, shot); serr == nil {
-				err = fmt.Errorf("page did not finish loading within %s (--page-timeout); the screenshot shows it then", o.PageTimeout)
-			}
-			if u, uerr := chromedp.Run(sctx, chromedp.Evaluate[string](`location.href`)); uerr == nil {
-				res.FinalURL = u
-			}
-		}
-		scancel()
+		err = shootTimedOut(tctx, o, p, &res, write)
 	}
 	if err != nil {
 		res.Error = err.Error()
@@ -330,12 +295,57 @@ func capturePage(bctx context.Context, o Options, p Page, write func(string, []b
 	// Give late console messages a moment, then stop listening.
 	time.Sleep(100 * time.Millisecond)
 	cancel()
-	<-consoleDone
-	msgMu.Lock()
-	res.ConsoleErrors = append(res.ConsoleErrors, msgs...)
-	msgMu.Unlock()
+	res.ConsoleErrors = append(res.ConsoleErrors, console()...)
 	st.mu.Lock()
 	res.FailedRequests = append(res.FailedRequests, st.failed...)
 	st.mu.Unlock()
 	return res
+}
+
+// listenConsole collects the page's console errors and uncaught exceptions (at most 100)
+// until ctx ends; the function it returns waits for that, then gives them.
+func listenConsole(ctx context.Context) func() []Message {
+	var msgs []Message
+	done := make(chan struct{})
+	console := chromedp.Console(ctx) // subscribed now, before the page loads
+	go func() {
+		defer close(done)
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			switch {
+			case m.Type != chromedp.ConsoleError && m.Type != chromedp.ConsoleException:
+				continue
+			case strings.HasSuffix(m.URL, "/favicon.ico"):
+				continue // browsers ask for it whether the page has one or not
+			}
+			if len(msgs) < 100 {
+				msgs = append(msgs, Message{Type: string(m.Type), Text: textsafe.Truncate(m.Text, 2000), URL: m.URL, Line: m.Line + 1})
+			}
+		}
+	}()
+	return func() []Message {
+		<-done
+		return msgs
+	}
+}
+
+// shootTimedOut: the page never finished (a script that keeps retrying a failing call,
+// a server that does not answer): take it as it is now, which is what a user needs to
+// see, and say it timed out.
+func shootTimedOut(tctx context.Context, o Options, p Page, res *Result, write func(string, []byte) (string, error)) error {
+	res.TimedOut = true
+	err := fmt.Errorf("page did not finish loading within %s (--page-timeout)", o.PageTimeout)
+	sctx, scancel := context.WithTimeout(tctx, 10*time.Second)
+	defer scancel()
+	if shot, serr := chromedp.Run(sctx, chromedp.CaptureScreenshot()); serr == nil {
+		if res.File, serr = write(p.Name, shot); serr == nil {
+			err = fmt.Errorf("page did not finish loading within %s (--page-timeout); the screenshot shows it then", o.PageTimeout)
+		}
+		if u, uerr := chromedp.Run(sctx, chromedp.Evaluate[string](`location.href`)); uerr == nil {
+			res.FinalURL = u
+		}
+	}
+	return err
 }
