@@ -9,13 +9,11 @@ import (
 	"github.com/org/k8s-e2e-report/internal/conditions"
 )
 
-var resourceNotReady = Category{"ResourceNotReady", 65}
-
-// resourceNotReadyDetector flags any object with a condition that says it is not working
+// resourceNotReadyFindings flags any object with a condition that says it is not working
 // (Ready/Available/Accepted/Programmed/ResolvedRefs False, Degraded/Stalled/Conflicted
 // True), wherever under status it sits: APIGraph, Certificate, and Gateway API routes
 // per parent Gateway and Gateways per listener.
-var resourceNotReadyDetector = detector{"conditions", []Category{resourceNotReady}, func(s *Scope) []Finding {
+func resourceNotReadyFindings(s *Scope) []Finding {
 	var out []Finding
 	for i := range s.Objects {
 		o := &s.Objects[i]
@@ -45,4 +43,8 @@ var resourceNotReadyDetector = detector{"conditions", []Category{resourceNotRead
 		}
 	}
 	return out
-}}
+}
+
+var resourceNotReadyDetector = detector{"conditions", []Category{resourceNotReady}, resourceNotReadyFindings}
+
+var resourceNotReady = Category{"ResourceNotReady", 65}

@@ -7,12 +7,10 @@ import (
 	"github.com/org/k8s-e2e-report/internal/bundle"
 )
 
-var consoleError = Category{"ConsoleError", 35}
-
-// consoleDetector turns what the browser saw on the console's pages into findings: a page
+// consoleFindings turns what the browser saw on the console's pages into findings: a page
 // that could not load or answered an error, JavaScript errors and uncaught exceptions,
 // and the console's own API calls that failed with a server error.
-var consoleDetector = detector{"console pages", []Category{consoleError}, func(s *Scope) []Finding {
+func consoleFindings(s *Scope) []Finding {
 	var out []Finding
 	for _, p := range s.Pages {
 		subj := Subject{Kind: "ConsolePage", Name: p.Name}
@@ -90,7 +88,7 @@ var consoleDetector = detector{"console pages", []Category{consoleError}, func(s
 		}
 	}
 	return out
-}}
+}
 
 // pageOrigin is the scheme and host of a page URL ("http://host:port/"), or the service
 // prefix collect writes for a port-forwarded console ("service ns/name:port/").
@@ -110,3 +108,7 @@ func pageOrigin(u string) string {
 	}
 	return prefix + rest + "/"
 }
+
+var consoleDetector = detector{"console pages", []Category{consoleError}, consoleFindings}
+
+var consoleError = Category{"ConsoleError", 35}

@@ -6,9 +6,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// crashLoopDetector: a container in CrashLoopBackOff, quoting its previous run's log
+// crashLoopFindings: a container in CrashLoopBackOff, quoting its previous run's log
 // (the line that says why it died first).
-var crashLoopDetector = detector{"crash loop", []Category{crashLoopBackOff}, func(s *Scope) []Finding {
+func crashLoopFindings(s *Scope) []Finding {
 	return s.containersWith(crashLoopBackOff, func(p *corev1.Pod, cs *corev1.ContainerStatus) Finding {
 		last := cs.LastTerminationState.Terminated
 		why, ev := quoteDeath(s.tail(p.Namespace, p.Name, cs.Name, true))
@@ -26,4 +26,6 @@ var crashLoopDetector = detector{"crash loop", []Category{crashLoopBackOff}, fun
 		}
 		return f
 	})
-}}
+}
+
+var crashLoopDetector = detector{"crash loop", []Category{crashLoopBackOff}, crashLoopFindings}

@@ -9,11 +9,9 @@ import (
 	"github.com/org/k8s-e2e-report/internal/bundle"
 )
 
-var deploymentUnavailable = Category{"DeploymentUnavailable", 55}
-
-// deploymentDetector: a Deployment short of available replicas or past its progress
+// deploymentFindings: a Deployment short of available replicas or past its progress
 // deadline; when findings on its pods say why, it is their consequence and ranks below.
-var deploymentDetector = detector{"deployments", []Category{deploymentUnavailable}, func(s *Scope) []Finding {
+func deploymentFindings(s *Scope) []Finding {
 	rsOwner := map[string]string{} // ns/rs -> deployment
 	for _, rs := range s.ReplicaSets {
 		for _, o := range rs.OwnerReferences {
@@ -79,4 +77,8 @@ var deploymentDetector = detector{"deployments", []Category{deploymentUnavailabl
 		out = append(out, f)
 	}
 	return out
-}}
+}
+
+var deploymentDetector = detector{"deployments", []Category{deploymentUnavailable}, deploymentFindings}
+
+var deploymentUnavailable = Category{"DeploymentUnavailable", 55}

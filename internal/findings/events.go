@@ -8,11 +8,9 @@ import (
 	"github.com/org/k8s-e2e-report/internal/bundle"
 )
 
-var warningEvent = Category{"WarningEvent", 20}
-
-// warningEventDetector reports Warning events no other finding explains, one per object
+// warningEventFindings reports Warning events no other finding explains, one per object
 // and reason. It runs after every detector that explains events.
-var warningEventDetector = detector{"events", []Category{warningEvent}, func(s *Scope) []Finding {
+func warningEventFindings(s *Scope) []Finding {
 	var out []Finding
 	for _, e := range s.Events {
 		if e.Type != corev1.EventTypeWarning {
@@ -27,4 +25,8 @@ var warningEventDetector = detector{"events", []Category{warningEvent}, func(s *
 		out = append(out, f)
 	}
 	return out
-}}
+}
+
+var warningEventDetector = detector{"events", []Category{warningEvent}, warningEventFindings}
+
+var warningEvent = Category{"WarningEvent", 20}

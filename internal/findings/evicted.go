@@ -6,10 +6,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-var evicted = Category{"Evicted", 80}
-
-// evictedDetector: a pod the kubelet evicted (memory or disk pressure).
-var evictedDetector = detector{"eviction", []Category{evicted}, func(s *Scope) []Finding {
+// evictedFindings: a pod the kubelet evicted (memory or disk pressure).
+func evictedFindings(s *Scope) []Finding {
 	var out []Finding
 	for i := range s.Pods {
 		p := &s.Pods[i]
@@ -20,4 +18,8 @@ var evictedDetector = detector{"eviction", []Category{evicted}, func(s *Scope) [
 		}
 	}
 	return out
-}}
+}
+
+var evictedDetector = detector{"eviction", []Category{evicted}, evictedFindings}
+
+var evicted = Category{"Evicted", 80}

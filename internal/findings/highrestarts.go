@@ -4,11 +4,9 @@ import (
 	"fmt"
 )
 
-var highRestarts = Category{"HighRestarts", 40}
-
-// highRestartsDetector: containers restarted 3 times or more, on pods with no other
+// highRestartsFindings: containers restarted 3 times or more, on pods with no other
 // container finding (which says why already).
-var highRestartsDetector = detector{"restarts", []Category{highRestarts}, func(s *Scope) []Finding {
+func highRestartsFindings(s *Scope) []Finding {
 	var out []Finding
 	for i := range s.Pods {
 		p := &s.Pods[i]
@@ -33,4 +31,8 @@ var highRestartsDetector = detector{"restarts", []Category{highRestarts}, func(s
 		}
 	}
 	return out
-}}
+}
+
+var highRestartsDetector = detector{"restarts", []Category{highRestarts}, highRestartsFindings}
+
+var highRestarts = Category{"HighRestarts", 40}

@@ -6,8 +6,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// imagePullDetector: a container whose image cannot be pulled.
-var imagePullDetector = detector{"image pull", []Category{imagePullBackOff}, func(s *Scope) []Finding {
+// imagePullFindings: a container whose image cannot be pulled.
+func imagePullFindings(s *Scope) []Finding {
 	return s.containersWith(imagePullBackOff, func(p *corev1.Pod, cs *corev1.ContainerStatus) Finding {
 		img := ""
 		if c := containerSpec(p, cs.Name); c != nil {
@@ -18,4 +18,6 @@ var imagePullDetector = detector{"image pull", []Category{imagePullBackOff}, fun
 		f.Refs = podRefs(p, "", false)
 		return f
 	})
-}}
+}
+
+var imagePullDetector = detector{"image pull", []Category{imagePullBackOff}, imagePullFindings}

@@ -9,10 +9,8 @@ import (
 	"github.com/org/k8s-e2e-report/internal/bundle"
 )
 
-var jobFailed = Category{"JobFailed", 70}
-
-// jobDetector: a failed Job, quoting the log of its failed pods.
-var jobDetector = detector{"jobs", []Category{jobFailed}, func(s *Scope) []Finding {
+// jobFindings: a failed Job, quoting the log of its failed pods.
+func jobFindings(s *Scope) []Finding {
 	var out []Finding
 	for _, j := range s.Jobs {
 		for _, c := range j.Status.Conditions {
@@ -41,4 +39,8 @@ var jobDetector = detector{"jobs", []Category{jobFailed}, func(s *Scope) []Findi
 		}
 	}
 	return out
-}}
+}
+
+var jobDetector = detector{"jobs", []Category{jobFailed}, jobFindings}
+
+var jobFailed = Category{"JobFailed", 70}

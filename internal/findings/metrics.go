@@ -2,10 +2,8 @@ package findings
 
 import "fmt"
 
-var metricBreach = Category{"MetricBreach", 30}
-
-// metricDetector: a measured value outside its threshold.
-var metricDetector = detector{"metrics", []Category{metricBreach}, func(s *Scope) []Finding {
+// metricFindings: a measured value outside its threshold.
+func metricFindings(s *Scope) []Finding {
 	var out []Finding
 	for _, m := range s.Metrics {
 		if !m.Breached {
@@ -16,4 +14,8 @@ var metricDetector = detector{"metrics", []Category{metricBreach}, func(s *Scope
 		out = append(out, f)
 	}
 	return out
-}}
+}
+
+var metricDetector = detector{"metrics", []Category{metricBreach}, metricFindings}
+
+var metricBreach = Category{"MetricBreach", 30}

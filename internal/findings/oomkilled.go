@@ -6,8 +6,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// oomKilledDetector: a container killed for running out of memory, with its limit.
-var oomKilledDetector = detector{"OOM kill", []Category{oomKilled}, func(s *Scope) []Finding {
+// oomKilledFindings: a container killed for running out of memory, with its limit.
+func oomKilledFindings(s *Scope) []Finding {
 	return s.containersWith(oomKilled, func(p *corev1.Pod, cs *corev1.ContainerStatus) Finding {
 		t := cs.LastTerminationState.Terminated
 		if t == nil || t.Reason != "OOMKilled" {
@@ -24,4 +24,6 @@ var oomKilledDetector = detector{"OOM kill", []Category{oomKilled}, func(s *Scop
 		f.Evidence, f.Refs, f.Time = s.tail(p.Namespace, p.Name, cs.Name, cs.RestartCount > 0), podRefs(p, cs.Name, cs.RestartCount > 0), t.FinishedAt.Time
 		return f
 	})
-}}
+}
+
+var oomKilledDetector = detector{"OOM kill", []Category{oomKilled}, oomKilledFindings}

@@ -7,11 +7,9 @@ import (
 	"github.com/org/k8s-e2e-report/internal/loglines"
 )
 
-var operatorError = Category{"OperatorError", 60}
-
-// operatorDetector groups reconcile errors by controller, object and message, related
+// operatorFindings groups reconcile errors by controller, object and message, related
 // to the finding on the object itself.
-var operatorDetector = detector{"operator", []Category{operatorError}, func(s *Scope) []Finding {
+func operatorFindings(s *Scope) []Finding {
 	crs := s.foundIn(resourceNotReady)
 	var out []Finding
 	for _, a := range s.Actions {
@@ -54,7 +52,7 @@ var operatorDetector = detector{"operator", []Category{operatorError}, func(s *S
 		out = append(out, f)
 	}
 	return out
-}}
+}
 
 func shortHash(s string) string {
 	h := uint32(2166136261)
@@ -63,3 +61,7 @@ func shortHash(s string) string {
 	}
 	return fmt.Sprintf("%08x", h)
 }
+
+var operatorDetector = detector{"operator", []Category{operatorError}, operatorFindings}
+
+var operatorError = Category{"OperatorError", 60}

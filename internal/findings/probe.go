@@ -11,12 +11,10 @@ import (
 	"github.com/org/k8s-e2e-report/internal/bundle"
 )
 
-var probeFailing = Category{"ProbeFailing", 45}
-
-// probeDetector turns Unhealthy events (failing readiness/liveness/startup probes) into
+// probeFindings turns Unhealthy events (failing readiness/liveness/startup probes) into
 // one finding per pod and probe, quoting what the probe checks and the container's log
 // around the first failure.
-var probeDetector = detector{"probes", []Category{probeFailing}, func(s *Scope) []Finding {
+func probeFindings(s *Scope) []Finding {
 	type key struct {
 		subj Subject
 		kind string
@@ -94,7 +92,7 @@ var probeDetector = detector{"probes", []Category{probeFailing}, func(s *Scope) 
 		out = append(out, f)
 	}
 	return out
-}}
+}
 
 // containerOfFieldPath reads "spec.containers{name}" from an event's involvedObject.
 func containerOfFieldPath(fp string) string {
@@ -199,3 +197,7 @@ func probeTarget(p *corev1.Pod, c *corev1.Container, pr *corev1.Probe) string {
 	s += fmt.Sprintf(", every %ds, timeout %ds, failing after %d", period, max(pr.TimeoutSeconds, 1), threshold)
 	return s
 }
+
+var probeDetector = detector{"probes", []Category{probeFailing}, probeFindings}
+
+var probeFailing = Category{"ProbeFailing", 45}

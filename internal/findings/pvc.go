@@ -8,10 +8,8 @@ import (
 	"github.com/org/k8s-e2e-report/internal/bundle"
 )
 
-var pvcPending = Category{"PVCPending", 75}
-
-// pvcDetector: a PersistentVolumeClaim still Pending, with the event that says why.
-var pvcDetector = detector{"volume claims", []Category{pvcPending}, func(s *Scope) []Finding {
+// pvcFindings: a PersistentVolumeClaim still Pending, with the event that says why.
+func pvcFindings(s *Scope) []Finding {
 	var out []Finding
 	for _, p := range s.PVCs {
 		if p.Status.Phase != corev1.ClaimPending {
@@ -30,4 +28,8 @@ var pvcDetector = detector{"volume claims", []Category{pvcPending}, func(s *Scop
 		out = append(out, f)
 	}
 	return out
-}}
+}
+
+var pvcDetector = detector{"volume claims", []Category{pvcPending}, pvcFindings}
+
+var pvcPending = Category{"PVCPending", 75}

@@ -2,11 +2,9 @@ package findings
 
 import "fmt"
 
-var resultsUnreadable = Category{"ResultsUnreadable", 28}
-
-// resultsUnreadableDetector: a results file that could not be read or parsed is an error of the run
+// resultsUnreadableFindings: a results file that could not be read or parsed is an error of the run
 // (its tests' outcome is unknown), never a quiet "passed".
-var resultsUnreadableDetector = detector{"results files", []Category{resultsUnreadable}, func(s *Scope) []Finding {
+func resultsUnreadableFindings(s *Scope) []Finding {
 	var out []Finding
 	for _, src := range s.Sources {
 		if src.Error == "" {
@@ -20,4 +18,8 @@ var resultsUnreadableDetector = detector{"results files", []Category{resultsUnre
 		out = append(out, f)
 	}
 	return out
-}}
+}
+
+var resultsUnreadableDetector = detector{"results files", []Category{resultsUnreadable}, resultsUnreadableFindings}
+
+var resultsUnreadable = Category{"ResultsUnreadable", 28}

@@ -7,11 +7,9 @@ import (
 	"github.com/org/k8s-e2e-report/internal/bundle"
 )
 
-var errorSpan = Category{"ErrorSpan", 50}
-
-// errorSpanDetector: a trace span in error where the error started (the spans above
+// errorSpanFindings: a trace span in error where the error started (the spans above
 // it that only passed it on are named in its explanation).
-var errorSpanDetector = detector{"traces", []Category{errorSpan}, func(s *Scope) []Finding {
+func errorSpanFindings(s *Scope) []Finding {
 	var out []Finding
 	for _, sp := range s.ErrorSpans {
 		if sp.Downstream {
@@ -26,4 +24,8 @@ var errorSpanDetector = detector{"traces", []Category{errorSpan}, func(s *Scope)
 		out = append(out, f)
 	}
 	return out
-}}
+}
+
+var errorSpanDetector = detector{"traces", []Category{errorSpan}, errorSpanFindings}
+
+var errorSpan = Category{"ErrorSpan", 50}

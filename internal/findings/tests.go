@@ -8,13 +8,8 @@ import (
 	"github.com/org/k8s-e2e-report/internal/results"
 )
 
-var (
-	testFailed = Category{"TestFailed", 25}
-	testFlaky  = Category{"TestFlaky", 10}
-)
-
-// testDetector: failed and flaky tests, with their output and source location.
-var testDetector = detector{"tests", []Category{testFailed, testFlaky}, func(s *Scope) []Finding {
+// testFindings: failed and flaky tests, with their output and source location.
+func testFindings(s *Scope) []Finding {
 	var out []Finding
 	for _, c := range s.Tests {
 		subj := Subject{Kind: "Test", Namespace: c.Suite, Name: c.Name}
@@ -39,4 +34,11 @@ var testDetector = detector{"tests", []Category{testFailed, testFlaky}, func(s *
 		}
 	}
 	return out
-}}
+}
+
+var testDetector = detector{"tests", []Category{testFailed, testFlaky}, testFindings}
+
+var (
+	testFailed = Category{"TestFailed", 25}
+	testFlaky  = Category{"TestFlaky", 10}
+)

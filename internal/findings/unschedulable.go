@@ -10,11 +10,9 @@ import (
 	"github.com/org/k8s-e2e-report/internal/bundle"
 )
 
-var unschedulable = Category{"Unschedulable", 85}
-
-// unschedulableDetector: a pending pod the scheduler cannot place, with what it says
+// unschedulableFindings: a pending pod the scheduler cannot place, with what it says
 // and what the pod requests.
-var unschedulableDetector = detector{"scheduling", []Category{unschedulable}, func(s *Scope) []Finding {
+func unschedulableFindings(s *Scope) []Finding {
 	var out []Finding
 	for i := range s.Pods {
 		p := &s.Pods[i]
@@ -42,7 +40,7 @@ var unschedulableDetector = detector{"scheduling", []Category{unschedulable}, fu
 		out = append(out, s.onPodFinding(f))
 	}
 	return out
-}}
+}
 
 func requestsOf(p *corev1.Pod) string {
 	var parts []string
@@ -59,3 +57,7 @@ func requestsOf(p *corev1.Pod) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+var unschedulableDetector = detector{"scheduling", []Category{unschedulable}, unschedulableFindings}
+
+var unschedulable = Category{"Unschedulable", 85}
