@@ -88,23 +88,17 @@ func eventsGVR(group string) schema.GroupVersionResource {
 }
 
 // pods returns the collected pods as typed objects.
-func (rs *resources) pods() []corev1.Pod {
-	var out []corev1.Pod
-	for _, u := range rs.objects(podsGVR) {
-		var p corev1.Pod
-		if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &p) == nil {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func (rs *resources) pods() []corev1.Pod { return typed[corev1.Pod](rs.objects(podsGVR)) }
 
-func (rs *resources) jobs() []batchv1.Job {
-	var out []batchv1.Job
-	for _, u := range rs.objects(jobsGVR) {
-		var j batchv1.Job
-		if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &j) == nil {
-			out = append(out, j)
+func (rs *resources) jobs() []batchv1.Job { return typed[batchv1.Job](rs.objects(jobsGVR)) }
+
+// typed converts objects to their typed form, leaving out any that does not fit it.
+func typed[T any](objs []unstructured.Unstructured) []T {
+	var out []T
+	for _, u := range objs {
+		var v T
+		if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &v) == nil {
+			out = append(out, v)
 		}
 	}
 	return out

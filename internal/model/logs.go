@@ -2,10 +2,10 @@ package model
 
 import (
 	"path"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
@@ -73,24 +73,12 @@ func (r *Report) loadLogs(br *bundle.Reader, pods []corev1.Pod, deleted map[stri
 	// tails is a fifth of a render.
 	perPod := make([][]*LogTail, len(pods))
 	var read atomic.Int64
-	parallel(len(pods), 2, func(k int) {
-		p := &pods[k]
-		dir, err := br.Sub(path.Dir(bundle.LogPath(p.Namespace, p.Name, "c", false)))
-		if err != nil {
-			return // no logs of this pod in the bundle
-		}
-		defer dir.Close()
-		for _, ctr := range bundle.ContainerNames(p) {
-			for _, prev := range []bool{true, false} {
-				var st TailStats
-				t := readTail(dir, p, ctr, prev, n, rd, deleted, &st)
-				read.Add(st.BytesRead)
-				if t != nil {
-					perPod[k] = append(perPod[k], t)
-				}
-			}
-		}
-	})
+	var g errgroup.Group
+	g.SetLimit(2)
+	for k := range pods {
+		g.Go(func() error { readPodLogs(br, &pods[k], n, rd, deleted, &perPod[k], &read); return nil })
+	}
+	g.Wait()
 	r.TailStats.BytesRead += read.Load()
 	var sick, healthy []LogTail
 	for _, tails := range perPod {
@@ -103,6 +91,26 @@ func (r *Report) loadLogs(br *bundle.Reader, pods []corev1.Pod, deleted map[stri
 		}
 	}
 	return append(sick, healthy...)
+}
+
+// readPodLogs reads a pod's containers' current and previous tails from its log
+// directory, opened once.
+func readPodLogs(br *bundle.Reader, p *corev1.Pod, n int, rd *redact.Redactor, deleted map[string]time.Time, tails *[]*LogTail, read *atomic.Int64) {
+	dir, err := br.Sub(path.Dir(bundle.LogPath(p.Namespace, p.Name, "c", false)))
+	if err != nil {
+		return // no logs of this pod in the bundle
+	}
+	defer dir.Close()
+	for _, ctr := range bundle.ContainerNames(p) {
+		for _, prev := range []bool{true, false} {
+			var st TailStats
+			t := readTail(dir, p, ctr, prev, n, rd, deleted, &st)
+			read.Add(st.BytesRead)
+			if t != nil {
+				*tails = append(*tails, t)
+			}
+		}
+	}
 }
 
 // readTail reads one container log's tail from its pod's log directory: scrubbed as a
@@ -131,22 +139,6 @@ func readTail(dir *bundle.Reader, p *corev1.Pod, ctr string, prev bool, n int, r
 		t.Lines = append(t.Lines, LogLine{Time: ts, Text: text, Level: level})
 	}
 	return t
-}
-
-// parallel runs f(0..n-1) on the given number of goroutines.
-func parallel(n, workers int, f func(int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // containerHealthy: the pod is not failing, pending or deleted, and the container is

@@ -80,31 +80,23 @@ func (f *Fields) Set(spec string) error {
 	if !ok || keys == "" {
 		return fmt.Errorf("--operator-field %q: want ROLE=KEY[,KEY...]", spec)
 	}
-	list := strings.Split(keys, ",")
-	switch strings.ToLower(role) {
-	case "time":
-		f.Time = list
-	case "level":
-		f.Level = list
-	case "msg", "message":
-		f.Message = list
-	case "controller":
-		f.Controller = list
-	case "reconcileid":
-		f.ReconcileID = list
-	case "error":
-		f.Error = list
-	case "kind":
-		f.Kind = list
-	case "namespace":
-		f.Namespace = list
-	case "name":
-		f.Name = list
-	case "object":
-		f.Object = list
-	default:
+	field, ok := map[string]*[]string{
+		"time":        &f.Time,
+		"level":       &f.Level,
+		"msg":         &f.Message,
+		"message":     &f.Message,
+		"controller":  &f.Controller,
+		"reconcileid": &f.ReconcileID,
+		"error":       &f.Error,
+		"kind":        &f.Kind,
+		"namespace":   &f.Namespace,
+		"name":        &f.Name,
+		"object":      &f.Object,
+	}[strings.ToLower(role)]
+	if !ok {
 		return fmt.Errorf("--operator-field %q: unknown role %q (time, level, msg, controller, reconcileID, error, kind, namespace, name, object)", spec, role)
 	}
+	*field = strings.Split(keys, ",")
 	return nil
 }
 
