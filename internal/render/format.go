@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -59,26 +60,20 @@ func more(total, shown int, what string) string {
 	return fmt.Sprintf("\n_%d more %s — see REPORT.md in the artifact._\n", total-shown, what)
 }
 
+var sevIcons = map[findings.Severity]string{findings.Critical: "🔥", findings.Error: "❌", findings.Warning: "⚠️"}
+
 func sevIcon(s findings.Severity) string {
-	switch s {
-	case findings.Critical:
-		return "🔥"
-	case findings.Error:
-		return "❌"
-	case findings.Warning:
-		return "⚠️"
+	if icon, ok := sevIcons[s]; ok {
+		return icon
 	}
 	return "ℹ️"
 }
 
+var statusIcons = map[results.Status]string{results.Failed: "❌", results.Error: "❌", results.Flaky: "⚠️", results.Skipped: "⏭️"}
+
 func statusIcon(s results.Status) string {
-	switch s {
-	case results.Failed, results.Error:
-		return "❌"
-	case results.Flaky:
-		return "⚠️"
-	case results.Skipped:
-		return "⏭️"
+	if icon, ok := statusIcons[s]; ok {
+		return icon
 	}
 	return "✅"
 }
@@ -162,34 +157,13 @@ func unhealthyPods(rows []model.PodRow) []model.PodRow {
 	return out
 }
 
+// limitSlice is the first n elements of any slice (templates range over what it gives).
 func limitSlice(list any, n int) any {
-	switch l := list.(type) {
-	case []findings.Finding:
-		return l[:min(n, len(l))]
-	case []model.FailedTest:
-		return l[:min(n, len(l))]
-	case []model.PodRow:
-		return l[:min(n, len(l))]
-	case []results.Case:
-		return l[:min(n, len(l))]
-	case []opactions.Action:
-		return l[:min(n, len(l))]
-	case []model.CRItem:
-		return l[:min(n, len(l))]
-	case []findings.Span:
-		return l[:min(n, len(l))]
-	case []model.Screenshot:
-		return l[:min(n, len(l))]
-	case []model.LogTail:
-		return l[:min(n, len(l))]
-	case []model.ExtractedError:
-		return l[:min(n, len(l))]
-	case []model.File:
-		return l[:min(n, len(l))]
-	case []bundleGap:
-		return l[:min(n, len(l))]
+	v := reflect.ValueOf(list)
+	if v.Kind() != reflect.Slice {
+		panic(fmt.Sprintf("limit: unsupported %T", list))
 	}
-	panic(fmt.Sprintf("limit: unsupported %T", list))
+	return v.Slice(0, min(max(n, 0), v.Len())).Interface()
 }
 
 func humanBytes(n int64) string {

@@ -158,16 +158,12 @@ func fromOTLP(td *tracepb.TracesData) []Trace {
 	return out
 }
 
+var kindNames = map[tracepb.Span_SpanKind]string{tracepb.Span_SPAN_KIND_SERVER: "server", tracepb.Span_SPAN_KIND_CLIENT: "client",
+	tracepb.Span_SPAN_KIND_PRODUCER: "producer", tracepb.Span_SPAN_KIND_CONSUMER: "consumer"}
+
 func kindName(k tracepb.Span_SpanKind) string {
-	switch k {
-	case tracepb.Span_SPAN_KIND_SERVER:
-		return "server"
-	case tracepb.Span_SPAN_KIND_CLIENT:
-		return "client"
-	case tracepb.Span_SPAN_KIND_PRODUCER:
-		return "producer"
-	case tracepb.Span_SPAN_KIND_CONSUMER:
-		return "consumer"
+	if n, ok := kindNames[k]; ok {
+		return n
 	}
 	return "internal"
 }
