@@ -19,7 +19,6 @@ const (
 	ResultsJSON = "k8s-e2e-results.json"
 )
 
-
 // WriteFileAtomic writes path through a temporary file renamed into place (a reader
 // never sees half a file), readable by others (an artifact upload).
 func WriteFileAtomic(path string, b []byte) error {
