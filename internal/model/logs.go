@@ -49,7 +49,10 @@ func objectFiles(m *bundle.Manifest) func(apiVersion, kind string) string {
 	files := map[string]string{}
 	if m != nil {
 		for _, t := range m.Types {
-			files[t.APIVersion+"/"+t.Kind] = t.File
+			// The manifest may come from anyone: only a path inside the bundle is a file.
+			if p, err := bundle.RelPath(t.File); err == nil {
+				files[t.APIVersion+"/"+t.Kind] = p
+			}
 		}
 	}
 	return func(apiVersion, kind string) string { return files[apiVersion+"/"+kind] }

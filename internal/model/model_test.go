@@ -348,3 +348,22 @@ func TestEveryInputFieldIsScrubbed(t *testing.T) {
 		}
 	}
 }
+
+// A manifest's file for a type is cited only when it is a path inside the bundle; a
+// hostile one falls back to resources.json.
+func TestObjectFilesStayInTheBundle(t *testing.T) {
+	files := objectFiles(&bundle.Manifest{Types: []bundle.TypeFile{
+		{APIVersion: "x.io/v1", Kind: "Good", File: "k8s/goods.yaml"},
+		{APIVersion: "x.io/v1", Kind: "Up", File: "../../etc/passwd"},
+		{APIVersion: "x.io/v1", Kind: "Abs", File: "/etc/passwd"},
+		{APIVersion: "x.io/v1", Kind: "Link", File: "javascript:alert(1)//x"},
+	}})
+	if got := files("x.io/v1", "Good"); got != "k8s/goods.yaml" {
+		t.Errorf("Good: %q", got)
+	}
+	for _, k := range []string{"Up", "Abs"} {
+		if got := files("x.io/v1", k); got != "" {
+			t.Errorf("%s: %q cited; want none (resources.json)", k, got)
+		}
+	}
+}
