@@ -27,6 +27,7 @@ const (
 	OperatorActionsJSON = "k8s/operator-actions.json"
 	TimelineText        = "k8s/timeline.txt"
 	TimelineJSON        = "k8s/timeline.json"
+	ObservedJSON        = "k8s/observed.json" // timeline entries only watch saw (the model derives the rest)
 	CustomResourcesDir  = "k8s"
 )
 

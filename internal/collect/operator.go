@@ -83,7 +83,8 @@ func (r *run) collectOperatorActions() {
 	rec.add(len(actions), n, bundle.OperatorActionsJSON)
 }
 
-// writeTimeline merges everything timed into timeline.txt and timeline.json.
+// writeTimeline writes what watch observed (observed.json), and everything timed merged
+// into timeline.txt and timeline.json for people reading the bundle.
 func (r *run) writeTimeline() {
 	rec := r.newRecord("timeline")
 	defer rec.done()
@@ -101,8 +102,17 @@ func (r *run) writeTimeline() {
 	b.Conditions(conds)
 	b.Operator(r.actions)
 	entries := b.Entries()
+	// What watch saw is a fact of its own (observed.json): the model derives the rest of
+	// the timeline itself, with its own rules. timeline.txt and .json are for people.
+	observed := []timeline.Entry{}
 	if r.watch != nil {
+		observed = append(observed, r.watch.timeline...)
 		entries = timeline.Merge(entries, r.watch.timeline) // observed entries; the same fact once
+	}
+	if n, err := r.dir.WriteJSON(bundle.ObservedJSON, observed); err != nil {
+		rec.errorf("write %s: %v", bundle.ObservedJSON, err)
+	} else {
+		rec.add(0, n, bundle.ObservedJSON)
 	}
 	var sb strings.Builder
 	_ = timeline.Write(&sb, entries)

@@ -59,6 +59,11 @@ type loader struct {
 	// from the annotation that bundles written before it carry.
 	deleted map[string]time.Time
 	gaps    *[]bundle.Gap // where this loader's gaps go
+	// conds are the objects with conditions but pods and Jobs, in the bundle's order
+	// (their condition transitions join the timeline; in.Objects are among them); observed, the timeline entries only watch saw;
+	// traced, the trace's root and error spans.
+	conds            []unstructured.Unstructured
+	observed, traced []timeline.Entry
 }
 
 func load(ctx context.Context, dir string, o Options) (*Report, error) {
@@ -92,7 +97,8 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 		return nil, err
 	}
 	r.Gaps = append(append(r.Gaps, aGaps...), bGaps...)
-	if err := l.run(ctx, (*loader).analyse); err != nil {
+	l.conds, l.observed, l.traced = a.conds, b.observed, b.traced
+	if err := l.run(ctx, (*loader).timeline, (*loader).analyse); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -167,6 +173,9 @@ func (l *loader) objects(context.Context) error {
 				in.Objects = append(in.Objects, *u)
 			}
 		}
+		if kind := u.GetAPIVersion() + "/" + u.GetKind(); kind != "v1/Pod" && kind != "batch/v1/Job" && conditions.Has(u) {
+			l.conds = append(l.conds, *u)
+		}
 		if !ok {
 			unconvertible++
 		}
@@ -219,8 +228,14 @@ func (l *loader) lists(context.Context) error {
 	if l.r.OperatorActions == nil {
 		l.r.OperatorActions = []opactions.Action{}
 	}
-	l.r.Timeline, bad, err = readItems[timeline.Entry](l.br, bundle.TimelineJSON)
-	l.skipped(bundle.TimelineJSON, bad, err, "malformed entries")
+	// What only watch saw; a bundle from before observed.json has it inside the timeline
+	// collect derived, which is read instead (its derived entries are the same facts).
+	rel := bundle.ObservedJSON
+	if _, err := l.br.Stat(rel); errors.Is(err, fs.ErrNotExist) {
+		rel = bundle.TimelineJSON
+	}
+	l.observed, bad, err = readItems[timeline.Entry](l.br, rel)
+	l.skipped(rel, bad, err, "malformed entries")
 	return nil
 }
 
@@ -289,17 +304,14 @@ func (l *loader) pages(context.Context) error {
 // traces summarises traces.json; its root and error spans join the timeline, and all of
 // it is put in time order (a bundle's timeline.json may not be).
 func (l *loader) traces(ctx context.Context) error {
-	var entries []timeline.Entry
 	var known map[string]bool
-	l.r.Traces, entries, known = loadTraces(ctx, l.br, l.o.Redactor, l.gap)
+	l.r.Traces, l.traced, known = loadTraces(ctx, l.br, l.o.Redactor, l.gap)
 	for id := range known {
 		l.known[id] = true
 	}
 	if l.r.Traces != nil {
 		l.in.ErrorSpans = l.r.Traces.ErrorSpans
 	}
-	l.r.Timeline = append(l.r.Timeline, entries...)
-	sort.SliceStable(l.r.Timeline, func(i, j int) bool { return l.r.Timeline[i].Time.Before(l.r.Timeline[j].Time) })
 	return nil
 }
 
@@ -311,8 +323,8 @@ func (l *loader) scrubObjects(context.Context) error {
 	if l.o.Redactor == nil {
 		return nil
 	}
-	for i := range l.in.Objects {
-		l.o.Redactor.Object(l.in.Objects[i].Object)
+	for i := range l.conds {
+		l.o.Redactor.Object(l.conds[i].Object)
 	}
 	objects, _ := inputParts(l.in)
 	scrubAll(l.o.Redactor, objects...)
@@ -326,13 +338,33 @@ func (l *loader) scrubRecords(context.Context) error {
 		return nil
 	}
 	_, records := inputParts(l.in)
-	scrubAll(l.o.Redactor, append(records, &l.r.Timeline)...)
+	scrubAll(l.o.Redactor, append(records, &l.observed)...)
 	return nil
 }
 
 func (l *loader) logs(context.Context) error {
 	l.r.Logs = l.r.loadLogs(l.br, l.in.Pods, l.deleted, l.o.TailLines, l.o.Redactor)
 	l.in.Logs = bundleLogs{br: l.br, tails: l.r.Logs, rd: l.o.Redactor}
+	return nil
+}
+
+// timeline derives the timeline from the facts with today's rules (events, container
+// states, Job and condition transitions, operator actions), adds what only watch saw
+// and the traces' spans, and puts it all in time order. Its inputs are scrubbed already.
+func (l *loader) timeline(context.Context) error {
+	var b timeline.Builder
+	b.Events(l.in.Events)
+	b.Pods(l.in.Pods)
+	b.Jobs(l.in.Jobs)
+	b.Conditions(l.conds)
+	b.Operator(l.in.Actions)
+	entries := timeline.Merge(b.Entries(), l.observed)
+	entries = append(entries, l.traced...)
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Time.Before(entries[j].Time) })
+	if entries == nil {
+		entries = []timeline.Entry{}
+	}
+	l.r.Timeline = entries
 	return nil
 }
 
