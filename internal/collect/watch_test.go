@@ -157,6 +157,10 @@ func TestIntegrationWatchKeepsADeletedPod(t *testing.T) {
 	if strings.Contains(read(t, dir, bundle.ResourcesJSON), bundle.DeletedAtAnnotation) {
 		t.Error("resources.json still marks the pod with an annotation")
 	}
+	// What watch saw is a fact of the bundle of its own; the model derives the rest.
+	if obs := read(t, dir, bundle.ObservedJSON); !strings.Contains(obs, "pod deleted") {
+		t.Errorf("observed.json lacks the deletion watch saw:\n%s", obs)
+	}
 	found := false
 	for _, lt := range r.Logs {
 		for _, l := range lt.Lines {
