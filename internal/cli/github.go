@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/org/k8s-e2e-report/internal/github"
+	"github.com/org/k8s-e2e-report/internal/reportjson"
 
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
@@ -39,7 +40,7 @@ each, the last saying how many more), appends summary.md to $GITHUB_STEP_SUMMARY
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			r, err := model.Read(dir)
+			r, err := reportjson.Read(dir)
 			if err != nil {
 				return err
 			}
@@ -130,7 +131,7 @@ It does not fail the job when the comment cannot be posted, unless --strict.`,
 				}
 				return usageOr(prcomment.FromArtifact(cmd.Context(), c, f.fromArtifact, head, commentEnv(g)))
 			}
-			r, err := model.Read(dir)
+			r, err := reportjson.Read(dir)
 			if err != nil {
 				return err
 			}

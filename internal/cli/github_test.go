@@ -16,6 +16,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/github/githubtest"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/render"
+	"github.com/org/k8s-e2e-report/internal/reportjson"
 )
 
 // renderedBundle copies the committed demo bundle and renders it.
@@ -112,7 +113,7 @@ func TestAnnotateLimits(t *testing.T) {
 	defer gh.Close()
 	dir := renderedBundle(t)
 	actionsEnv(t, gh, "ghs_x")
-	r, err := model.Read(dir)
+	r, err := reportjson.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,14 +168,14 @@ func TestMergeShards(t *testing.T) {
 	if strings.TrimSpace(stdout) != filepath.Join(out, render.ReportFile) {
 		t.Errorf("stdout = %q", stdout)
 	}
-	r, err := model.Read(out)
+	r, err := reportjson.Read(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(r.Shards) != 2 || r.Status.Level != "failed" {
 		t.Fatalf("shards %+v status %+v", r.Shards, r.Status)
 	}
-	one, _ := model.Read(a)
+	one, _ := reportjson.Read(a)
 	if len(r.Findings) != len(one.Findings) {
 		t.Errorf("merged %d findings, want the %d root causes once each", len(r.Findings), len(one.Findings))
 	}
@@ -199,7 +200,7 @@ func TestPosterGivenAHostileArtifact(t *testing.T) {
 	gh.SetHead(7, head)
 	evil := "\n\n@org/security-team ![x](https://evil.example/i.png) [c](https://evil.example) <img src=x>\n::error::INJECTED\n::add-mask::x\n"
 	// The fork rewrites every field it can.
-	r, err := model.Read(dir)
+	r, err := reportjson.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

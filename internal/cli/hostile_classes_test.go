@@ -436,7 +436,11 @@ func TestHostileTimelineAndLists(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := demoBundle(t)
-			for _, rel := range []string{"k8s/timeline.json", "k8s/events.json", "k8s/operator-actions.json"} {
+			// observed.json (what watch saw, the timeline's one input of its own) gets the
+			// timeline's entries, so each list has entries to break.
+			tl, _ := os.ReadFile(filepath.Join(dir, "k8s/timeline.json"))
+			writeFile(t, filepath.Join(dir, "k8s/observed.json"), string(tl))
+			for _, rel := range []string{"k8s/observed.json", "k8s/events.json", "k8s/operator-actions.json"} {
 				var es []json.RawMessage
 				b, err := os.ReadFile(filepath.Join(dir, rel))
 				if err != nil || json.Unmarshal(b, &es) != nil || len(es) < 2 {
@@ -451,7 +455,7 @@ func TestHostileTimelineAndLists(t *testing.T) {
 			}
 			rep := readReportJSON(t, out[render.JSONFile])
 			if name == "bad entries" {
-				if g := fmt.Sprint(rep.Gaps); !strings.Contains(g, "timeline.json: 3 malformed entries skipped") || !strings.Contains(g, "events.json: 3 malformed") {
+				if g := fmt.Sprint(rep.Gaps); !strings.Contains(g, "observed.json: 3 malformed entries skipped") || !strings.Contains(g, "events.json: 3 malformed") {
 					t.Errorf("gaps %s: want the skipped entries named", g)
 				}
 			}

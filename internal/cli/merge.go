@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/reportjson"
 
 	"github.com/spf13/cobra"
 
@@ -49,7 +50,7 @@ not race on one comment.`,
 				if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 					return fmt.Errorf("bundle %s: not a directory (a shard's bundle or rendered report): %v", dir, err)
 				}
-				r, err := model.Read(dir)
+				r, err := reportjson.Read(dir)
 				switch {
 				case err == nil:
 				case bundle.IsBundle(dir):

@@ -3,6 +3,7 @@ package model
 import (
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/opactions"
 	"github.com/org/k8s-e2e-report/internal/results"
 )
 
@@ -21,7 +22,7 @@ func Unreadable(name string, err error) *Report {
 	r := &Report{Version: Version, Tests: &results.Results{Cases: []results.Case{}}, TestCounts: map[string]int{},
 		Gaps: []bundle.Gap{{Collector: "merge", Error: err.Error()}}, FailedTests: []FailedTest{},
 		Findings: []findings.Finding{findings.ReportUnreadable(name, err.Error())}}
-	r.normalise()
+	r.Normalise()
 	r.Status = r.status()
 	return r
 }
@@ -77,4 +78,32 @@ func Merge(names []string, reports []*Report) *Report {
 	m.OperatorActions = []OperatorAction{}
 	m.Status = m.status()
 	return m
+}
+
+// Normalise replaces the nil parts of a report read from JSON by empty ones.
+func (r *Report) Normalise() {
+	if r.Tests == nil {
+		r.Tests = &results.Results{}
+	}
+	if r.Tests.Cases == nil {
+		r.Tests.Cases = []results.Case{}
+	}
+	if r.TestCounts == nil {
+		r.TestCounts = map[string]int{}
+		for k, v := range r.Tests.Counts() {
+			r.TestCounts[string(k)] = v
+		}
+	}
+	if r.Findings == nil {
+		r.Findings = []findings.Finding{}
+	}
+	if r.FailedTests == nil {
+		r.FailedTests = []FailedTest{}
+	}
+	if r.Gaps == nil {
+		r.Gaps = []bundle.Gap{}
+	}
+	if r.OperatorActions == nil {
+		r.OperatorActions = []opactions.Action{}
+	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/render"
+	"github.com/org/k8s-e2e-report/internal/reportjson"
 )
 
 // PRFile is written into the bundle when a comment could not be posted (a fork PR), for
@@ -253,7 +254,7 @@ func FromArtifact(ctx context.Context, c Config, dir, expectedHead string, env E
 	if !ok || c.Token == "" {
 		return errors.New("GITHUB_REPOSITORY and a token (GITHUB_TOKEN or --token) are needed to post")
 	}
-	r, err := model.Read(dir)
+	r, err := reportjson.Read(dir)
 	if err != nil {
 		return fmt.Errorf("--from-artifact: %w", err)
 	}

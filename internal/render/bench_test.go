@@ -12,6 +12,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/redact"
+	"github.com/org/k8s-e2e-report/internal/reportjson"
 )
 
 // failingJUnit writes a JUnit file of n failing tests, one second apart.
@@ -65,7 +66,7 @@ func TestJSONBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	full, err := JSON(r, 0)
+	full, err := reportjson.Encode(r, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func TestJSONBudget(t *testing.T) {
 	if len(full) <= budget {
 		t.Fatalf("the fixture is too small (%d bytes) to test a %d-byte budget", len(full), budget)
 	}
-	b, err := JSON(r, budget)
+	b, err := reportjson.Encode(r, budget)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -229,3 +229,10 @@ func waterfall(es []timeline.Entry, n int) string {
 	}
 	return b.String()
 }
+
+func tailOf[T any](s []T, n int) []T {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}

@@ -34,7 +34,7 @@ type Options struct {
 	ReportBudget int
 	LogLines     int    // per container in REPORT.md; default 200
 	Marker       string // hidden comment marker, e.g. "<!-- ci-report:KEY -->"
-	JSONBudget   int    // size limit of report.json; default DefaultJSONBudget
+	JSONBudget   int    // size limit of report.json; default reportjson.DefaultBudget
 	JaegerUIURL  string // when set, trace IDs link to this Jaeger UI's /trace/ID
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/reportjson"
 )
 
 // Output file names.
@@ -43,7 +44,8 @@ var Outputs = []Output{
 		Render: func(r *model.Report, o Options) ([]byte, error) { s, err := Markdown(r, o); return []byte(s), err }},
 	{File: HTMLFile, For: "the same, self-contained (images embedded)", From: ReportFile,
 		Convert: func(md []byte, r *model.Report, o Options) ([]byte, error) { return HTML(string(md), r, o) }},
-	{File: JSONFile, For: "the same model, machine-readable", Write: writeJSON},
+	{File: JSONFile, For: "the same model, machine-readable",
+		Write: func(f *os.File, r *model.Report, o Options) error { return reportjson.Write(f, r, o.JSONBudget) }},
 	{File: SummaryFile, For: "for the GitHub job summary (at most 1 MiB)",
 		Render: func(r *model.Report, o Options) ([]byte, error) { s, err := Summary(r, o); return []byte(s), err }},
 	{File: CommentFile, For: "for the PR comment (at most 65,536 characters, marker included)",

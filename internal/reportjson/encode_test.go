@@ -1,9 +1,11 @@
-package render
+package reportjson
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +71,7 @@ func TestWriteJSONKeepsItsBudgetWhenTheEstimateIsWrong(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := writeJSON(f, &c, Options{JSONBudget: budget}); err != nil {
+	if err := Write(f, &c, budget); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(f.Name())
@@ -83,12 +85,39 @@ func TestWriteJSONKeepsItsBudgetWhenTheEstimateIsWrong(t *testing.T) {
 	// Within its budget, the streamed file is what MarshalIndent writes.
 	f2, _ := os.CreateTemp(t.TempDir(), "report.json")
 	defer f2.Close()
-	if err := writeJSON(f2, r, Options{}); err != nil {
+	if err := Write(f2, r, 0); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(f2.Name())
 	want, _ := json.MarshalIndent(r, "", "  ")
 	if !bytes.Equal(got, append(want, '\n')) {
 		t.Error("streamed report.json differs from MarshalIndent")
+	}
+}
+
+func load(t *testing.T, name string) *model.Report {
+	t.Helper()
+	r, err := model.Load(context.Background(), filepath.Join("../../testdata/bundles", name), model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Read refuses a report of another version, and fills in what a foreign report leaves
+// out: a shard's or a fork's report.json is never trusted to be whole.
+func TestReadRefusesOtherVersionsAndNormalises(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, File), []byte(`{"version": 99, "status": {"level": "passed"}}`), 0o644)
+	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), "version 99") {
+		t.Errorf("version 99: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, File), []byte(`{"version": 1}`), 0o644)
+	r, err := Read(dir)
+	if err != nil || r.Tests == nil || r.Tests.Cases == nil || r.Findings == nil || r.Gaps == nil || r.TestCounts == nil {
+		t.Errorf("read %+v, %v", r, err)
+	}
+	if _, err := Read(filepath.Join(dir, "nosuch")); err == nil {
+		t.Error("a missing directory reads")
 	}
 }

@@ -1,4 +1,8 @@
-package render
+// Package reportjson owns report.json, the wire format between ci-report's processes
+// (merge reads the shards', the fork poster reads the artifact's): writing it within its
+// budget (cuts named in the report), reading it back confined to its directory, and
+// refusing a version this ci-report cannot read.
+package reportjson
 
 import (
 	"fmt"
@@ -10,18 +14,19 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/results"
+	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
 
-// DefaultJSONBudget is the size limit of report.json.
-const DefaultJSONBudget = 32 << 20
+// DefaultBudget is the size limit of report.json.
+const DefaultBudget = 32 << 20
 
-// writeJSON writes report.json to f: streamed as it is encoded when the estimate says
-// the model fits its budget (the transient memory is one element, not the file), and
-// through JSON's cuts when it does not, or when the streamed file came out too large.
-func writeJSON(f *os.File, r *model.Report, o Options) error {
-	budget := o.JSONBudget
+// Write writes report.json to f within budget bytes (0: DefaultBudget): streamed as it
+// is encoded when the estimate says the model fits its budget (the transient memory is
+// one element, not the file), and through Encode's cuts when it does not, or when the
+// streamed file came out too large.
+func Write(f *os.File, r *model.Report, budget int) error {
 	if budget <= 0 {
-		budget = DefaultJSONBudget
+		budget = DefaultBudget
 	}
 	if approxSize(reflect.ValueOf(r), 0) <= budget*9/10 {
 		if err := encodeIndentedTo(f, r); err != nil {
@@ -37,7 +42,7 @@ func writeJSON(f *os.File, r *model.Report, o Options) error {
 			return err
 		}
 	}
-	b, err := JSON(r, budget)
+	b, err := Encode(r, budget)
 	if err != nil {
 		return err
 	}
@@ -45,13 +50,13 @@ func writeJSON(f *os.File, r *model.Report, o Options) error {
 	return err
 }
 
-// JSON renders report.json within budget bytes (0: DefaultJSONBudget). When the whole
+// Encode renders report.json within budget bytes (0: DefaultJSONBudget). When the whole
 // model does not fit, the parts an agent needs least go first — healthy log tails, the
 // output of passing tests, old timeline entries — each cut named in the report's "cuts"
 // so a reader knows what is missing. The report passed in is not changed.
-func JSON(r *model.Report, budget int) ([]byte, error) {
+func Encode(r *model.Report, budget int) ([]byte, error) {
 	if budget <= 0 {
-		budget = DefaultJSONBudget
+		budget = DefaultBudget
 	}
 	enc := func(r *model.Report) ([]byte, error) {
 		return encodeIndented(r, min(approxSize(reflect.ValueOf(r), 0), budget)+4096)
@@ -223,13 +228,13 @@ func jsonCuts(c *model.Report, cut func(string)) []func() {
 		},
 		func() {
 			c.FailedTests = mapSlice(c.FailedTests, func(f model.FailedTest) model.FailedTest {
-				f.Case.Details = truncate(f.Case.Details, 2048)
+				f.Case.Details = textsafe.Truncate(f.Case.Details, 2048)
 				f.Entries = f.Entries[:min(len(f.Entries), 5)]
 				f.LogLines = f.LogLines[:min(len(f.LogLines), 5)]
 				return f
 			})
 			tests := *c.Tests
-			tests.Cases = mapSlice(tests.Cases, func(k results.Case) results.Case { k.Details = truncate(k.Details, 2048); return k })
+			tests.Cases = mapSlice(tests.Cases, func(k results.Case) results.Case { k.Details = textsafe.Truncate(k.Details, 2048); return k })
 			c.Tests = &tests
 			cut("test output cut to 2 KiB a test")
 		},
