@@ -163,17 +163,12 @@ func (f *collectFlags) console() (*collect.Console, error) {
 		return nil, usageErrorf("give --console-url or --console-service, not both")
 	}
 	c := &collect.Console{URL: f.consoleURL}
-	if f.consoleURL != "" {
-		if u, err := url.Parse(f.consoleURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, usageErrorf("--console-url %q: want an http(s) URL such as http://127.0.0.1:8080", f.consoleURL)
-		}
+	if err := httpURLFlag("console-url", f.consoleURL, "an http(s) URL such as http://127.0.0.1:8080"); err != nil {
+		return nil, err
 	}
-	if f.consoleService != "" {
-		ref, err := collect.ParseServiceRef("--console-service", f.consoleService)
-		if err != nil {
-			return nil, withExitCode(ExitUsage, err)
-		}
-		c.Service = &ref
+	var err error
+	if c.Service, err = serviceFlag("console-service", f.consoleService); err != nil {
+		return nil, err
 	}
 	w, h, ok := strings.Cut(f.viewport, "x")
 	width, err1 := strconv.Atoi(w)
@@ -300,24 +295,39 @@ func (f *collectFlags) jaeger() (*collect.Jaeger, error) {
 			return nil, usageErrorf("--jaeger-grpc %q: want HOST:PORT, e.g. 127.0.0.1:16685", f.jaegerGRPC)
 		}
 	}
-	if f.jaegerGRPCSvc != "" {
-		ref, err := collect.ParseServiceRef("--jaeger-grpc-service", f.jaegerGRPCSvc)
-		if err != nil {
-			return nil, withExitCode(ExitUsage, err)
-		}
-		j.GRPCService = &ref
+	var err error
+	if j.GRPCService, err = serviceFlag("jaeger-grpc-service", f.jaegerGRPCSvc); err != nil {
+		return nil, err
 	}
-	if f.jaegerURL != "" {
-		if u, err := url.Parse(f.jaegerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, usageErrorf("--jaeger-url %q: want the query service's base URL, e.g. http://127.0.0.1:16686", f.jaegerURL)
-		}
+	if err := httpURLFlag("jaeger-url", f.jaegerURL, "the query service's base URL, e.g. http://127.0.0.1:16686"); err != nil {
+		return nil, err
 	}
-	if f.jaegerService != "" {
-		ref, err := collect.ParseServiceRef("--jaeger-service", f.jaegerService)
-		if err != nil {
-			return nil, withExitCode(ExitUsage, err)
-		}
-		j.Service = &ref
+	if j.Service, err = serviceFlag("jaeger-service", f.jaegerService); err != nil {
+		return nil, err
 	}
 	return j, nil
+}
+
+// httpURLFlag checks a flag that names an http(s) URL (empty: not given).
+func httpURLFlag(name, value, want string) error {
+	if value == "" {
+		return nil
+	}
+	if u, err := url.Parse(value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageErrorf("--%s %q: want %s", name, value, want)
+	}
+	return nil
+}
+
+// serviceFlag parses a flag that names a Service's port, NAMESPACE/NAME:PORT (empty:
+// not given).
+func serviceFlag(name, value string) (*collect.ServiceRef, error) {
+	if value == "" {
+		return nil, nil
+	}
+	ref, err := collect.ParseServiceRef("--"+name, value)
+	if err != nil {
+		return nil, withExitCode(ExitUsage, err)
+	}
+	return &ref, nil
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -96,10 +95,8 @@ func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (*mo
 	if err != nil {
 		return nil, "", err
 	}
-	if f.jaegerUI != "" {
-		if u, err := url.Parse(f.jaegerUI); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, "", usageErrorf("--jaeger-ui-url %q: want an http(s) URL", f.jaegerUI)
-		}
+	if err := httpURLFlag("jaeger-ui-url", f.jaegerUI, "an http(s) URL"); err != nil {
+		return nil, "", err
 	}
 	opts := cc.RenderOptions(render.Options{ReportBudget: int(budget), JSONBudget: int(jsonBudget), LogLines: f.logLines, JaegerUIURL: f.jaegerUI})
 	rd, err := redact.New(f.redact)

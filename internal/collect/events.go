@@ -22,13 +22,7 @@ func (r *run) collectEvents(ctx context.Context) {
 	defer r.podEvents.done()
 	var core, v1 []events.Event
 	for _, ns := range r.namespaces() {
-		items, err := pages(ctx, func(opts metav1.ListOptions) ([]corev1.Event, string, error) {
-			l, err := r.client.CoreV1().Events(ns).List(ctx, opts)
-			if err != nil {
-				return nil, "", err
-			}
-			return l.Items, l.Continue, nil
-		})
+		items, err := pages(ctx, r.client.CoreV1().Events(ns).List, func(l *corev1.EventList) []corev1.Event { return l.Items })
 		if err != nil {
 			rec.errorf("%s", describeListError(resourceType{Resource: kube.Resource{GVR: eventsGVR("")}}, ns, err))
 		} else {
@@ -37,13 +31,7 @@ func (r *run) collectEvents(ctx context.Context) {
 		for i := range items {
 			core = append(core, events.FromCore(&items[i]))
 		}
-		newer, err := pages(ctx, func(opts metav1.ListOptions) ([]eventsv1.Event, string, error) {
-			l, err := r.client.EventsV1().Events(ns).List(ctx, opts)
-			if err != nil {
-				return nil, "", err
-			}
-			return l.Items, l.Continue, nil
-		})
+		newer, err := pages(ctx, r.client.EventsV1().Events(ns).List, func(l *eventsv1.EventList) []eventsv1.Event { return l.Items })
 		if err != nil {
 			rec.errorf("%s", describeListError(resourceType{Resource: kube.Resource{GVR: eventsGVR("events.k8s.io")}}, ns, err))
 		}
@@ -79,15 +67,16 @@ func (r *run) collectEvents(ctx context.Context) {
 }
 
 // pages lists page by page (500 a page) until the last; an error keeps what came before.
-func pages[T any](ctx context.Context, list func(metav1.ListOptions) ([]T, string, error)) ([]T, error) {
+func pages[L interface{ GetContinue() string }, T any](ctx context.Context, list func(context.Context, metav1.ListOptions) (L, error), items func(L) []T) ([]T, error) {
 	var out []T
 	opts := metav1.ListOptions{Limit: 500}
 	for {
-		items, next, err := list(opts)
+		l, err := list(ctx, opts)
 		if err != nil {
 			return out, err
 		}
-		out = append(out, items...)
+		next := l.GetContinue()
+		out = append(out, items(l)...)
 		if opts.Continue = next; next == "" || ctx.Err() != nil {
 			return out, ctx.Err()
 		}
