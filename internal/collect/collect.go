@@ -87,9 +87,7 @@ func (o *Options) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Redactor == nil {
-		o.Redactor, _ = redact.New(nil)
-	}
+	o.Redactor = redact.OrDefault(o.Redactor)
 	if o.OperatorFields.Message == nil {
 		o.OperatorFields = opactions.DefaultFields()
 	}

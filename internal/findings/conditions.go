@@ -13,8 +13,7 @@ import (
 // (Ready/Available/Accepted/Programmed/ResolvedRefs False, Degraded/Stalled/Conflicted
 // True), wherever under status it sits: APIGraph, Certificate, and Gateway API routes
 // per parent Gateway and Gateways per listener.
-func resourceNotReadyFindings(s *Scope) []Finding {
-	var out []Finding
+func resourceNotReadyFindings(s *Scope) (out []Finding) {
 	for i := range s.Objects {
 		o := &s.Objects[i]
 		for _, c := range conditions.Of(o) {

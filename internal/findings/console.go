@@ -10,8 +10,7 @@ import (
 // consoleFindings turns what the browser saw on the console's pages into findings: a page
 // that could not load or answered an error, JavaScript errors and uncaught exceptions,
 // and the console's own API calls that failed with a server error.
-func consoleFindings(s *Scope) []Finding {
-	var out []Finding
+func consoleFindings(s *Scope) (out []Finding) {
 	for _, p := range s.Pages {
 		subj := Subject{Kind: "ConsolePage", Name: p.Name}
 		refs := []string{bundle.PagesJSON}

@@ -10,8 +10,7 @@ import (
 
 // warningEventFindings reports Warning events no other finding explains, one per object
 // and reason. It runs after every detector that explains events.
-func warningEventFindings(s *Scope) []Finding {
-	var out []Finding
+func warningEventFindings(s *Scope) (out []Finding) {
 	for _, e := range s.Events {
 		if e.Type != corev1.EventTypeWarning {
 			continue

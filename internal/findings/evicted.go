@@ -7,8 +7,7 @@ import (
 )
 
 // evictedFindings: a pod the kubelet evicted (memory or disk pressure).
-func evictedFindings(s *Scope) []Finding {
-	var out []Finding
+func evictedFindings(s *Scope) (out []Finding) {
 	for i := range s.Pods {
 		p := &s.Pods[i]
 		if p.Status.Phase == corev1.PodFailed && p.Status.Reason == "Evicted" {

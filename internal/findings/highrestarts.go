@@ -6,8 +6,7 @@ import (
 
 // highRestartsFindings: containers restarted 3 times or more, on pods with no other
 // container finding (which says why already).
-func highRestartsFindings(s *Scope) []Finding {
-	var out []Finding
+func highRestartsFindings(s *Scope) (out []Finding) {
 	for i := range s.Pods {
 		p := &s.Pods[i]
 		statuses := containerStatuses(p)

@@ -10,8 +10,7 @@ import (
 )
 
 // jobFindings: a failed Job, quoting the log of its failed pods.
-func jobFindings(s *Scope) []Finding {
-	var out []Finding
+func jobFindings(s *Scope) (out []Finding) {
 	for _, j := range s.Jobs {
 		for _, c := range j.Status.Conditions {
 			if c.Type != batchv1.JobFailed || c.Status != corev1.ConditionTrue {

@@ -3,8 +3,7 @@ package findings
 import "fmt"
 
 // metricFindings: a measured value outside its threshold.
-func metricFindings(s *Scope) []Finding {
-	var out []Finding
+func metricFindings(s *Scope) (out []Finding) {
 	for _, m := range s.Metrics {
 		if !m.Breached {
 			continue

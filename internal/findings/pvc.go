@@ -9,8 +9,7 @@ import (
 )
 
 // pvcFindings: a PersistentVolumeClaim still Pending, with the event that says why.
-func pvcFindings(s *Scope) []Finding {
-	var out []Finding
+func pvcFindings(s *Scope) (out []Finding) {
 	for _, p := range s.PVCs {
 		if p.Status.Phase != corev1.ClaimPending {
 			continue

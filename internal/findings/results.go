@@ -4,8 +4,7 @@ import "fmt"
 
 // resultsUnreadableFindings: a results file that could not be read or parsed is an error of the run
 // (its tests' outcome is unknown), never a quiet "passed".
-func resultsUnreadableFindings(s *Scope) []Finding {
-	var out []Finding
+func resultsUnreadableFindings(s *Scope) (out []Finding) {
 	for _, src := range s.Sources {
 		if src.Error == "" {
 			continue

@@ -9,8 +9,7 @@ import (
 
 // errorSpanFindings: a trace span in error where the error started (the spans above
 // it that only passed it on are named in its explanation).
-func errorSpanFindings(s *Scope) []Finding {
-	var out []Finding
+func errorSpanFindings(s *Scope) (out []Finding) {
 	for _, sp := range s.ErrorSpans {
 		if sp.Downstream {
 			continue // the span below it, where the error started, is the finding

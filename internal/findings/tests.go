@@ -9,8 +9,7 @@ import (
 )
 
 // testFindings: failed and flaky tests, with their output and source location.
-func testFindings(s *Scope) []Finding {
-	var out []Finding
+func testFindings(s *Scope) (out []Finding) {
 	for _, c := range s.Tests {
 		subj := Subject{Kind: "Test", Namespace: c.Suite, Name: c.Name}
 		switch {

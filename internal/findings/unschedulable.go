@@ -12,8 +12,7 @@ import (
 
 // unschedulableFindings: a pending pod the scheduler cannot place, with what it says
 // and what the pod requests.
-func unschedulableFindings(s *Scope) []Finding {
-	var out []Finding
+func unschedulableFindings(s *Scope) (out []Finding) {
 	for i := range s.Pods {
 		p := &s.Pods[i]
 		if p.Status.Phase != corev1.PodPending || p.Spec.NodeName != "" {

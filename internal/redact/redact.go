@@ -31,6 +31,14 @@ type Redactor struct {
 	counts map[string]int
 }
 
+// OrDefault is r, or a Redactor with the built-in rules when r is nil.
+func OrDefault(r *Redactor) *Redactor {
+	if r == nil {
+		r, _ = New(nil)
+	}
+	return r
+}
+
 // New returns a Redactor with the built-in rules and the extra patterns (Go regexps;
 // whatever matches is replaced by the mask).
 func New(extra []string) (*Redactor, error) {

@@ -6,7 +6,7 @@ package timeline
 import (
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -231,7 +231,7 @@ func (b *Builder) Operator(actions []opactions.Action) {
 // order they were added in, then by source and object).
 func (b *Builder) Entries() []Entry {
 	out := append([]Entry(nil), b.entries...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	sortByTime(out)
 	return out
 }
 
@@ -295,6 +295,11 @@ func Merge(entries, more []Entry) []Entry {
 			out = append(out, e)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	sortByTime(out)
 	return out
+}
+
+// sortByTime puts entries in time order; entries of the same time keep their order.
+func sortByTime(entries []Entry) {
+	slices.SortStableFunc(entries, func(a, b Entry) int { return a.Time.Compare(b.Time) })
 }

@@ -78,9 +78,7 @@ func (o *Options) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Redactor == nil {
-		o.Redactor, _ = redact.New(nil)
-	}
+	o.Redactor = redact.OrDefault(o.Redactor)
 	if o.Resync <= 0 {
 		o.Resync = time.Second
 	}
