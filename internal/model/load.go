@@ -87,11 +87,26 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 	var aGaps, bGaps []bundle.Gap
 	a.gaps, b.gaps = &aGaps, &bGaps
 	g, gctx := errgroup.WithContext(ctx)
+	// The pods are scrubbed after their logs are read (which reads the pods); the other
+	// objects by the second chain once the first has read them, to even out the two.
+	read := make(chan struct{})
 	g.Go(func() error {
-		return a.run(gctx, (*loader).objects, (*loader).scrubObjects, (*loader).deletions, (*loader).logs)
+		if err := a.run(gctx, (*loader).objects); err != nil {
+			return err
+		}
+		close(read)
+		return a.run(gctx, (*loader).deletions, (*loader).logs, (*loader).scrubPods)
 	})
 	g.Go(func() error {
-		return b.run(gctx, (*loader).lists, (*loader).tests, (*loader).pages, (*loader).traces, (*loader).scrubRecords)
+		if err := b.run(gctx, (*loader).lists, (*loader).tests, (*loader).pages, (*loader).traces, (*loader).scrubRecords); err != nil {
+			return err
+		}
+		select {
+		case <-read:
+		case <-gctx.Done():
+			return gctx.Err()
+		}
+		return b.run(gctx, (*loader).scrubObjects)
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -327,7 +342,19 @@ func (l *loader) scrubObjects(context.Context) error {
 		l.o.Redactor.Object(l.conds[i].Object)
 	}
 	objects, _ := inputParts(l.in)
-	scrubAll(l.o.Redactor, objects...)
+	for _, p := range objects {
+		if p != any(&l.in.Pods) { // the pods: scrubPods
+			scrubAll(l.o.Redactor, p)
+		}
+	}
+	return nil
+}
+
+// scrubPods scrubs the pods, once their logs are read.
+func (l *loader) scrubPods(context.Context) error {
+	if l.o.Redactor != nil {
+		scrubAll(l.o.Redactor, &l.in.Pods)
+	}
 	return nil
 }
 
