@@ -191,7 +191,7 @@ func TestUnreadableResultsAreNotPassed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Status.Level == "passed" || !strings.Contains(r.Status.Line, "1 test results file(s) unreadable") {
+	if r.Status.Level == "passed" || !strings.Contains(r.Status.Detail, "1 test results file(s) unreadable") {
 		t.Errorf("status = %+v", r.Status)
 	}
 	found := false

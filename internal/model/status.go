@@ -79,22 +79,9 @@ func (r *Report) status() Status {
 type Status struct {
 	Level  string `json:"level"`  // "passed", "warning" or "failed"
 	Detail string `json:"detail"` // counts, gaps and where, e.g. "2 of 9 tests failed, 5 findings in ns"
-	Line   string `json:"line"`   // the label and the detail, as plain text
-}
-
-// StatusLabel is a status level's label.
-func StatusLabel(level string) string {
-	switch level {
-	case "failed":
-		return "Failed"
-	case "warning":
-		return "Passed with warnings"
-	case "passed":
-		return "Passed"
-	}
-	return "Unknown"
+	Line   string `json:"line"`   // the label and the detail, as plain text: render writes it into report.json
 }
 
 func newStatus(level, detail string) Status {
-	return Status{Level: level, Detail: detail, Line: StatusLabel(level) + " — " + detail}
+	return Status{Level: level, Detail: detail}
 }

@@ -236,3 +236,36 @@ func tailOf[T any](s []T, n int) []T {
 	}
 	return s
 }
+
+// StatusLabel is a status level's label.
+func StatusLabel(level string) string {
+	switch level {
+	case "failed":
+		return "Failed"
+	case "warning":
+		return "Passed with warnings"
+	case "passed":
+		return "Passed"
+	}
+	return "Unknown"
+}
+
+// withStatusLines is a shallow copy of r whose status (and each shard's) carries its
+// plain-text line, as report.json gives it to readers without a renderer.
+func withStatusLines(r *model.Report) *model.Report {
+	c := *r
+	line := func(s model.Status) model.Status {
+		s.Line = StatusLabel(s.Level) + " — " + s.Detail
+		return s
+	}
+	c.Status = line(r.Status)
+	c.Shards = make([]model.Shard, len(r.Shards))
+	for i, sh := range r.Shards {
+		sh.Status = line(sh.Status)
+		c.Shards[i] = sh
+	}
+	if r.Shards == nil {
+		c.Shards = nil
+	}
+	return &c
+}

@@ -349,7 +349,7 @@ func (o Options) funcs(comment bool) template.FuncMap {
 			if icon == "" {
 				icon = "⚪"
 			}
-			return icon + " **" + model.StatusLabel(s.Level) + "** — " + mdText(s.Detail, comment)
+			return icon + " **" + StatusLabel(s.Level) + "** — " + mdText(s.Detail, comment)
 		},
 	}
 	for name, f := range formatters {

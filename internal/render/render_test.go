@@ -331,7 +331,7 @@ func FuzzComment(f *testing.F) {
 		if n < 0 {
 			n = -n
 		}
-		r := &model.Report{Tests: &results.Results{}, Status: model.Status{Line: s}}
+		r := &model.Report{Tests: &results.Results{}, Status: model.Status{Level: s, Detail: s}}
 		for i := 0; i < n; i++ {
 			r.Findings = append(r.Findings, findings.Finding{ID: s, Title: s, Explanation: s, Evidence: []string{s}, Severity: findings.Error})
 			r.FailedTests = append(r.FailedTests, model.FailedTest{Case: results.Case{Name: s, Suite: s, Message: s}})
