@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/org/k8s-e2e-report/internal/opactions"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -223,6 +224,15 @@ type Manifest struct {
 	Gaps          []Gap          `json:"gaps"`
 	// Types names the file each custom resource type's objects were written to.
 	Types []TypeFile `json:"types,omitempty"`
+	// Operator is how operator pods and their log lines are to be read (the model parses
+	// their logs itself, with today's parser); nil in bundles from before it.
+	Operator *OperatorConfig `json:"operator,omitempty"`
+}
+
+// OperatorConfig is collect's --operator-selector and --operator-field.
+type OperatorConfig struct {
+	Selector string           `json:"selector,omitempty"`
+	Fields   opactions.Fields `json:"fields"`
 }
 
 // TypeFile is where collect wrote one custom resource type's objects.

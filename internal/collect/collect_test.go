@@ -171,6 +171,10 @@ func TestIntegrationDemoBundle(t *testing.T) {
 	if types := manifest(t, dir).Types; !slices.Contains(types, bundle.TypeFile{APIVersion: "turboengine.io/v1alpha1", Kind: "APIGraph", File: bundle.CustomResourcePath("apigraphs")}) {
 		t.Errorf("manifest types = %+v; want APIGraph in %s", types, bundle.CustomResourcePath("apigraphs"))
 	}
+	// And how to read the operator's logs, so render parses them with its own parser.
+	if op := manifest(t, dir).Operator; op == nil || len(op.Fields.Message) == 0 {
+		t.Errorf("manifest operator = %+v; want collect's operator fields", op)
+	}
 	tl := read(t, dir, bundle.TimelineText)
 	for _, want := range []string{
 		"APIGraph/turbo-engine-e2e/orders  ! Ready=False DependencyNotReady",

@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -13,33 +12,6 @@ import (
 	"github.com/org/k8s-e2e-report/internal/opactions"
 	"github.com/org/k8s-e2e-report/internal/timeline"
 )
-
-// operatorPods picks the pods whose logs hold operator actions: those matching
-// --operator-selector, or by default those named or labelled like an operator or
-// controller (e.g. kubebuilder's control-plane=controller-manager).
-func operatorPods(pods []corev1.Pod, selector labels.Selector) []corev1.Pod {
-	var out []corev1.Pod
-	for _, p := range pods {
-		if selector != nil {
-			if selector.Matches(labels.Set(p.Labels)) {
-				out = append(out, p)
-			}
-			continue
-		}
-		hay := []string{p.Name}
-		for _, k := range []string{"app.kubernetes.io/name", "app.kubernetes.io/component", "app", "control-plane", "component"} {
-			hay = append(hay, p.Labels[k])
-		}
-		for _, h := range hay {
-			h = strings.ToLower(h)
-			if strings.Contains(h, "operator") || strings.Contains(h, "controller") {
-				out = append(out, p)
-				break
-			}
-		}
-	}
-	return out
-}
 
 // collectOperatorActions parses the operator pods' logs already in the bundle.
 func (r *run) collectOperatorActions() {
@@ -54,7 +26,8 @@ func (r *run) collectOperatorActions() {
 		}
 		sel = s
 	}
-	pods := operatorPods(r.res.pods(), sel)
+	r.manifest.Operator = &bundle.OperatorConfig{Selector: r.opts.OperatorSelector, Fields: r.opts.OperatorFields}
+	pods := opactions.Pods(r.res.pods(), sel)
 	p := &opactions.Parser{Fields: r.opts.OperatorFields, Year: r.manifest.StartedAt.Year()}
 	actions := []opactions.Action{}
 	for _, t := range logTargets(pods, r.res.isGone) {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
@@ -95,7 +97,7 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 			return err
 		}
 		close(read)
-		return a.run(gctx, (*loader).deletions, (*loader).logs, (*loader).scrubPods)
+		return a.run(gctx, (*loader).deletions, (*loader).logs, (*loader).operatorActions, (*loader).scrubPods)
 	})
 	g.Go(func() error {
 		if err := b.run(gctx, (*loader).lists, (*loader).tests, (*loader).pages, (*loader).traces, (*loader).scrubRecords); err != nil {
@@ -113,6 +115,9 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 	}
 	r.Gaps = append(append(r.Gaps, aGaps...), bGaps...)
 	l.conds, l.observed, l.traced = a.conds, b.observed, b.traced
+	if r.OperatorActions = l.in.Actions; r.OperatorActions == nil {
+		r.OperatorActions = []opactions.Action{}
+	}
 	if err := l.run(ctx, (*loader).timeline, (*loader).analyse); err != nil {
 		return nil, err
 	}
@@ -237,11 +242,9 @@ func (l *loader) lists(context.Context) error {
 	var err error
 	l.in.Events, bad, err = readItems[events.Event](l.br, bundle.EventsJSON)
 	l.skipped(bundle.EventsJSON, bad, err, "malformed entries")
-	l.in.Actions, bad, err = readItems[opactions.Action](l.br, bundle.OperatorActionsJSON)
-	l.skipped(bundle.OperatorActionsJSON, bad, err, "malformed entries")
-	l.r.OperatorActions = l.in.Actions
-	if l.r.OperatorActions == nil {
-		l.r.OperatorActions = []opactions.Action{}
+	if !l.parsesActions() { // a bundle from before manifest.operator: collect parsed them
+		l.in.Actions, bad, err = readItems[opactions.Action](l.br, bundle.OperatorActionsJSON)
+		l.skipped(bundle.OperatorActionsJSON, bad, err, "malformed entries")
 	}
 	// What only watch saw; a bundle from before observed.json has it inside the timeline
 	// collect derived, which is read instead (its derived entries are the same facts).
@@ -350,6 +353,59 @@ func (l *loader) scrubObjects(context.Context) error {
 	return nil
 }
 
+// parsesActions: the manifest says how to read operator logs, so the model parses them
+// with today's parser (operator-actions.json is then for people).
+func (l *loader) parsesActions() bool { return l.r.Manifest != nil && l.r.Manifest.Operator != nil }
+
+// maxOperatorLog caps what is parsed of one operator log.
+const maxOperatorLog = 64 << 20
+
+// operatorActions parses the operator pods' logs in the bundle (pods deleted during
+// the run excepted, as collect does), each read confined and capped, then scrubs them.
+func (l *loader) operatorActions(context.Context) error {
+	if !l.parsesActions() {
+		return nil
+	}
+	cfg := l.r.Manifest.Operator
+	var sel labels.Selector
+	if cfg.Selector != "" {
+		s, err := labels.Parse(cfg.Selector)
+		if err != nil {
+			l.gap("render", fmt.Errorf("%s: operator selector %q: %v", bundle.ManifestFile, cfg.Selector, err))
+			return nil
+		}
+		sel = s
+	}
+	p := &opactions.Parser{Fields: cfg.Fields, Year: l.r.Manifest.StartedAt.Year()}
+	actions := []opactions.Action{}
+	for _, pod := range opactions.Pods(l.in.Pods, sel) {
+		if _, gone := l.deleted[pod.Namespace+"/"+pod.Name]; gone {
+			continue
+		}
+		for _, ctr := range bundle.ContainerNames(&pod) {
+			for _, prev := range []bool{false, true} {
+				rel := bundle.LogPath(pod.Namespace, pod.Name, ctr, prev)
+				b, err := l.br.ReadFile(rel, maxOperatorLog)
+				if err != nil {
+					l.optional(rel, err)
+					continue
+				}
+				got, err := p.ParseReader(bytes.NewReader(b), opactions.Action{Namespace: pod.Namespace, Pod: pod.Name, Container: ctr, Previous: prev})
+				if err != nil {
+					l.gap("render", fmt.Errorf("parse %s: %v", rel, err))
+				}
+				actions = append(actions, got...)
+			}
+		}
+	}
+	sort.SliceStable(actions, func(i, j int) bool { return actions[i].Time.Before(actions[j].Time) })
+	if l.o.Redactor != nil {
+		scrubAll(l.o.Redactor, &actions)
+	}
+	l.in.Actions = actions
+	return nil
+}
+
 // scrubPods scrubs the pods, once their logs are read.
 func (l *loader) scrubPods(context.Context) error {
 	if l.o.Redactor != nil {
@@ -365,7 +421,12 @@ func (l *loader) scrubRecords(context.Context) error {
 		return nil
 	}
 	_, records := inputParts(l.in)
-	scrubAll(l.o.Redactor, append(records, &l.observed)...)
+	for _, p := range append(records, &l.observed) {
+		if p == any(&l.in.Actions) && l.parsesActions() {
+			continue // parsed, and scrubbed, by the other chain
+		}
+		scrubAll(l.o.Redactor, p)
+	}
 	return nil
 }
 

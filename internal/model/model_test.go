@@ -367,3 +367,30 @@ func TestObjectFilesStayInTheBundle(t *testing.T) {
 		}
 	}
 }
+
+// With the manifest's operator settings, the model parses the operator's logs itself
+// (today's parser), not the operator-actions.json collect wrote; without them (an older
+// bundle) it reads that file.
+func TestOperatorActionsParsedFromLogs(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../testdata/bundles/demo")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, bundle.OperatorActionsJSON), []byte(`[]`), 0o644)
+	r, err := Load(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.OperatorActions) < 10 || r.OperatorActions[0].Pod == "" {
+		t.Fatalf("operator actions = %d; want those of the operator's log", len(r.OperatorActions))
+	}
+	m, _ := os.ReadFile(filepath.Join(dir, bundle.ManifestFile))
+	var manifest map[string]any
+	json.Unmarshal(m, &manifest)
+	delete(manifest, "operator")
+	m, _ = json.Marshal(manifest)
+	os.WriteFile(filepath.Join(dir, bundle.ManifestFile), m, 0o644)
+	if r, err = Load(context.Background(), dir, Options{}); err != nil || len(r.OperatorActions) != 0 {
+		t.Errorf("an older bundle: %d actions (%v); want operator-actions.json's none", len(r.OperatorActions), err)
+	}
+}

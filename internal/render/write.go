@@ -45,7 +45,9 @@ var Outputs = []Output{
 	{File: HTMLFile, For: "the same, self-contained (images embedded)", From: ReportFile,
 		Convert: func(md []byte, r *model.Report, o Options) ([]byte, error) { return HTML(string(md), r, o) }},
 	{File: JSONFile, For: "the same model, machine-readable",
-		Write: func(f *os.File, r *model.Report, o Options) error { return reportjson.Write(f, withStatusLines(r), o.JSONBudget) }},
+		Write: func(f *os.File, r *model.Report, o Options) error {
+			return reportjson.Write(f, withStatusLines(r), o.JSONBudget)
+		}},
 	{File: SummaryFile, For: "for the GitHub job summary (at most 1 MiB)",
 		Render: func(r *model.Report, o Options) ([]byte, error) { s, err := Summary(r, o); return []byte(s), err }},
 	{File: CommentFile, For: "for the PR comment (at most 65,536 characters, marker included)",
