@@ -1,7 +1,6 @@
 package model
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
@@ -329,103 +327,6 @@ func (l *loader) traces(ctx context.Context) error {
 	}
 	if l.r.Traces != nil {
 		l.in.ErrorSpans = l.r.Traces.ErrorSpans
-	}
-	return nil
-}
-
-// scrubObjects and scrubRecords: what the detectors read is scrubbed as it enters the
-// model, before findings split anything into evidence lines (a private key in a test's
-// output is one secret, not a BEGIN line and a body): objects by their key names (a CR's
-// spec.password) and every text whole. Each read chain scrubs what it read.
-func (l *loader) scrubObjects(context.Context) error {
-	if l.o.Redactor == nil {
-		return nil
-	}
-	for i := range l.conds {
-		l.o.Redactor.Object(l.conds[i].Object)
-	}
-	objects, _ := inputParts(l.in)
-	for _, p := range objects {
-		if p != any(&l.in.Pods) { // the pods: scrubPods
-			scrubAll(l.o.Redactor, p)
-		}
-	}
-	return nil
-}
-
-// parsesActions: the manifest says how to read operator logs, so the model parses them
-// with today's parser (operator-actions.json is then for people).
-func (l *loader) parsesActions() bool { return l.r.Manifest != nil && l.r.Manifest.Operator != nil }
-
-// maxOperatorLog caps what is parsed of one operator log.
-const maxOperatorLog = 64 << 20
-
-// operatorActions parses the operator pods' logs in the bundle (pods deleted during
-// the run excepted, as collect does), each read confined and capped, then scrubs them.
-func (l *loader) operatorActions(context.Context) error {
-	if !l.parsesActions() {
-		return nil
-	}
-	cfg := l.r.Manifest.Operator
-	var sel labels.Selector
-	if cfg.Selector != "" {
-		s, err := labels.Parse(cfg.Selector)
-		if err != nil {
-			l.gap("render", fmt.Errorf("%s: operator selector %q: %v", bundle.ManifestFile, cfg.Selector, err))
-			return nil
-		}
-		sel = s
-	}
-	p := &opactions.Parser{Fields: cfg.Fields, Year: l.r.Manifest.StartedAt.Year()}
-	actions := []opactions.Action{}
-	for _, pod := range opactions.Pods(l.in.Pods, sel) {
-		if _, gone := l.deleted[pod.Namespace+"/"+pod.Name]; gone {
-			continue
-		}
-		for _, ctr := range bundle.ContainerNames(&pod) {
-			for _, prev := range []bool{false, true} {
-				rel := bundle.LogPath(pod.Namespace, pod.Name, ctr, prev)
-				b, err := l.br.ReadFile(rel, maxOperatorLog)
-				if err != nil {
-					l.optional(rel, err)
-					continue
-				}
-				got, err := p.ParseReader(bytes.NewReader(b), opactions.Action{Namespace: pod.Namespace, Pod: pod.Name, Container: ctr, Previous: prev})
-				if err != nil {
-					l.gap("render", fmt.Errorf("parse %s: %v", rel, err))
-				}
-				actions = append(actions, got...)
-			}
-		}
-	}
-	sort.SliceStable(actions, func(i, j int) bool { return actions[i].Time.Before(actions[j].Time) })
-	if l.o.Redactor != nil {
-		scrubAll(l.o.Redactor, &actions)
-	}
-	l.in.Actions = actions
-	return nil
-}
-
-// scrubPods scrubs the pods, once their logs are read.
-func (l *loader) scrubPods(context.Context) error {
-	if l.o.Redactor != nil {
-		scrubAll(l.o.Redactor, &l.in.Pods)
-	}
-	return nil
-}
-
-// scrubRecords: the events, operator actions, test results (in.Tests is r.Tests.Cases),
-// metrics, error spans and pages, and the timeline.
-func (l *loader) scrubRecords(context.Context) error {
-	if l.o.Redactor == nil {
-		return nil
-	}
-	_, records := inputParts(l.in)
-	for _, p := range append(records, &l.observed) {
-		if p == any(&l.in.Actions) && l.parsesActions() {
-			continue // parsed, and scrubbed, by the other chain
-		}
-		scrubAll(l.o.Redactor, p)
 	}
 	return nil
 }

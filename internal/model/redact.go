@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"reflect"
 	"sync"
 
@@ -175,4 +176,48 @@ func scrubMap(v reflect.Value, rd *redact.Redactor) {
 	for _, c := range changed {
 		v.SetMapIndex(c.k, c.v)
 	}
+}
+
+// scrubObjects and scrubRecords: what the detectors read is scrubbed as it enters the
+// model, before findings split anything into evidence lines (a private key in a test's
+// output is one secret, not a BEGIN line and a body): objects by their key names (a CR's
+// spec.password) and every text whole. Each read chain scrubs what it read.
+func (l *loader) scrubObjects(context.Context) error {
+	if l.o.Redactor == nil {
+		return nil
+	}
+	for i := range l.conds {
+		l.o.Redactor.Object(l.conds[i].Object)
+	}
+	objects, _ := inputParts(l.in)
+	for _, p := range objects {
+		if p != any(&l.in.Pods) { // the pods: scrubPods
+			scrubAll(l.o.Redactor, p)
+		}
+	}
+	return nil
+}
+
+// scrubPods scrubs the pods, once their logs are read.
+func (l *loader) scrubPods(context.Context) error {
+	if l.o.Redactor != nil {
+		scrubAll(l.o.Redactor, &l.in.Pods)
+	}
+	return nil
+}
+
+// scrubRecords: the events, operator actions, test results (in.Tests is r.Tests.Cases),
+// metrics, error spans and pages, and the timeline.
+func (l *loader) scrubRecords(context.Context) error {
+	if l.o.Redactor == nil {
+		return nil
+	}
+	_, records := inputParts(l.in)
+	for _, p := range append(records, &l.observed) {
+		if p == any(&l.in.Actions) && l.parsesActions() {
+			continue // parsed, and scrubbed, by the other chain
+		}
+		scrubAll(l.o.Redactor, p)
+	}
+	return nil
 }
