@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/org/k8s-e2e-report/internal/textsafe"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 )
@@ -168,9 +169,4 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\r", "")
-	s = strings.ReplaceAll(s, "\n", " ⏎ ")
-	s = strings.ReplaceAll(s, "\t", " ")
-	return s
-}
+func oneLine(s string) string { return textsafe.Flatten(s) }

@@ -87,3 +87,11 @@ func Truncate(s string, n int) string {
 func OneLine(s string, n int) string {
 	return strings.Join(strings.Fields(Clean(Truncate(s, n))), " ")
 }
+
+// Flatten puts a text on one line of a plain-text table: line breaks become " ⏎ " (so
+// the reader sees there was one), tabs spaces, carriage returns nothing.
+func Flatten(s string) string {
+	s = strings.ReplaceAll(s, "\r", "")
+	s = strings.ReplaceAll(s, "\n", " ⏎ ")
+	return strings.ReplaceAll(s, "\t", " ")
+}

@@ -27,3 +27,11 @@ func BenchmarkCleanPlain(b *testing.B) {
 		Clean(s)
 	}
 }
+
+// One rule for a text in a plain-text table (events.txt, timeline.txt): one line, the
+// breaks shown.
+func TestFlatten(t *testing.T) {
+	if got := Flatten("a\r\nb\tc\nd"); got != "a ⏎ b c ⏎ d" {
+		t.Errorf("Flatten = %q", got)
+	}
+}

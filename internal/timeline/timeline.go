@@ -17,6 +17,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/events"
 	"github.com/org/k8s-e2e-report/internal/opactions"
+	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
 
 // Sources of entries.
@@ -267,11 +268,7 @@ func Offset(d time.Duration) string {
 	return fmt.Sprintf("+%02d:%02d.%03d", m, s, frac)
 }
 
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\r", "")
-	s = strings.ReplaceAll(s, "\n", " ⏎ ")
-	return strings.ReplaceAll(s, "\t", " ")
-}
+func oneLine(s string) string { return textsafe.Flatten(s) }
 
 // Key identifies an entry by its content: the same fact seen twice (a pod's status read
 // by collect and by watch, or again after a re-list) has the same key.
