@@ -43,21 +43,6 @@ func (l bundleLogs) Around(ns, pod, ctr string, at time.Time, before, after int)
 	return scrubLines(l.rd, linesAround(l.br, bundle.LogPath(ns, pod, ctr, false), at, before, after, 64<<20))
 }
 
-// objectFiles names the file that holds each custom resource type's objects, as the
-// manifest records what collect wrote; "" (resources.json) for any other.
-func objectFiles(m *bundle.Manifest) func(apiVersion, kind string) string {
-	files := map[string]string{}
-	if m != nil {
-		for _, t := range m.Types {
-			// The manifest may come from anyone: only a path inside the bundle is a file.
-			if p, err := bundle.RelPath(t.File); err == nil {
-				files[t.APIVersion+"/"+t.Kind] = p
-			}
-		}
-	}
-	return func(apiVersion, kind string) string { return files[apiVersion+"/"+kind] }
-}
-
 func serviceOf(p *corev1.Pod) string {
 	for _, k := range []string{"app.kubernetes.io/name", "app", "k8s-app", "job-name"} {
 		if v := p.Labels[k]; v != "" {

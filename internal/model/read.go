@@ -82,3 +82,18 @@ func readList(br *bundle.Reader, rel string) ([]unstructured.Unstructured, int, 
 	}
 	return out, bad, nil
 }
+
+// objectFiles names the file that holds each custom resource type's objects, as the
+// manifest records what collect wrote; "" (resources.json) for any other.
+func objectFiles(m *bundle.Manifest) func(apiVersion, kind string) string {
+	files := map[string]string{}
+	if m != nil {
+		for _, t := range m.Types {
+			// The manifest may come from anyone: only a path inside the bundle is a file.
+			if p, err := bundle.RelPath(t.File); err == nil {
+				files[t.APIVersion+"/"+t.Kind] = p
+			}
+		}
+	}
+	return func(apiVersion, kind string) string { return files[apiVersion+"/"+kind] }
+}

@@ -259,13 +259,12 @@ func withStatusLines(r *model.Report) *model.Report {
 		return s
 	}
 	c.Status = line(r.Status)
-	c.Shards = make([]model.Shard, len(r.Shards))
-	for i, sh := range r.Shards {
-		sh.Status = line(sh.Status)
-		c.Shards[i] = sh
-	}
-	if r.Shards == nil {
-		c.Shards = nil
+	if r.Shards != nil {
+		c.Shards = make([]model.Shard, len(r.Shards))
+		for i, sh := range r.Shards {
+			sh.Status = line(sh.Status)
+			c.Shards[i] = sh
+		}
 	}
 	return &c
 }
