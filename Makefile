@@ -6,9 +6,9 @@ COMMIT        ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS       := -X github.com/org/k8s-e2e-report/internal/version.Version=$(VERSION) -X github.com/org/k8s-e2e-report/internal/version.Commit=$(COMMIT)
 TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
-FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell ./internal/render:FuzzUnlink
+FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell ./internal/render:FuzzUnlink ./internal/fingerprint:FuzzNormalise
 
-.PHONY: all build release prereqs test unit fuzz testenv jaeger chromium sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
+.PHONY: all build release prereqs test unit fuzz testenv jaeger chromium postgres sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
 
 all: build
 
@@ -38,10 +38,19 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is needed for the browser tests; install it with: sudo apt-get install -y chromium" >&2; exit 1; fi
 
+# PostgreSQL's server binaries for the history store's tests (the tests start their own
+# server in a temp dir): installed with apt-get when missing and running as root.
+postgres:
+	@if command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing PostgreSQL for the history store's tests (apt-get install postgresql)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "PostgreSQL is needed for the history store's tests; install it with: sudo apt-get install -y postgresql" >&2; exit 1; fi
+
 # What the tests and the demo need, built side by side: they do not depend on one another
-# (the cluster's binaries, Jaeger, Chromium; each cached after its first build).
+# (the cluster's binaries, Jaeger, Chromium, PostgreSQL; each cached after its first build).
 prereqs:
-	@$(MAKE) --no-print-directory -j3 testenv jaeger chromium
+	@$(MAKE) --no-print-directory -j4 testenv jaeger chromium postgres
 
 # Every test, including the integration tests against the real local cluster.
 # Fails if a cluster process is left running afterwards.

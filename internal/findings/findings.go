@@ -13,6 +13,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/org/k8s-e2e-report/internal/results"
+
 	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
 
@@ -54,21 +56,22 @@ func (s Subject) String() string {
 
 // Finding is one thing that went wrong.
 type Finding struct {
-	ID          string    `json:"id"`
-	Category    string    `json:"category"`
-	Severity    Severity  `json:"severity"`
-	Title       string    `json:"title"`
-	Subject     Subject   `json:"subject"`
-	Explanation string    `json:"explanation"`
-	Evidence    []string  `json:"evidence,omitempty"`
-	Refs        []string  `json:"refs,omitempty"` // bundle files
-	Count       int       `json:"count"`
-	Time        time.Time `json:"time,omitzero"`
-	Related     []string  `json:"related,omitempty"`  // IDs of findings this one is caused by or causes
-	CausedBy    []string  `json:"causedBy,omitempty"` // IDs of the findings that explain this one; they rank above it
-	File        string    `json:"file,omitempty"`     // source file, for a test failure annotation
-	Line        int       `json:"line,omitempty"`
-	Shards      []string  `json:"shards,omitempty"` // matrix legs it was seen in (merged reports)
+	ID          string           `json:"id"`
+	Category    string           `json:"category"`
+	Severity    Severity         `json:"severity"`
+	Title       string           `json:"title"`
+	Subject     Subject          `json:"subject"`
+	Explanation string           `json:"explanation"`
+	Evidence    []string         `json:"evidence,omitempty"`
+	Refs        []string         `json:"refs,omitempty"` // bundle files
+	Count       int              `json:"count"`
+	Time        time.Time        `json:"time,omitzero"`
+	Related     []string         `json:"related,omitempty"`  // IDs of findings this one is caused by or causes
+	CausedBy    []string         `json:"causedBy,omitempty"` // IDs of the findings that explain this one; they rank above it
+	File        string           `json:"file,omitempty"`     // source file, for a test failure annotation
+	Line        int              `json:"line,omitempty"`
+	Shards      []string         `json:"shards,omitempty"`  // matrix legs it was seen in (merged reports)
+	History     *results.History `json:"history,omitempty"` // what the base branch's earlier runs say
 	rank        int
 }
 

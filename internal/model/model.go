@@ -44,8 +44,31 @@ type Report struct {
 	Gaps            []bundle.Gap       `json:"gaps"`
 	Files           []File             `json:"files"`
 	Shards          []Shard            `json:"shards,omitempty"`
-	Cuts            []string           `json:"cuts,omitempty"` // what was left out to keep an output within its budget
+	Cuts            []string           `json:"cuts,omitempty"`    // what was left out to keep an output within its budget
+	History         *History           `json:"history,omitempty"` // the base branch's recorded runs, with a history store
 	TailStats       TailStats          `json:"-"`
+}
+
+// History is what the base branch's recorded runs say about this run as a whole; each
+// failed test and finding carries its own label (results.History).
+type History struct {
+	Base  HistoryBase `json:"base"`
+	Fixed []string    `json:"fixed"` // tests that failed in the base branch's latest run and pass here
+	// Counts of failed tests (or, with none, of findings) by label.
+	New     int    `json:"new"`
+	Failing int    `json:"failing"`
+	Flaky   int    `json:"flaky"`
+	Since   string `json:"since,omitempty"`  // the oldest streak's first failing commit
+	Streak  int    `json:"streak,omitempty"` // and its length in runs
+	Of      string `json:"of"`               // what the counts count: "tests" or "findings"
+	Note    string `json:"note,omitempty"`   // why there are no labels (no history, no access)
+}
+
+// HistoryBase is the window of base-branch runs the labels come from.
+type HistoryBase struct {
+	Branch string `json:"branch"`
+	Runs   int    `json:"runs"`
+	Latest string `json:"latest,omitempty"` // the newest run's commit
 }
 
 // FailedTest is a failed test with what happened around it.

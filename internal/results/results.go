@@ -47,6 +47,16 @@ type Case struct {
 	Attempts  int           `json:"attempts"`
 	Source    string        `json:"source"` // the results file
 	Format    string        `json:"format"`
+	History   *History      `json:"history,omitempty"` // what the base branch's earlier runs say (with a history store)
+}
+
+// History is what the base branch's recorded runs say about a failure: new (it never
+// failed there), failing (it has failed there since a commit) or flaky (both outcomes).
+type History struct {
+	State    string `json:"state"`           // new, failing, flaky
+	Since    string `json:"since,omitempty"` // first commit of the current failing streak
+	Runs     int    `json:"runs"`            // base runs in the window
+	Failures int    `json:"failures"`        // of which it failed (or, for a finding, showed up) in
 }
 
 // ID identifies a test across retries.
