@@ -70,14 +70,18 @@ type Server struct {
 	Apps map[string]string
 	// Calls records "METHOD path" of every request.
 	Calls []string
+	// NoActionsRead tokens get 403 from the Actions API (a workflow without actions: read).
+	NoActionsRead map[string]bool
+	runs          []*WorkflowRun
 }
 
 // New starts a fake GitHub.
 func New() *Server {
 	s := &Server{comments: map[int][]*Comment{}, nextID: 1000, heads: map[int]string{}, Tokens: map[string]string{},
-		ReadOnly: map[string]bool{}, Apps: map[string]string{}, MaxBody: 65536, RetryAfter: 1}
+		ReadOnly: map[string]bool{}, Apps: map[string]string{}, MaxBody: 65536, RetryAfter: 1, NoActionsRead: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v3/", s.handle)
+	mux.HandleFunc("/blob/", s.blob)
 	s.Server = httptest.NewServer(mux)
 	s.URL = s.Server.URL + "/api/v3/"
 	return s
@@ -167,6 +171,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			"documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment"})
 	}
 	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if s.handleActions(w, r, tok, parts) {
+		return
+	}
 	switch {
 	case path == "/user" && r.Method == http.MethodGet:
 		if strings.HasPrefix(tok, "ghs_") || s.Apps[tok] != "" {
@@ -270,34 +277,8 @@ func (s *Server) byID(id int64) (*Comment, int) {
 
 // list serves one page, with a Link header like GitHub's.
 func (s *Server) list(w http.ResponseWriter, r *http.Request, pr int) {
-	per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
-	if per <= 0 || per > 100 {
-		per = 30
-	}
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	if page <= 0 {
-		page = 1
-	}
 	all := s.comments[pr]
-	last := (len(all) + per - 1) / per
-	from := min((page-1)*per, len(all))
-	to := min(from+per, len(all))
-	link := func(p int, rel string) string {
-		q := r.URL.Query()
-		q.Set("page", strconv.Itoa(p))
-		q.Set("per_page", strconv.Itoa(per))
-		return fmt.Sprintf(`<%s%s?%s>; rel="%s"`, s.Server.URL, r.URL.Path, q.Encode(), rel)
-	}
-	var links []string
-	if page < last {
-		links = append(links, link(page+1, "next"), link(last, "last"))
-	}
-	if page > 1 {
-		links = append(links, link(1, "first"), link(page-1, "prev"))
-	}
-	if len(links) > 0 {
-		w.Header().Set("Link", strings.Join(links, ", "))
-	}
+	from, to := s.paginate(w, r, len(all))
 	out := make([]*Comment, 0, to-from)
 	out = append(out, all[from:to]...)
 	writeJSON(w, 200, out)
