@@ -11,13 +11,15 @@ const (
 	ExitError            = 1 // any other failure
 	ExitUsage            = 2 // bad flags or arguments
 	ExitNothingCollected = 3 // collect could gather nothing (e.g. the cluster is unreachable)
+	ExitFailures         = 4 // run --fail-on: failures the policy counts (e.g. new ones)
 )
 
 const exitCodesHelp = `Exit codes:
   0  success (collect: something useful was written; gaps are listed in manifest.json)
   1  failure
   2  bad flags or arguments
-  3  collect could gather nothing, e.g. the API server is unreachable`
+  3  collect could gather nothing, e.g. the API server is unreachable
+  4  run --fail-on new|any: the run met failures that policy counts`
 
 // exitError carries an exit code through cobra's error return.
 type exitError struct {

@@ -26,6 +26,8 @@ type renderFlags struct {
 	redact       []string
 	commentKey   string
 	jaegerUI     string
+	history      historyFlags
+	failOn       string // run only
 }
 
 func newRenderCmd(g *globals) *cobra.Command {
@@ -77,6 +79,7 @@ func addRenderOutputFlags(cmd *cobra.Command, f *renderFlags) {
 	fl.StringVar(&f.jsonBudget, "json-budget", "32Mi", "size limit of report.json; healthy log tails and passing tests' output go first, each cut listed under \"cuts\"")
 	fl.IntVar(&f.logLines, "log-lines", 200, "log lines shown per container")
 	fl.StringVar(&f.jaegerUI, "jaeger-ui-url", "", "Jaeger UI base URL; trace IDs in the reports link to it (e.g. https://jaeger.example.com)")
+	addHistoryFlags(cmd, &f.history)
 }
 
 // runRender renders the bundle in dir and returns the path of REPORT.md.
@@ -111,9 +114,12 @@ func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (*mo
 	if out == "" {
 		out = dir
 	}
+	meta := historyMeta(g, cc.Key, cc.PR.HeadSHA)
+	applyHistory(ctx, g, r, f.history, meta)
 	if err := render.WriteAll(ctx, out, r, opts); err != nil {
 		return nil, "", err
 	}
+	writeDigest(g, r, out, f.history, meta)
 	g.log.Info("report written", "dir", out, "findings", len(r.Findings), "tests", len(r.Tests.Cases), "gaps", len(r.Gaps), "status", r.Status.Level)
 	return r, filepath.Join(out, render.ReportFile), nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/collect"
 	"github.com/org/k8s-e2e-report/internal/ghactions"
+	"github.com/org/k8s-e2e-report/internal/history"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/prcomment"
 	"github.com/org/k8s-e2e-report/internal/render"
@@ -34,6 +35,7 @@ results). run does not fail the job for its own troubles unless --strict.`,
 	addCollectFlags(cmd, cf)
 	addRenderOutputFlags(cmd, rf)
 	addCommentFlags(cmd, mf)
+	cmd.Flags().StringVar(&rf.failOn, "fail-on", history.FailOnNone, "exit 4 on failures: new (failed tests and error findings the base branch's history does not know), any, or none")
 	return cmd
 }
 
@@ -48,6 +50,11 @@ func runRun(cmd *cobra.Command, g *globals, cf *collectFlags, rf *renderFlags, m
 		err := f()
 		g.log.Info("step done", "step", name, "took", time.Since(start).Round(time.Millisecond))
 		return err
+	}
+	switch rf.failOn {
+	case history.FailOnNew, history.FailOnAny, history.FailOnNone:
+	default:
+		return usageErrorf("--fail-on %q: want new, any or none", rf.failOn)
 	}
 	opts, err := cf.options(g)
 	if err != nil {
@@ -70,6 +77,7 @@ func runRun(cmd *cobra.Command, g *globals, cf *collectFlags, rf *renderFlags, m
 	var rep *model.Report
 	if err := group("render", func() (err error) {
 		rf.redact, rf.commentKey = cf.redact, mf.Key
+		rf.history.fetch = inActions && g.getenv("GITHUB_TOKEN") != ""
 		rep, _, err = runRender(cmd.Context(), g, dir, rf)
 		return err
 	}); err != nil {
@@ -81,7 +89,7 @@ func runRun(cmd *cobra.Command, g *globals, cf *collectFlags, rf *renderFlags, m
 			"summary", filepath.Join(dir, render.SummaryFile), "comment", filepath.Join(dir, render.CommentFile))
 		fmt.Fprintln(g.stdout, "Posting skipped (not in GitHub Actions); comment.md and summary.md are in", dir)
 		fmt.Fprintln(g.stdout, report)
-		return strictErr(mf.Strict, collectErr)
+		return failOnErr(rf.failOn, rep, strictErr(mf.Strict, collectErr))
 	}
 	if err := group("annotate", func() error { return annotate(g, rep, dir) }); err != nil {
 		if mf.Strict {
@@ -101,7 +109,22 @@ func runRun(cmd *cobra.Command, g *globals, cf *collectFlags, rf *renderFlags, m
 		return err
 	}
 	fmt.Fprintln(g.stdout, report)
-	return strictErr(mf.Strict, collectErr)
+	return failOnErr(rf.failOn, rep, strictErr(mf.Strict, collectErr))
+}
+
+// failOnErr is run's exit under --fail-on, once everything is written and posted.
+func failOnErr(mode string, r *model.Report, err error) error {
+	if err != nil {
+		return err
+	}
+	if n := history.Blocking(r, mode); n > 0 {
+		what := "new "
+		if mode == history.FailOnAny {
+			what = ""
+		}
+		return withExitCode(ExitFailures, fmt.Errorf("--fail-on %s: %d %sfailure(s) (failed tests and error findings)", mode, n, what))
+	}
+	return nil
 }
 
 func strictErr(strict bool, err error) error {

@@ -226,3 +226,24 @@ func mustRecord(t *testing.T, s *Store, d Digest) {
 		t.Fatal(err)
 	}
 }
+
+func TestFailingUnderEachMode(t *testing.T) {
+	r := report(map[string]results.Status{"known": F, "fresh": F, "ok": P}, "api-7d4b9c8f6d-x2k9z")
+	for i := range r.Tests.Cases {
+		if r.Tests.Cases[i].Name == "known" {
+			r.Tests.Cases[i].History = &results.History{State: Failing}
+		} else {
+			r.Tests.Cases[i].History = &results.History{State: New}
+		}
+	}
+	r.Findings[0].History = &results.History{State: Flaky}
+	for mode, want := range map[string]int{FailOnNew: 1, FailOnAny: 3, FailOnNone: 0} {
+		if got := Blocking(r, mode); got != want {
+			t.Errorf("%s: %d, want %d", mode, got, want)
+		}
+	}
+	// Without labels (no store) every failure is new.
+	if got := Blocking(report(map[string]results.Status{"a": F}, "p-x2k9z"), FailOnNew); got != 2 {
+		t.Errorf("unlabelled: %d, want 2", got)
+	}
+}

@@ -145,3 +145,33 @@ func commit(sha string) string {
 	}
 	return sha[:7]
 }
+
+// FailOn modes: which failures fail the job.
+const (
+	FailOnNew  = "new"  // failed tests and error findings not known from the base branch
+	FailOnAny  = "any"  // every failed test and error finding
+	FailOnNone = "none" // never (the test step decides)
+)
+
+// Blocking counts what fails the job under mode: failed tests, and findings of error
+// severity, that are new (no label counts as new) or, with "any", all of them.
+func Blocking(r *model.Report, mode string) int {
+	if mode == FailOnNone {
+		return 0
+	}
+	counts := func(h *results.History) bool { return mode == FailOnAny || h == nil || h.State == New }
+	n := 0
+	if r.Tests != nil {
+		for _, c := range r.Tests.Cases {
+			if c.Status.Failing() && counts(c.History) {
+				n++
+			}
+		}
+	}
+	for _, f := range r.Findings {
+		if f.Severity == "error" && counts(f.History) {
+			n++
+		}
+	}
+	return n
+}

@@ -344,6 +344,10 @@ func (o Options) funcs(comment bool) template.FuncMap {
 			// Mentions inside code do not notify today; fence neutralises them anyway.
 			return fence(truncate(s, limit), lang, comment)
 		},
+		"history": func(h *model.History) string { return historyLine(h, comment) },
+		"label":   label,
+		"groups":  groupFailures,
+		"fgroups": groupFindings,
 		"status": func(s model.Status) string {
 			icon := map[string]string{"failed": "🔴", "warning": "🟡", "passed": "🟢"}[s.Level]
 			if icon == "" {

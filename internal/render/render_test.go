@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,7 +126,7 @@ const hostile = "x ``` </details><script>alert(1)</script> | cell | @octocat fix
 func hostileReport(t testing.TB, n int) *model.Report {
 	r := load(t, "demo")
 	for i := 0; i < n; i++ {
-		r.Findings = append(r.Findings, findings.Finding{ID: "X", Category: "WarningEvent", Severity: findings.Warning,
+		r.Findings = append(r.Findings, findings.Finding{ID: "X", Category: fmt.Sprintf("WarningEvent%d", i), Severity: findings.Warning, // distinct: not one group
 			Title: hostile, Explanation: hostile, Evidence: []string{hostile, strings.Repeat("`", 20)}, Count: 1})
 		r.Tests.Cases = append(r.Tests.Cases, results.Case{Suite: hostile, Name: hostile, Status: results.Failed, Message: hostile, Details: hostile})
 		r.FailedTests = append(r.FailedTests, model.FailedTest{Case: results.Case{Suite: hostile, Name: hostile, Message: hostile, Details: strings.Repeat(hostile, 50)}})

@@ -1,0 +1,279 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	gh "github.com/org/k8s-e2e-report/internal/github"
+	"github.com/org/k8s-e2e-report/internal/ghactions"
+	"github.com/org/k8s-e2e-report/internal/history"
+	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/reportjson"
+)
+
+// historyFlags are the cross-run memory's flags, shared by render and run.
+type historyFlags struct {
+	store      string
+	baseBranch string
+	runs       int
+	tree       string
+	fetch      bool // run in GitHub Actions: import the base branch's digests first
+}
+
+func addHistoryFlags(cmd *cobra.Command, f *historyFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.store, "store", "", "history store: a SQLite file, or a postgres:// URL; labels failures new, failing, flaky or fixed against the base branch's recorded runs")
+	fl.StringVar(&f.baseBranch, "base-branch", "", "branch whose recorded runs the labels compare with (default: the PR's base branch, else the current branch)")
+	fl.IntVar(&f.runs, "history-runs", 20, "how many of the base branch's latest recorded runs count")
+	fl.StringVar(&f.tree, "tree", "", "git tree of the tested commit (git rev-parse HEAD^{tree}): a test whose outcome differs on the same tree is flaky")
+}
+
+// historyMeta is what the environment says about this run, for its digest.
+func historyMeta(g *globals, key, headSHA string) history.Meta {
+	m := history.Meta{Repo: g.getenv("GITHUB_REPOSITORY"), Key: key, SHA: headSHA, Branch: g.getenv("GITHUB_HEAD_REF"),
+		Run: g.getenv("GITHUB_RUN_ID"), Time: time.Now()}
+	if m.Repo == "" {
+		m.Repo = "local"
+	}
+	if m.SHA == "" {
+		m.SHA = g.getenv("GITHUB_SHA")
+	}
+	if m.Branch == "" {
+		m.Branch = g.getenv("GITHUB_REF_NAME")
+	}
+	return m
+}
+
+func (f *historyFlags) base(g *globals) string {
+	for _, b := range []string{f.baseBranch, g.getenv("GITHUB_BASE_REF"), g.getenv("GITHUB_REF_NAME")} {
+		if b != "" {
+			return b
+		}
+	}
+	return "main"
+}
+
+// applyHistory writes this run's digest beside the reports (when the commit is known),
+// and with a store labels r against the base branch; a run of the base branch itself is
+// then recorded. A store that cannot be read is a note in the report, never a lost one.
+func applyHistory(ctx context.Context, g *globals, r *model.Report, f historyFlags, meta history.Meta) {
+	meta.Tree = f.tree
+	digest := history.FromReport(r, meta)
+	if f.store == "" {
+		return
+	}
+	base := f.base(g)
+	note := func(msg string, err error) {
+		g.log.Warn(msg, "err", err)
+		r.History = &model.History{Base: model.HistoryBase{Branch: base}, Fixed: []string{}, Note: msg + ": " + err.Error()}
+	}
+	st, err := history.Open(ctx, f.store)
+	if err != nil {
+		note("history store unavailable", err)
+		return
+	}
+	defer st.Close()
+	scope := history.Scope{Repo: meta.Repo, Key: meta.Key}
+	if f.fetch {
+		if err := importBase(ctx, g, st, scope, base, f.runs); err != nil {
+			g.log.Warn("base branch history not fetched; labels use what the store has", "err", err)
+		}
+	}
+	start := time.Now()
+	w, err := st.Window(ctx, scope, base, f.runs, f.tree)
+	if err != nil {
+		note("history store unreadable", err)
+		return
+	}
+	history.Label(r, w)
+	g.log.Info("history labels", "base", base, "runs", len(w.Runs), "took", time.Since(start).Round(time.Millisecond))
+	if errors.Is(ctx.Err(), context.Canceled) || meta.SHA == "" || meta.Branch != base || g.getenv("GITHUB_HEAD_REF") != "" {
+		return
+	}
+	if ok, err := st.Record(ctx, digest); err != nil {
+		g.log.Warn("this run was not recorded in the history store", "err", err)
+	} else if ok {
+		g.log.Info("run recorded in the history store", "branch", meta.Branch, "sha", meta.SHA)
+	}
+}
+
+// writeDigest writes this run's digest beside the reports, when its commit is known, and
+// in GitHub Actions names the artifact it goes in.
+func writeDigest(g *globals, r *model.Report, out string, f historyFlags, meta history.Meta) {
+	if meta.SHA == "" || meta.Branch == "" {
+		return
+	}
+	meta.Tree = f.tree
+	if err := history.WriteDigest(filepath.Join(out, history.DigestFile), history.FromReport(r, meta)); err != nil {
+		g.log.Warn("history digest not written", "err", err)
+		return
+	}
+	if ghactions.InActions(g.getenv) {
+		g.action().SetOutput("history-artifact", historyArtifact(g, meta.Key))
+	}
+}
+
+// historyPrefix is the name prefix of one job's digest artifacts: the key is hashed, as
+// artifact names refuse some of its characters.
+func historyPrefix(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return "ci-report-history-" + hex.EncodeToString(h[:6]) + "-"
+}
+
+// historyArtifact is this run's digest artifact name: unique per job, leg and attempt
+// (upload-artifact v4 refuses a duplicate name in a run).
+func historyArtifact(g *globals, key string) string {
+	id := g.getenv("CI_REPORT_CHECK_RUN_ID")
+	if id == "" {
+		id = "leg" + g.getenv("CI_REPORT_JOB_INDEX")
+	}
+	attempt := g.getenv("GITHUB_RUN_ATTEMPT")
+	if attempt == "" {
+		attempt = "1"
+	}
+	return historyPrefix(key) + id + "-" + attempt
+}
+
+// importBase records the digests of the base branch's latest runs of this workflow that
+// the store does not have yet.
+func importBase(ctx context.Context, g *globals, st *history.Store, scope history.Scope, base string, runs int) error {
+	owner, repo, ok := strings.Cut(scope.Repo, "/")
+	wf := workflowFile(g.getenv("GITHUB_WORKFLOW_REF"))
+	if !ok || wf == "" {
+		return errors.New("GITHUB_REPOSITORY or GITHUB_WORKFLOW_REF is not set")
+	}
+	c, err := gh.New(g.getenv("GITHUB_API_URL"), g.getenv("GITHUB_TOKEN"), g.log)
+	if err != nil {
+		return err
+	}
+	known, err := st.Recorded(ctx, scope)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	got, stats, err := c.BaseDigests(ctx, gh.DigestQuery{Owner: owner, Repo: repo, Workflow: wf, Branch: base, Prefix: historyPrefix(scope.Key),
+		File: history.DigestFile, Runs: runs, MaxBytes: history.MaxDigest, Known: func(id string) bool { return known[id] }})
+	if err != nil {
+		return err
+	}
+	recorded := 0
+	for _, fd := range got {
+		d, err := history.DecodeDigest(strings.NewReader(string(fd.Body)))
+		if err != nil {
+			g.log.Warn("a base run's digest is unreadable; skipped", "run", fd.RunID, "err", err)
+			continue
+		}
+		// What the API says of the run wins over what its file says.
+		d.Repo, d.Key, d.Branch, d.SHA, d.Run, d.Time = scope.Repo, scope.Key, base, fd.HeadSHA, fd.RunID, fd.Created
+		if ok, err := st.Record(ctx, d); err != nil {
+			return err
+		} else if ok {
+			recorded++
+		}
+	}
+	g.log.Info("base branch history fetched", "branch", base, "runs", stats.Runs, "known", stats.Known, "recorded", recorded,
+		"expired", stats.Expired, "without digest", stats.Missing, "ignored (forks, PRs)", stats.Foreign, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// workflowFile is the workflow's file name from GITHUB_WORKFLOW_REF
+// (owner/repo/.github/workflows/e2e.yml@refs/heads/main).
+func workflowFile(ref string) string {
+	p, _, _ := strings.Cut(ref, "@")
+	if !strings.Contains(p, "/.github/workflows/") {
+		return ""
+	}
+	return filepath.Base(p)
+}
+
+func newHistoryCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "Cross-run memory: record runs in a history store; render and run label failures against it",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newHistoryRecordCmd(g), newHistoryKeyCmd(g))
+	return cmd
+}
+
+func newHistoryRecordCmd(g *globals) *cobra.Command {
+	var store, sha, branch, tree, run, repo, key string
+	cmd := &cobra.Command{
+		Use:   "record BUNDLE",
+		Short: "Record a rendered bundle's tests and findings in the history store",
+		Long: `record stores a rendered bundle's test outcomes (status, duration, attempts) and its findings'
+fingerprints as one run of BRANCH at SHA. Recording the same run twice is a no-op.
+render and run with --store then label failures against the base branch's recorded runs.`,
+		Example: `  ci-report history record ci-report --store history.db --sha "$(git rev-parse HEAD)" --branch main --tree "$(git rev-parse HEAD^{tree})"`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if store == "" || sha == "" || branch == "" {
+				return usageErrorf("history record needs --store, --sha and --branch")
+			}
+			r, err := reportjson.Read(args[0])
+			if err != nil {
+				return err
+			}
+			if key == "" {
+				key = keyOf(g)
+			}
+			if repo == "" {
+				repo = historyMeta(g, key, "").Repo
+			}
+			st, err := history.Open(cmd.Context(), store)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			d := history.FromReport(r, history.Meta{Repo: repo, Key: key, Branch: branch, SHA: sha, Tree: tree, Run: run, Time: time.Now()})
+			ok, err := st.Record(cmd.Context(), d)
+			if err != nil {
+				return err
+			}
+			what := "recorded"
+			if !ok {
+				what = "already recorded"
+			}
+			_, err = fmt.Fprintf(g.stdout, "%s: %s@%s, %d tests, %d findings\n", what, branch, sha, len(d.Tests), len(d.Findings))
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&store, "store", "", "history store: a SQLite file or a postgres:// URL")
+	fl.StringVar(&sha, "sha", "", "the commit the run tested")
+	fl.StringVar(&branch, "branch", "", "the branch the run tested")
+	fl.StringVar(&tree, "tree", "", "the commit's git tree (git rev-parse SHA^{tree})")
+	fl.StringVar(&run, "run", "", "the CI run's ID (default: none; with one, a run is recorded once)")
+	fl.StringVar(&repo, "repo", "", "owner/name the history belongs to (default: $GITHUB_REPOSITORY, else local)")
+	fl.StringVar(&key, "key", "", "the job's key (default: workflow/job/matrix values, as the comment's)")
+	return cmd
+}
+
+func newHistoryKeyCmd(g *globals) *cobra.Command {
+	var key string
+	cmd := &cobra.Command{
+		Use:   "artifact-prefix",
+		Short: "Print the name prefix of this job's history digest artifacts (the action's cache key uses it)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if key == "" {
+				key = keyOf(g)
+			}
+			_, err := fmt.Fprintln(g.stdout, historyPrefix(ghactions.SanitizeKey(key)))
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&key, "key", "", "the job's key (default: workflow/job/matrix values, as the comment's)")
+	return cmd
+}
+
+// keyOf is the job's key as the comment's marker has it.
+func keyOf(g *globals) string { return ghactions.SanitizeKey(ghactions.Key(g.getenv)) }

@@ -1,0 +1,151 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/fingerprint"
+	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/results"
+)
+
+// historyLine is the reports' first line on cross-run memory, e.g. "2 new · 3 already
+// failing on main (since abc1234, 6 runs) · 1 flaky · 1 fixed"; "" without a store.
+func historyLine(h *model.History, comment bool) string {
+	if h == nil {
+		return ""
+	}
+	branch := inlineCode(h.Base.Branch, comment)
+	if h.Note != "" {
+		return "**History:** " + mdText(h.Note, comment) + " (labels need recorded runs of " + branch + ")"
+	}
+	var parts []string
+	if h.New > 0 {
+		parts = append(parts, fmt.Sprintf("**%d new**", h.New))
+	}
+	if h.Failing > 0 {
+		s := fmt.Sprintf("%d already failing on %s", h.Failing, branch)
+		if h.Since != "" {
+			s += fmt.Sprintf(" (since %s, %d %s)", h.Since, h.Streak, plural(h.Streak, "run", "runs"))
+		}
+		parts = append(parts, s)
+	}
+	if h.Flaky > 0 {
+		parts = append(parts, fmt.Sprintf("%d flaky", h.Flaky))
+	}
+	if len(h.Fixed) > 0 {
+		parts = append(parts, fmt.Sprintf("%d fixed", len(h.Fixed)))
+	}
+	of := ""
+	if h.Of == "findings" {
+		of = "findings: "
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("**History:** nothing failed; compared with %s's last %d %s", branch, h.Base.Runs, plural(h.Base.Runs, "run", "runs"))
+	}
+	return "**History:** " + of + strings.Join(parts, " · ") + fmt.Sprintf(" <sub>(%s's last %d %s)</sub>", branch, h.Base.Runs, plural(h.Base.Runs, "run", "runs"))
+}
+
+// label is a failed test's or a finding's state against the base branch, as a short
+// text: "new", "failing since abc1234 (6 of 20 runs)", "flaky (3 of 20 runs)".
+func label(h *results.History) string {
+	if h == nil {
+		return ""
+	}
+	switch h.State {
+	case "failing":
+		if h.Since != "" {
+			return fmt.Sprintf("failing since %s (%d of %d runs)", h.Since, h.Failures, h.Runs)
+		}
+		return fmt.Sprintf("failing (%d of %d runs)", h.Failures, h.Runs)
+	case "flaky":
+		return fmt.Sprintf("flaky (%d of %d runs)", h.Failures, h.Runs)
+	case "new":
+		return "new"
+	}
+	return ""
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// FailureGroup is failed tests that share one cause: their messages are the same once
+// normalised (or within 10%), so the comment shows them as one line with a count.
+type FailureGroup struct {
+	model.FailedTest
+	Others []string // the other tests' names
+}
+
+// FindingGroup is findings of one category whose explanations are the same once
+// normalised: 14 tests failing with one message are one line.
+type FindingGroup struct {
+	findings.Finding
+	Others []string // the other findings' titles
+}
+
+func groupFailures(fts []model.FailedTest) []FailureGroup {
+	var out []FailureGroup
+	for _, g := range group(fts, func(ft model.FailedTest) (string, string) { return "", fingerprint.Normalise(ft.Case.Message) }) {
+		fg := FailureGroup{FailedTest: g[0]}
+		for _, ft := range g[1:] {
+			fg.Others = append(fg.Others, ft.Case.Name)
+		}
+		out = append(out, fg)
+	}
+	return out
+}
+
+func groupFindings(fs []findings.Finding) []FindingGroup {
+	var out []FindingGroup
+	for _, g := range group(fs, func(f findings.Finding) (string, string) {
+		if f.Explanation == "" {
+			return "", ""
+		}
+		return f.Category + "\x00" + string(f.Severity), fingerprint.Normalise(f.Explanation)
+	}) {
+		fg := FindingGroup{Finding: g[0]}
+		for _, f := range g[1:] {
+			fg.Others = append(fg.Others, f.Title)
+		}
+		out = append(out, fg)
+	}
+	return out
+}
+
+// maxFuzzyGroups bounds the edit-distance comparisons: past it, only equal keys group
+// (edit distance is quadratic in the texts' length).
+const maxFuzzyGroups = 40
+
+// group folds items whose kinds are equal and whose texts are equal or within 10% of
+// each other (fingerprint's rule), in the order of each group's first item; an empty
+// text never groups.
+func group[T any](items []T, key func(T) (kind, text string)) [][]T {
+	type k struct{ kind, text string }
+	var groups [][]T
+	var keys []k
+	index := map[k]int{}
+	for _, it := range items {
+		kind, text := key(it)
+		found, ok := index[k{kind, text}]
+		if !ok && text != "" && len(keys) <= maxFuzzyGroups {
+			for i, other := range keys {
+				if other.kind == kind && other.text != "" && fingerprint.Similar(other.text, text) {
+					found, ok = i, true
+					break
+				}
+			}
+		}
+		if !ok || text == "" {
+			index[k{kind, text}] = len(groups)
+			groups, keys = append(groups, []T{it}), append(keys, k{kind, text})
+			continue
+		}
+		groups[found] = append(groups[found], it)
+	}
+	return groups
+}
