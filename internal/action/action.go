@@ -112,7 +112,7 @@ func Eval(s string, values map[string]string) (string, error) {
 			return fmt.Sprint(lok && rok && lv == rv)
 		}
 		v, ok := values[name]
-		if !ok {
+		if !ok && !strings.HasPrefix(name, "steps.") { // a skipped step's outputs are empty
 			missing = append(missing, name)
 		}
 		return v
@@ -146,7 +146,7 @@ func Condition(cond string, values map[string]string) (bool, error) {
 			l, r, _ := strings.Cut(term, op)
 			l, r = strings.TrimSpace(l), strings.Trim(strings.TrimSpace(r), "'")
 			v, ok := values[l]
-			if !ok {
+			if !ok && !strings.HasPrefix(l, "steps.") { // a skipped step's outputs are empty
 				return false, fmt.Errorf("if: no value for %s", l)
 			}
 			if (v == r) != (op == "==") {

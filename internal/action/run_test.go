@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -19,6 +22,8 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/demo"
 	"github.com/org/k8s-e2e-report/internal/github/githubtest"
+	"github.com/org/k8s-e2e-report/internal/history"
+	"github.com/org/k8s-e2e-report/internal/results"
 	"github.com/org/k8s-e2e-report/internal/testenv"
 )
 
@@ -57,7 +62,9 @@ func newRunner(t *testing.T, gh *githubtest.Server, kubeconfig, token string, in
 		"GITHUB_API_URL": gh.URL, "GITHUB_WORKFLOW": "k8s-e2e", "GITHUB_JOB": "e2e", "GITHUB_RUN_ATTEMPT": "1",
 		"GITHUB_ACTION_PATH": abs, "GITHUB_WORKSPACE": r.dir, "KUBECONFIG": kubeconfig,
 		"RUNNER_OS": "Linux", "RUNNER_ARCH": map[string]string{"amd64": "X64", "arm64": "ARM64"}[runtime.GOARCH],
-		"GITHUB_SERVER_URL": "https://github.invalid",
+		"GITHUB_SERVER_URL":   "https://github.invalid",
+		"GITHUB_WORKFLOW_REF": "o/r/.github/workflows/e2e.yml@refs/pull/7/merge", "GITHUB_BASE_REF": "main", "GITHUB_HEAD_REF": "feature",
+		"GITHUB_SHA": "cafecafe", "GITHUB_RUN_ID": "9001",
 	}
 	r.env["_token"] = token
 	return r
@@ -100,7 +107,15 @@ func (r *runner) runUntil(a *Action, until string) (map[string]string, error) {
 			continue
 		}
 		if s.Uses != "" {
-			if strings.HasPrefix(s.Uses, "actions/upload-artifact") {
+			if strings.HasPrefix(s.Uses, "actions/upload-artifact") && strings.HasSuffix(s.With["path"].(string), ".json") {
+				// The history digest: a file of its own, under the name run chose.
+				name, _ := Eval(s.With["name"].(string), prefixed("steps.run.outputs.", outputs))
+				path, _ := Eval(s.With["path"].(string), values)
+				if !strings.HasPrefix(name, "ci-report-history-") {
+					t.Errorf("digest artifact name %q", name)
+				}
+				outputs["_digest-artifact"], outputs["_digest-path"] = name, path
+			} else if strings.HasPrefix(s.Uses, "actions/upload-artifact") {
 				name, _ := Eval(s.With["name"].(string), prefixed("steps.run.outputs.", outputs))
 				path, _ := Eval(s.With["path"].(string), values)
 				if name == "" {
@@ -111,7 +126,14 @@ func (r *runner) runUntil(a *Action, until string) (map[string]string, error) {
 				}
 				outputs["_artifact-path"] = path
 			}
-			if strings.HasPrefix(s.Uses, "actions/cache@") {
+			if strings.HasPrefix(s.Uses, "actions/cache@") && s.ID == "history-cache" {
+				// The history store's cache: a miss (an empty directory) unless the test
+				// put a store there.
+				path, _ := Eval(s.With["path"].(string), values)
+				key, _ := Eval(s.With["key"].(string), values)
+				outputs["_history-cache-key"] = key
+				os.MkdirAll(path, 0o755)
+			} else if strings.HasPrefix(s.Uses, "actions/cache@") {
 				// A cache hit: this machine's Go caches stand for the restored directory.
 				path, err := Eval(s.With["path"].(string), values)
 				if err != nil {
@@ -234,12 +256,24 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 		"operator-selector": "app.kubernetes.io/name=operator",
 		"console-service":   scenario.ConsoleService, "pages": "/=dashboard",
 	}
+	baseRunWithDigest(t, gh, "k8s-e2e/e2e/k8s=v1.36.0", results)
 	for attempt := 1; attempt <= 2; attempt++ {
 		r := newRunner(t, gh, cluster.Kubeconfig, "ghs_installation", inputs)
 		useRelease(t, release, r)
 		// A matrix leg: the action reads the matrix itself (no matrix input).
 		r.matrix, r.jobIndex, r.jobTotal = `{"k8s":"v1.36.0"}`, "1", "2"
 		out := r.run(a)
+		// History: the base run's digest was fetched into the cached store, the labels
+		// say the failing test fails on main too, and this run's digest is uploaded.
+		if !strings.HasPrefix(out["_history-cache-key"], "ci-report-history-") || !strings.HasPrefix(out["_digest-artifact"], "ci-report-history-") {
+			t.Errorf("history cache key %q, digest artifact %q", out["_history-cache-key"], out["_digest-artifact"])
+		}
+		if _, err := os.Stat(out["_digest-path"]); err != nil {
+			t.Errorf("digest not written: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(r.temp, "ci-report-history", "history.db")); err != nil {
+			t.Errorf("history store not in the cached directory: %v", err)
+		}
 		if out["status"] != "failed" || out["findings"] == "0" || out["failed-tests"] != "1" {
 			t.Errorf("outputs = %v", out)
 		}
@@ -281,6 +315,27 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 	if len(ours) != 1 || !strings.Contains(ours[0].Body, "CrashLoopBackOff") || !strings.Contains(ours[0].Body, "**Screenshots**") || len(ours[0].Body) > 65536 {
 		t.Errorf("comments with our key: %d", len(ours))
 	}
+	if len(ours) == 1 && !regexp.MustCompile("\\*\\*History:\\*\\* .*already failing on `main` \\(since 0b0b0b0, 1 run\\)").MatchString(ours[0].Body) {
+		t.Errorf("the comment has no history line saying the failing tests fail on main:\n%s", ours[0].Body)
+	}
+}
+
+// baseRunWithDigest adds a completed push run of e2e.yml on main to the fake GitHub, whose
+// digest artifact (for the job key) says the results file's failing tests failed there.
+func baseRunWithDigest(t *testing.T, gh *githubtest.Server, key, resultsFile string) {
+	res := results.ParseFiles([]string{resultsFile})
+	d := history.Digest{Version: history.DigestVersion, Repo: "o/r", Key: key, Branch: "main", SHA: "0b0b0b0b0b", Time: time.Now().Add(-time.Hour)}
+	for _, c := range res.Cases {
+		d.Tests = append(d.Tests, history.Test{Suite: c.Suite, Class: c.Classname, Name: c.Name, Status: string(c.Status), Attempts: 1})
+	}
+	body, _ := json.Marshal(d)
+	sum := sha256.Sum256([]byte(key))
+	run := &githubtest.WorkflowRun{Workflow: "e2e.yml", HeadBranch: "main", HeadSHA: "0b0b0b0b0b", Event: "push", Status: "completed",
+		Conclusion: "failure", RunAttempt: 1, CreatedAt: d.Time}
+	run.HeadRepo.FullName = "o/r"
+	run.Artifacts = []*githubtest.Artifact{{Name: "ci-report-history-" + hex.EncodeToString(sum[:6]) + "-4242-1", CreatedAt: d.Time,
+		Files: map[string][]byte{history.DigestFile: body}}}
+	gh.AddRun(run)
 }
 
 // mode: start before the tests, mode: finish after: the watcher runs in between, so a
