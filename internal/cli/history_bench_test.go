@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/org/k8s-e2e-report/internal/github/githubtest"
+	"github.com/org/k8s-e2e-report/internal/history"
+)
+
+// historyAPI is a fake GitHub with n completed runs of e2e.yml on main, each with a
+// digest of 300 tests (a few failing) and 10 findings, and a bundle artifact beside it.
+func historyAPI(b testing.TB, n int, key string) (*githubtest.Server, func(string) string) {
+	gh := githubtest.New()
+	gh.Tokens["ghs_bench"] = "github-actions[bot]"
+	for i := 0; i < n; i++ {
+		d := history.Digest{Version: history.DigestVersion, Repo: "o/r", Key: key, Branch: "main", SHA: fmt.Sprintf("%040x", i), Time: time.Unix(int64(i)*600, 0)}
+		for j := 0; j < 300; j++ {
+			st := "passed"
+			if j%50 == i%50 {
+				st = "failed"
+			}
+			d.Tests = append(d.Tests, history.Test{Suite: "e2e", Name: fmt.Sprintf("TestCase%03d", j), Status: st, DurationMs: 1200, Attempts: 1})
+		}
+		for j := 0; j < 10; j++ {
+			d.Findings = append(d.Findings, history.Finding{Fingerprint: fmt.Sprintf("%016x", j), Category: "CrashLoopBackOff", Subject: "pod/ns/api-*", Message: "Pod api-* is crash-looping"})
+		}
+		body, _ := json.Marshal(d)
+		run := &githubtest.WorkflowRun{Workflow: "e2e.yml", HeadBranch: "main", HeadSHA: d.SHA, Event: "push", Status: "completed", Conclusion: "success", RunAttempt: 1, CreatedAt: d.Time}
+		run.HeadRepo.FullName = "o/r"
+		run.Artifacts = []*githubtest.Artifact{{Name: "ci-report-e2e-1", CreatedAt: d.Time},
+			{Name: historyPrefix(key) + "1-1", CreatedAt: d.Time, Files: map[string][]byte{history.DigestFile: body}}}
+		gh.AddRun(run)
+	}
+	env := map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_TOKEN": "ghs_bench", "GITHUB_REPOSITORY": "o/r",
+		"GITHUB_WORKFLOW_REF": "o/r/.github/workflows/e2e.yml@refs/pull/1/merge"}
+	return gh, func(k string) string { return env[k] }
+}
+
+func benchGlobals(getenv func(string) string) *globals {
+	return &globals{stdout: io.Discard, stderr: io.Discard, getenv: getenv, log: slog.New(slog.DiscardHandler)}
+}
+
+// BenchmarkHistoryImport: the base branch's last 100 runs from the Actions API into a
+// store, cold (an empty store: 100 digests fetched) and warm (all known: one listing).
+// Goals: cold ≤ 5 s, warm ≤ 1 s.
+func BenchmarkHistoryImport(b *testing.B) {
+	const key = "k8s-e2e/e2e"
+	gh, getenv := historyAPI(b, 100, key)
+	defer gh.Close()
+	g := benchGlobals(getenv)
+	ctx := context.Background()
+	scope := history.Scope{Repo: "o/r", Key: key}
+	b.Run("cold-100-runs", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			st, err := history.Open(ctx, filepath.Join(b.TempDir(), fmt.Sprintf("h%d.db", i)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := importBase(ctx, g, st, scope, "main", 100); err != nil {
+				b.Fatal(err)
+			}
+			st.Close()
+		}
+	})
+	b.Run("warm-100-runs", func(b *testing.B) {
+		st, err := history.Open(ctx, filepath.Join(b.TempDir(), "h.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		if err := importBase(ctx, g, st, scope, "main", 100); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if err := importBase(ctx, g, st, scope, "main", 100); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkRenderHistory: render of the demo bundle without and with a store holding
+// the base branch's 100 runs (labels from the last 20). Goal: ≤ 100 ms more.
+func BenchmarkRenderHistory(b *testing.B) {
+	const key = "k8s-e2e/e2e"
+	gh, getenv := historyAPI(b, 100, key)
+	defer gh.Close()
+	store := filepath.Join(b.TempDir(), "h.db")
+	st, err := history.Open(context.Background(), store)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := importBase(context.Background(), benchGlobals(getenv), st, history.Scope{Repo: "o/r", Key: key}, "main", 100); err != nil {
+		b.Fatal(err)
+	}
+	st.Close()
+	dir := filepath.Join(b.TempDir(), "bundle")
+	if err := os.CopyFS(dir, os.DirFS("../../testdata/bundles/demo")); err != nil {
+		b.Fatal(err)
+	}
+	env := map[string]string{"GITHUB_REPOSITORY": "o/r", "CI_REPORT_COMMENT_KEY": key, "GITHUB_BASE_REF": "main"}
+	g := benchGlobals(func(k string) string { return env[k] })
+	for _, with := range []bool{false, true} {
+		name := "without-store"
+		f := &renderFlags{reportBudget: "240Ki", jsonBudget: "32Mi", logLines: 200, commentKey: key, output: filepath.Join(b.TempDir(), "out")}
+		if with {
+			name, f.history = "with-store", historyFlags{store: store, runs: 20}
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				r, _, err := runRender(context.Background(), g, dir, f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if with && (r.History == nil || r.History.Base.Runs != 20) {
+					b.Fatalf("history: %+v", r.History)
+				}
+			}
+		})
+	}
+}
