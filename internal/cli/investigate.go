@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/org/k8s-e2e-report/internal/collect"
+	"github.com/org/k8s-e2e-report/internal/history"
 	"github.com/org/k8s-e2e-report/internal/investigate"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/redact"
@@ -28,6 +29,7 @@ type investigateFlags struct {
 	opSel    string
 	timeout  time.Duration
 	redact   []string
+	history  historyFlags
 }
 
 func newInvestigateCmd(g *globals) *cobra.Command {
@@ -65,6 +67,7 @@ the same findings, with the same ids as report.json. --json prints the same as J
 	fl.StringVar(&f.opSel, "operator-selector", "", "live: label selector for the operator pods whose logs give operator actions")
 	fl.DurationVar(&f.timeout, "timeout", time.Minute, "live: time limit for reading the cluster")
 	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact (repeatable)")
+	addHistoryFlags(cmd, &f.history)
 	return cmd
 }
 
@@ -113,6 +116,8 @@ func runInvestigate(cmd *cobra.Command, g *globals, f *investigateFlags) error {
 	if err != nil {
 		return err
 	}
+	// Labels only: investigate never records a run.
+	applyHistory(cmd.Context(), g, r, f.history, history.Meta{Repo: historyMeta(g, "", "").Repo, Key: keyOf(g)})
 	inv, err := investigate.Build(r, investigate.Options{Mode: mode, Bundle: f.from, Focus: f.focus, Since: f.since, MaxLogs: f.maxLogs})
 	if err != nil {
 		return usageErrorf("%v", err)

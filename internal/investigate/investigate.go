@@ -17,6 +17,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/loglines"
 	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/results"
 	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
 
@@ -61,19 +62,20 @@ type Status struct {
 
 // Finding is a ranked finding; ID is report.json's.
 type Finding struct {
-	Rank        int      `json:"rank"`
-	ID          string   `json:"id"`
-	Category    string   `json:"category"`
-	Severity    string   `json:"severity"`
-	Title       string   `json:"title"`
-	Subject     string   `json:"subject"`
-	Explanation string   `json:"explanation"`
-	Evidence    []string `json:"evidence,omitempty"` // at most evidenceLines
-	CausedBy    []string `json:"causedBy,omitempty"`
-	Count       int      `json:"count"`
-	Time        string   `json:"time,omitempty"`
-	Open        string   `json:"open,omitempty"` // the bundle file to open next
-	Refs        []string `json:"refs,omitempty"` // every bundle file it names
+	Rank        int              `json:"rank"`
+	ID          string           `json:"id"`
+	Category    string           `json:"category"`
+	Severity    string           `json:"severity"`
+	Title       string           `json:"title"`
+	Subject     string           `json:"subject"`
+	Explanation string           `json:"explanation"`
+	Evidence    []string         `json:"evidence,omitempty"` // at most evidenceLines
+	CausedBy    []string         `json:"causedBy,omitempty"`
+	Count       int              `json:"count"`
+	Time        string           `json:"time,omitempty"`
+	Open        string           `json:"open,omitempty"`    // the bundle file to open next
+	Refs        []string         `json:"refs,omitempty"`    // every bundle file it names
+	History     *results.History `json:"history,omitempty"` // with --store: the base branch's runs
 }
 
 // Pod is one pod's health.
@@ -331,7 +333,7 @@ func findingsOf(r *model.Report, focus focusSpec) []Finding {
 			continue
 		}
 		fd := Finding{Rank: i + 1, ID: f.ID, Category: f.Category, Severity: string(f.Severity), Title: capped(f.Title), Subject: capped(f.Subject.String()),
-			Explanation: capped(f.Explanation), CausedBy: f.CausedBy, Count: f.Count, Refs: bundlePaths(f.Refs)}
+			Explanation: capped(f.Explanation), CausedBy: f.CausedBy, Count: f.Count, Refs: bundlePaths(f.Refs), History: f.History}
 		for _, e := range pickEvidence(f.Evidence, evidenceLines) {
 			fd.Evidence = append(fd.Evidence, capped(e))
 		}

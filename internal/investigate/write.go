@@ -94,7 +94,11 @@ func writeFindings(b *strings.Builder, fs []Finding) {
 		if f.Count > 1 {
 			count = fmt.Sprintf(" (x%d)", f.Count)
 		}
-		fmt.Fprintf(b, "    %s%s\n", one(f.Title), count)
+		label := ""
+		if l := f.History.Label(); l != "" {
+			label = " [" + l + "]"
+		}
+		fmt.Fprintf(b, "    %s%s%s\n", one(f.Title), count, label)
 		if f.Explanation != "" {
 			fmt.Fprintf(b, "    %s\n", one(f.Explanation))
 		}

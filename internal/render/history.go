@@ -7,7 +7,6 @@ import (
 	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/fingerprint"
 	"github.com/org/k8s-e2e-report/internal/model"
-	"github.com/org/k8s-e2e-report/internal/results"
 )
 
 // historyLine is the reports' first line on cross-run memory, e.g. "2 new · 3 already
@@ -45,26 +44,6 @@ func historyLine(h *model.History, comment bool) string {
 		return fmt.Sprintf("**History:** nothing failed; compared with %s's last %d %s", branch, h.Base.Runs, plural(h.Base.Runs, "run", "runs"))
 	}
 	return "**History:** " + of + strings.Join(parts, " · ") + fmt.Sprintf(" <sub>(%s's last %d %s)</sub>", branch, h.Base.Runs, plural(h.Base.Runs, "run", "runs"))
-}
-
-// label is a failed test's or a finding's state against the base branch, as a short
-// text: "new", "failing since abc1234 (6 of 20 runs)", "flaky (3 of 20 runs)".
-func label(h *results.History) string {
-	if h == nil {
-		return ""
-	}
-	switch h.State {
-	case "failing":
-		if h.Since != "" {
-			return fmt.Sprintf("failing since %s (%d of %d runs)", h.Since, h.Failures, h.Runs)
-		}
-		return fmt.Sprintf("failing (%d of %d runs)", h.Failures, h.Runs)
-	case "flaky":
-		return fmt.Sprintf("flaky (%d of %d runs)", h.Failures, h.Runs)
-	case "new":
-		return "new"
-	}
-	return ""
 }
 
 func plural(n int, one, many string) string {

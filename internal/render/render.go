@@ -14,6 +14,7 @@ import (
 	"text/template"
 
 	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/results"
 	deftemplates "github.com/org/k8s-e2e-report/templates"
 )
 
@@ -345,7 +346,7 @@ func (o Options) funcs(comment bool) template.FuncMap {
 			return fence(truncate(s, limit), lang, comment)
 		},
 		"history": func(h *model.History) string { return historyLine(h, comment) },
-		"label":   label,
+		"label":   (*results.History).Label,
 		"groups":  groupFailures,
 		"fgroups": groupFindings,
 		"status": func(s model.Status) string {

@@ -59,6 +59,26 @@ type History struct {
 	Failures int    `json:"failures"`        // of which it failed (or, for a finding, showed up) in
 }
 
+// Label is the state as the reports and investigate print it: "new", "failing since
+// abc1234 (6 of 20 runs)", "flaky (3 of 20 runs)"; "" for none.
+func (h *History) Label() string {
+	if h == nil {
+		return ""
+	}
+	switch h.State {
+	case "failing":
+		if h.Since != "" {
+			return fmt.Sprintf("failing since %s (%d of %d runs)", h.Since, h.Failures, h.Runs)
+		}
+		return fmt.Sprintf("failing (%d of %d runs)", h.Failures, h.Runs)
+	case "flaky":
+		return fmt.Sprintf("flaky (%d of %d runs)", h.Failures, h.Runs)
+	case "new":
+		return "new"
+	}
+	return ""
+}
+
 // ID identifies a test across retries.
 func (c Case) ID() string { return c.Suite + "\x00" + c.Classname + "\x00" + c.Name }
 
