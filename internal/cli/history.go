@@ -82,9 +82,10 @@ func applyHistory(ctx context.Context, g *globals, r *model.Report, f historyFla
 	}
 	defer st.Close()
 	scope := history.Scope{Repo: meta.Repo, Key: meta.Key}
+	var fetchErr error
 	if f.fetch {
-		if err := importBase(ctx, g, st, scope, base, f.runs); err != nil {
-			g.log.Warn("base branch history not fetched; labels use what the store has", "err", err)
+		if fetchErr = importBase(ctx, g, st, scope, base, f.runs); fetchErr != nil {
+			g.log.Warn("base branch history not fetched; labels use what the store has", "err", fetchErr)
 		}
 	}
 	start := time.Now()
@@ -94,6 +95,9 @@ func applyHistory(ctx context.Context, g *globals, r *model.Report, f historyFla
 		return
 	}
 	history.Label(r, w)
+	if len(w.Runs) == 0 && fetchErr != nil {
+		r.History.Note = "no history of " + base + ": " + fetchErr.Error()
+	}
 	g.log.Info("history labels", "base", base, "runs", len(w.Runs), "took", time.Since(start).Round(time.Millisecond))
 	if errors.Is(ctx.Err(), context.Canceled) || meta.SHA == "" || meta.Branch != base || g.getenv("GITHUB_HEAD_REF") != "" {
 		return

@@ -2,13 +2,17 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/org/k8s-e2e-report/internal/history"
 	"github.com/org/k8s-e2e-report/internal/history/pgtest"
+	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/reportjson"
+	"github.com/org/k8s-e2e-report/internal/results"
 )
 
 // The CLI end to end on a real PostgreSQL: record a run of main through one process,
@@ -50,5 +54,26 @@ func TestHistoryOnPostgres(t *testing.T) {
 	}
 	if got["t-old"] != "failing since abcdef1 (1 of 1 runs)" || got["t-new"] != "new" || r.History == nil || r.History.Base.Runs != 1 {
 		t.Errorf("labels from PostgreSQL: %v, history %+v", got, r.History)
+	}
+}
+
+// Without actions: read the labels say why there is no history, and the render goes on.
+func TestHistoryWithoutActionsRead(t *testing.T) {
+	gh, getenv := historyAPI(t, 3, "e2e")
+	defer gh.Close()
+	gh.NoActionsRead["ghs_bench"] = true
+	g := benchGlobals(getenv)
+	r := &model.Report{Tests: &results.Results{Cases: []results.Case{{Suite: "e2e", Name: "t", Status: results.Failed}}}}
+	applyHistory(context.Background(), g, r, historyFlags{store: filepath.Join(t.TempDir(), "h.db"), runs: 20, fetch: true},
+		history.Meta{Repo: "o/r", Key: "e2e"})
+	if r.History == nil || !strings.Contains(r.History.Note, "actions: read") || r.Tests.Cases[0].History != nil {
+		t.Errorf("history without actions: read: %+v", r.History)
+	}
+	// With it, the same call fetches the three runs and labels the test.
+	gh.NoActionsRead["ghs_bench"] = false
+	applyHistory(context.Background(), g, r, historyFlags{store: filepath.Join(t.TempDir(), "h2.db"), runs: 20, fetch: true},
+		history.Meta{Repo: "o/r", Key: "e2e"})
+	if r.History.Base.Runs != 3 || r.Tests.Cases[0].History == nil {
+		t.Errorf("history with actions: read: %+v", r.History)
 	}
 }
