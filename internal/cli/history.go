@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	gh "github.com/org/k8s-e2e-report/internal/github"
 	"github.com/org/k8s-e2e-report/internal/ghactions"
+	gh "github.com/org/k8s-e2e-report/internal/github"
 	"github.com/org/k8s-e2e-report/internal/history"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/reportjson"
@@ -37,9 +37,9 @@ func addHistoryFlags(cmd *cobra.Command, f *historyFlags) {
 }
 
 // historyMeta is what the environment says about this run, for its digest.
-func historyMeta(g *globals, key, headSHA string) history.Meta {
+func historyMeta(g *globals, key, headSHA, tree string) history.Meta {
 	m := history.Meta{Repo: g.getenv("GITHUB_REPOSITORY"), Key: key, SHA: headSHA, Branch: g.getenv("GITHUB_HEAD_REF"),
-		Run: g.getenv("GITHUB_RUN_ID"), Time: time.Now()}
+		Run: g.getenv("GITHUB_RUN_ID"), Tree: tree, Time: time.Now()}
 	if m.Repo == "" {
 		m.Repo = "local"
 	}
@@ -61,12 +61,11 @@ func (f *historyFlags) base(g *globals) string {
 	return "main"
 }
 
-// applyHistory writes this run's digest beside the reports (when the commit is known),
-// and with a store labels r against the base branch; a run of the base branch itself is
-// then recorded. A store that cannot be read is a note in the report, never a lost one.
-func applyHistory(ctx context.Context, g *globals, r *model.Report, f historyFlags, meta history.Meta) {
-	meta.Tree = f.tree
-	digest := history.FromReport(r, meta)
+// applyHistory labels r against the base branch's runs in the store (if any); digest
+// is this run's, recorded when it is a run of the base branch itself (its commit known,
+// not a pull request). A store that cannot be read is a note in the report, never a
+// lost one.
+func applyHistory(ctx context.Context, g *globals, r *model.Report, f historyFlags, digest history.Digest) {
 	if f.store == "" {
 		return
 	}
@@ -81,7 +80,7 @@ func applyHistory(ctx context.Context, g *globals, r *model.Report, f historyFla
 		return
 	}
 	defer st.Close()
-	scope := history.Scope{Repo: meta.Repo, Key: meta.Key}
+	scope := history.Scope{Repo: digest.Repo, Key: digest.Key}
 	var fetchErr error
 	if f.fetch {
 		if fetchErr = importBase(ctx, g, st, scope, base, f.runs); fetchErr != nil {
@@ -99,29 +98,28 @@ func applyHistory(ctx context.Context, g *globals, r *model.Report, f historyFla
 		r.History.Note = "no history of " + base + ": " + fetchErr.Error()
 	}
 	g.log.Info("history labels", "base", base, "runs", len(w.Runs), "took", time.Since(start).Round(time.Millisecond))
-	if errors.Is(ctx.Err(), context.Canceled) || meta.SHA == "" || meta.Branch != base || g.getenv("GITHUB_HEAD_REF") != "" {
+	if ctx.Err() != nil || digest.SHA == "" || digest.Branch != base || g.getenv("GITHUB_HEAD_REF") != "" {
 		return
 	}
 	if ok, err := st.Record(ctx, digest); err != nil {
 		g.log.Warn("this run was not recorded in the history store", "err", err)
 	} else if ok {
-		g.log.Info("run recorded in the history store", "branch", meta.Branch, "sha", meta.SHA)
+		g.log.Info("run recorded in the history store", "branch", digest.Branch, "sha", digest.SHA)
 	}
 }
 
 // writeDigest writes this run's digest beside the reports, when its commit is known, and
 // in GitHub Actions names the artifact it goes in.
-func writeDigest(g *globals, r *model.Report, out string, f historyFlags, meta history.Meta) {
-	if meta.SHA == "" || meta.Branch == "" {
+func writeDigest(g *globals, out string, d history.Digest) {
+	if d.SHA == "" || d.Branch == "" {
 		return
 	}
-	meta.Tree = f.tree
-	if err := history.WriteDigest(filepath.Join(out, history.DigestFile), history.FromReport(r, meta)); err != nil {
+	if err := history.WriteDigest(filepath.Join(out, history.DigestFile), d); err != nil {
 		g.log.Warn("history digest not written", "err", err)
 		return
 	}
 	if ghactions.InActions(g.getenv) {
-		g.action().SetOutput("history-artifact", historyArtifact(g, meta.Key))
+		g.action().SetOutput("history-artifact", historyArtifact(g, d.Key))
 	}
 }
 
@@ -230,7 +228,7 @@ render and run with --store then label failures against the base branch's record
 				key = keyOf(g)
 			}
 			if repo == "" {
-				repo = historyMeta(g, key, "").Repo
+				repo = historyMeta(g, key, "", "").Repo
 			}
 			st, err := history.Open(cmd.Context(), store)
 			if err != nil {

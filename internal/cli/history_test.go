@@ -65,14 +65,14 @@ func TestHistoryWithoutActionsRead(t *testing.T) {
 	g := benchGlobals(getenv)
 	r := &model.Report{Tests: &results.Results{Cases: []results.Case{{Suite: "e2e", Name: "t", Status: results.Failed}}}}
 	applyHistory(context.Background(), g, r, historyFlags{store: filepath.Join(t.TempDir(), "h.db"), runs: 20, fetch: true},
-		history.Meta{Repo: "o/r", Key: "e2e"})
+		history.Digest{Repo: "o/r", Key: "e2e"})
 	if r.History == nil || !strings.Contains(r.History.Note, "actions: read") || r.Tests.Cases[0].History != nil {
 		t.Errorf("history without actions: read: %+v", r.History)
 	}
 	// With it, the same call fetches the three runs and labels the test.
 	gh.NoActionsRead["ghs_bench"] = false
 	applyHistory(context.Background(), g, r, historyFlags{store: filepath.Join(t.TempDir(), "h2.db"), runs: 20, fetch: true},
-		history.Meta{Repo: "o/r", Key: "e2e"})
+		history.Digest{Repo: "o/r", Key: "e2e"})
 	if r.History.Base.Runs != 3 || r.Tests.Cases[0].History == nil {
 		t.Errorf("history with actions: read: %+v", r.History)
 	}

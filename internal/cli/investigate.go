@@ -117,7 +117,7 @@ func runInvestigate(cmd *cobra.Command, g *globals, f *investigateFlags) error {
 		return err
 	}
 	// Labels only: investigate never records a run.
-	applyHistory(cmd.Context(), g, r, f.history, history.Meta{Repo: historyMeta(g, "", "").Repo, Key: keyOf(g)})
+	applyHistory(cmd.Context(), g, r, f.history, history.Digest{Repo: historyMeta(g, "", "", "").Repo, Key: keyOf(g)})
 	inv, err := investigate.Build(r, investigate.Options{Mode: mode, Bundle: f.from, Focus: f.focus, Since: f.since, MaxLogs: f.maxLogs})
 	if err != nil {
 		return usageErrorf("%v", err)

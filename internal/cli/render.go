@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/org/k8s-e2e-report/internal/history"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/prcomment"
 	"github.com/org/k8s-e2e-report/internal/redact"
@@ -114,12 +115,12 @@ func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (*mo
 	if out == "" {
 		out = dir
 	}
-	meta := historyMeta(g, cc.Key, cc.PR.HeadSHA)
-	applyHistory(ctx, g, r, f.history, meta)
+	digest := history.FromReport(r, historyMeta(g, cc.Key, cc.PR.HeadSHA, f.history.tree))
+	applyHistory(ctx, g, r, f.history, digest)
 	if err := render.WriteAll(ctx, out, r, opts); err != nil {
 		return nil, "", err
 	}
-	writeDigest(g, r, out, f.history, meta)
+	writeDigest(g, out, digest)
 	g.log.Info("report written", "dir", out, "findings", len(r.Findings), "tests", len(r.Tests.Cases), "gaps", len(r.Gaps), "status", r.Status.Level)
 	return r, filepath.Join(out, render.ReportFile), nil
 }
