@@ -181,6 +181,9 @@ func (r *run) collect(ctx context.Context) error {
 		return err
 	}
 
+	// The test results first: they need no cluster, and a report of an unreachable
+	// cluster must still show what failed.
+	r.copyResults()
 	// Fail fast when the API server cannot be reached.
 	rec := r.newRecord("cluster")
 	pingCtx, cancel := context.WithTimeout(ctx, o.ConnectTimeout+2*time.Second)
@@ -217,7 +220,6 @@ func (r *run) collect(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	r.copyResults()
 	r.collectOperatorActions()
 	r.writeTimeline()
 
