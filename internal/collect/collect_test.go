@@ -315,10 +315,32 @@ func TestIntegrationRestrictedIdentity(t *testing.T) {
 		}
 	}
 	joined := strings.Join(forbidden, "\n")
-	for _, want := range []string{"list deployments.apps in namespace turbo-engine-e2e: forbidden", "list secrets in namespace turbo-engine-e2e: forbidden", "list apigraphs.turboengine.io"} {
+	for _, want := range []string{"list deployments.apps in namespace turbo-engine-e2e: forbidden"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("gaps lack %q; forbidden gaps:\n%s", want, joined)
 		}
+	}
+	// Secrets and custom resources the identity was not granted are left out by design:
+	// noted by name, not gaps.
+	if strings.Contains(joined, "list secrets") || strings.Contains(joined, "apigraphs") {
+		t.Errorf("unreadable Secrets or ungranted custom resources counted as gaps:\n%s", joined)
+	}
+	var note string
+	for _, c := range m.Collectors {
+		if c.Name == "not-readable" {
+			note = strings.Join(c.Errors, " ")
+		}
+	}
+	if !strings.Contains(note, "secrets") || !strings.Contains(note, "apigraphs.turboengine.io") {
+		t.Errorf("the note does not name what was left out: %q", note)
+	}
+	// Asked for by --crd, an unreadable type is a gap.
+	dir2 := t.TempDir()
+	if code, stderr := runCLI(t, id.Kubeconfig, "collect", "-n", demo.Namespace, "--crd", "apigraphs.turboengine.io", "-o", dir2); code != 0 {
+		t.Fatalf("collect --crd as a restricted identity: exit %d\n%s", code, stderr)
+	}
+	if gaps := fmt.Sprint(manifest(t, dir2).Gaps); !strings.Contains(gaps, "list apigraphs.turboengine.io in namespace turbo-engine-e2e: forbidden") {
+		t.Errorf("a --crd type the identity may not list is not a gap: %s", gaps)
 	}
 	// What is allowed is all there.
 	if prev := read(t, dir, bundle.LogPath(demo.Namespace, scenario.CrashLoopPod, "builder", true)); !strings.Contains(prev, "panic:") {
@@ -335,30 +357,71 @@ func TestIntegrationRestrictedIdentity(t *testing.T) {
 func TestIntegrationInClusterTemplateIdentity(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
-	out, err := exec.Command(env.Binaries.Kubectl(), "--kubeconfig", env.Kubeconfig, "apply", "-f", filepath.Join(root, "templates/k8s/rbac.yaml")).CombinedOutput()
-	if err != nil {
-		t.Fatalf("apply rbac.yaml: %v\n%s", err, out)
+	kubectl := func(args ...string) (string, error) {
+		out, err := exec.Command(env.Binaries.Kubectl(), append([]string{"--kubeconfig", env.Kubeconfig}, args...)...).CombinedOutput()
+		return strings.TrimSpace(string(out)), err
 	}
-	out, err = exec.Command(env.Binaries.Kubectl(), "--kubeconfig", env.Kubeconfig, "apply", "--dry-run=server", "-f", filepath.Join(root, "templates/k8s/job.yaml")).CombinedOutput()
-	if err != nil {
-		t.Fatalf("server dry-run of job.yaml: %v\n%s", err, out)
-	}
-	// The token the Job's pod would get, from the template's service account.
-	tok, err := exec.Command(env.Binaries.Kubectl(), "--kubeconfig", env.Kubeconfig, "-n", "ci-report", "create", "token", "ci-report").Output()
-	if err != nil {
-		t.Fatalf("create token: %v", err)
-	}
-	kc := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := env.WriteKubeconfig(kc, "ci-report", strings.TrimSpace(string(tok)), ""); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	code, stderr := runCLI(t, kc, "collect", "-n", demo.Namespace, "--crd", "nodes", "-o", dir)
-	if code != 0 {
-		t.Fatalf("collect as the template identity: exit %d\n%s", code, stderr)
-	}
-	if m := manifest(t, dir); len(m.Gaps) != 0 {
-		t.Errorf("the read-only template identity left gaps: %+v", m.Gaps)
+	for _, tc := range []struct {
+		template string
+		args     []string
+		omitted  string // what the note says this identity may not read
+	}{
+		{"rbac.yaml", []string{"-n", demo.Namespace, "--crd", "nodes"}, "secrets"},
+		{"rbac-namespaced.yaml", []string{"-n", demo.Namespace}, "secrets"},
+	} {
+		t.Run(tc.template, func(t *testing.T) {
+			if out, err := kubectl("apply", "-f", filepath.Join(root, "templates/k8s", tc.template)); err != nil {
+				t.Fatalf("apply %s: %v\n%s", tc.template, err, out)
+			}
+			t.Cleanup(func() {
+				kubectl("delete", "--ignore-not-found", "-f", filepath.Join(root, "templates/k8s", tc.template))
+			})
+			if out, err := kubectl("apply", "--dry-run=server", "-f", filepath.Join(root, "templates/k8s/job.yaml")); err != nil {
+				t.Fatalf("server dry-run of job.yaml: %v\n%s", err, out)
+			}
+			// Least privilege: the identity may read pods but no Secret, and write nothing.
+			as := "--as=system:serviceaccount:ci-report:ci-report"
+			for check, want := range map[string]string{"get secrets -n " + demo.Namespace: "no", "list pods -n " + demo.Namespace: "yes",
+				"delete pods -n " + demo.Namespace: "no", "get pods/log -n " + demo.Namespace: "yes"} {
+				if got, _ := kubectl(append([]string{"auth", "can-i", as}, strings.Fields(check)...)...); got != want {
+					t.Errorf("can-i %s: %q, want %q", check, got, want)
+				}
+			}
+			// The token the Job's pod would get, from the template's service account.
+			tok, err := kubectl("-n", "ci-report", "create", "token", "ci-report")
+			if err != nil {
+				t.Fatalf("create token: %v %s", err, tok)
+			}
+			kc := filepath.Join(t.TempDir(), "kubeconfig")
+			if err := env.WriteKubeconfig(kc, "ci-report", tok, ""); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			code, stderr := runCLI(t, kc, append([]string{"collect", "-o", dir}, tc.args...)...)
+			if code != 0 {
+				t.Fatalf("collect as the template identity: exit %d\n%s", code, stderr)
+			}
+			m := manifest(t, dir)
+			if len(m.Gaps) != 0 {
+				t.Errorf("the read-only template identity left gaps: %+v", m.Gaps)
+			}
+			note := ""
+			for _, c := range m.Collectors {
+				if c.Name == "not-readable" && c.Status == bundle.StatusSkipped {
+					note = strings.Join(c.Errors, " ")
+				}
+			}
+			if !strings.Contains(note, tc.omitted) {
+				t.Errorf("no note that %s are left out by design: %q", tc.omitted, note)
+			}
+			res := read(t, dir, bundle.ResourcesJSON)
+			if strings.Contains(res, `"kind": "Secret"`) {
+				t.Error("resources.json has Secrets although the identity may not read them")
+			}
+			if !strings.Contains(res, demo.Namespace) || !strings.Contains(res, "APIGraph") {
+				t.Error("the template identity lost pods or custom resources it may read")
+			}
+		})
 	}
 }
 

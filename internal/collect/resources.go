@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -24,7 +25,8 @@ import (
 // resourceType is one listable resource found by discovery.
 type resourceType struct {
 	kube.Resource
-	Custom bool // served by a CustomResourceDefinition
+	Custom    bool // served by a CustomResourceDefinition
+	Requested bool // named by --crd
 }
 
 // resources holds what the resources collector listed, for the other collectors.
@@ -32,7 +34,9 @@ type resources struct {
 	mu    sync.Mutex
 	types []resourceType
 	byGVR map[schema.GroupVersionResource][]unstructured.Unstructured
-	gone  map[string]bundle.Deletion // ns/name of pods watch saw that are gone now
+	// omitted are the types a least-privilege identity may not read by design.
+	omitted []string
+	gone    map[string]bundle.Deletion // ns/name of pods watch saw that are gone now
 }
 
 // isGone: a pod deleted during the run, whose last state watch kept.
@@ -50,11 +54,12 @@ func (rs *resources) objects(gvr schema.GroupVersionResource) []unstructured.Uns
 }
 
 var (
-	podsGVR   = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
-	nodesGVR  = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
-	jobsGVR   = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
-	crdsGVR   = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	skipTypes = map[string]bool{"events": true, "events.events.k8s.io": true}
+	podsGVR    = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	nodesGVR   = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
+	jobsGVR    = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+	crdsGVR    = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	secretsGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	skipTypes  = map[string]bool{"events": true, "events.events.k8s.io": true}
 )
 
 // uids is the set of collected objects' UIDs.
@@ -128,8 +133,8 @@ func (r *run) discover(ctx context.Context, rec *record) []resourceType {
 	var out []resourceType
 	seen := map[schema.GroupVersionResource]bool{}
 	for _, res := range all {
-		t := resourceType{Resource: res, Custom: custom[res.GVR.Group] || kube.CustomGroup(res.GVR.Group)}
 		wanted := slices.Contains(extras, res)
+		t := resourceType{Resource: res, Custom: custom[res.GVR.Group] || kube.CustomGroup(res.GVR.Group), Requested: wanted}
 		switch {
 		case skipTypes[t.String()]:
 			continue
@@ -172,6 +177,7 @@ func (r *run) collectResources(ctx context.Context) *resources {
 	rs.types = r.discover(ctx, rec)
 	r.log.Info("discovered resource types", "types", len(rs.types))
 	r.listAll(ctx, rec, rs)
+	r.recordOmitted(rs)
 	r.addDeletedPods(rec, rs)
 	total := r.writeResources(rec, rs)
 	r.writeCustomResources(rec, rs)
@@ -196,6 +202,12 @@ func (r *run) listAll(ctx context.Context, rec *record, rs *resources) {
 			wg.Go(func() {
 				defer r.release()
 				items, err := r.list(ctx, t, ns)
+				if err != nil && byDesign(t, err) {
+					rs.mu.Lock()
+					rs.omitted = append(rs.omitted, t.String())
+					rs.mu.Unlock()
+					return
+				}
 				if err != nil {
 					rec.errorf("%s", describeListError(t, ns, err))
 					return
@@ -341,6 +353,29 @@ func (r *run) list(ctx context.Context, t resourceType, ns string) ([]unstructur
 		}
 		opts.Continue = l.GetContinue()
 	}
+}
+
+// byDesign says whether a list error is a least-privilege identity's choice rather than
+// a gap: Secrets (templates/k8s/rbac.yaml gives no access to Secret data),
+// cluster-scoped types for a namespaced Role (rbac-namespaced.yaml), and custom
+// resources of API groups the role does not grant, unless --crd asked for them.
+func byDesign(t resourceType, err error) bool {
+	// x-k8s.io groups (kwok's, Cluster API's) are always CRD-served, even where the
+	// CRDs cannot be listed to say so.
+	custom := t.Custom || strings.HasSuffix(t.GVR.Group, ".x-k8s.io")
+	return apierrors.IsForbidden(err) && !t.Requested && (t.GVR == secretsGVR || !t.Namespaced || custom)
+}
+
+// recordOmitted notes, as an informational record and not a gap, the types this
+// identity may not read by design.
+func (r *run) recordOmitted(rs *resources) {
+	if len(rs.omitted) == 0 {
+		return
+	}
+	names := slices.Compact(slices.Sorted(slices.Values(rs.omitted)))
+	rec := r.newRecord("not-readable")
+	rec.skip(fmt.Sprintf("not readable by this identity, by design (least privilege): %s; nothing of them is in the bundle", strings.Join(names, ", ")))
+	r.log.Info("types this identity may not read (least privilege)", "types", names)
 }
 
 func describeListError(t resourceType, ns string, err error) string {

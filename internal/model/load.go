@@ -163,6 +163,13 @@ func (l *loader) manifest(context.Context) error {
 	}
 	l.r.Manifest = &m
 	*l.gaps = append(*l.gaps, m.Gaps...)
+	for _, c := range m.Collectors {
+		if c != nil && c.Status == bundle.StatusSkipped {
+			for _, why := range c.Errors {
+				l.r.Notes = append(l.r.Notes, bundle.Gap{Collector: c.Name, Error: why})
+			}
+		}
+	}
 	l.in.ObjectFile = objectFiles(&m)
 	return nil
 }

@@ -42,6 +42,7 @@ type Report struct {
 	Logs            []LogTail          `json:"logs"`
 	Errors          []ExtractedError   `json:"errors"`
 	Gaps            []bundle.Gap       `json:"gaps"`
+	Notes           []bundle.Gap       `json:"notes,omitempty"` // what collect left out by design (skipped collectors and why)
 	Files           []File             `json:"files"`
 	Shards          []Shard            `json:"shards,omitempty"`
 	Cuts            []string           `json:"cuts,omitempty"`    // what was left out to keep an output within its budget
