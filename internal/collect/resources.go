@@ -54,12 +54,13 @@ func (rs *resources) objects(gvr schema.GroupVersionResource) []unstructured.Uns
 }
 
 var (
-	podsGVR    = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
-	nodesGVR   = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
-	jobsGVR    = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
-	crdsGVR    = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	secretsGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
-	skipTypes  = map[string]bool{"events": true, "events.events.k8s.io": true}
+	podsGVR       = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	nodesGVR      = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
+	namespacesGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	jobsGVR       = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+	crdsGVR       = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	secretsGVR    = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	skipTypes     = map[string]bool{"events": true, "events.events.k8s.io": true}
 )
 
 // uids is the set of collected objects' UIDs.
@@ -138,7 +139,7 @@ func (r *run) discover(ctx context.Context, rec *record) []resourceType {
 		switch {
 		case skipTypes[t.String()]:
 			continue
-		case res.Namespaced, t.GVR == nodesGVR, wanted:
+		case res.Namespaced, t.GVR == nodesGVR, t.GVR == namespacesGVR, wanted:
 		default:
 			continue
 		}
@@ -211,6 +212,9 @@ func (r *run) listAll(ctx context.Context, rec *record, rs *resources) {
 				if err != nil {
 					rec.errorf("%s", describeListError(t, ns, err))
 					return
+				}
+				if t.GVR == namespacesGVR {
+					items = r.relevantNamespaces(items)
 				}
 				redactions := 0
 				for i := range items {
@@ -322,7 +326,7 @@ func sortObjects(items []unstructured.Unstructured) {
 // list pages through one type in one namespace ("" = all or cluster-scoped).
 func (r *run) list(ctx context.Context, t resourceType, ns string) ([]unstructured.Unstructured, error) {
 	opts := metav1.ListOptions{Limit: 500}
-	if t.GVR != nodesGVR {
+	if t.Namespaced { // --selector is for namespaced objects
 		opts.LabelSelector = r.opts.Selector
 	}
 	var out []unstructured.Unstructured
@@ -353,6 +357,20 @@ func (r *run) list(ctx context.Context, t resourceType, ns string) ([]unstructur
 		}
 		opts.Continue = l.GetContinue()
 	}
+}
+
+// relevantNamespaces keeps the namespaces collected and every namespace stuck
+// Terminating: tests that create and delete their own namespaces (pytest-xdist,
+// `kubectl delete --wait=false`) race its cleanup, and it says what blocks it.
+func (r *run) relevantNamespaces(items []unstructured.Unstructured) []unstructured.Unstructured {
+	var out []unstructured.Unstructured
+	for _, u := range items {
+		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
+		if r.opts.AllNamespaces || slices.Contains(r.opts.Namespaces, u.GetName()) || phase == string(corev1.NamespaceTerminating) {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // byDesign says whether a list error is a least-privilege identity's choice rather than

@@ -96,7 +96,7 @@ func (r *run) table(ctx context.Context, rc *rest.RESTClient, t resourceType, ns
 	cont := ""
 	for {
 		req := rc.Get().AbsPath(p).SetHeader("Accept", tableAccept).Param("includeObject", "Metadata").Param("limit", "500")
-		if r.opts.Selector != "" && t.GVR != nodesGVR {
+		if r.opts.Selector != "" && t.Namespaced { // --selector is for namespaced objects
 			req = req.Param("labelSelector", r.opts.Selector)
 		}
 		if cont != "" {

@@ -23,6 +23,7 @@ var detectors = []detector{
 	deploymentDetector,
 	jobDetector,
 	pvcDetector,
+	namespaceDetector,
 	resourceNotReadyDetector,
 	operatorDetector,
 	warningEventDetector,

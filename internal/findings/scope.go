@@ -34,6 +34,7 @@ type Input struct {
 	Deployments []appsv1.Deployment
 	Jobs        []batchv1.Job
 	PVCs        []corev1.PersistentVolumeClaim
+	Namespaces  []corev1.Namespace          // those collected, and any stuck Terminating
 	Objects     []unstructured.Unstructured // anything else that may have status.conditions
 	Events      []events.Event
 	Actions     []opactions.Action

@@ -24,6 +24,9 @@ func testFindings(s *Scope) (out []Finding) {
 			}
 			f.Time, f.Count = c.End(), c.Attempts
 			f.Refs = []string{bundle.ResultsJSON}
+			if id := s.terminatingCause(c.Message + "\n" + c.Details); id != "" {
+				f.CausedBy, f.Related = append(f.CausedBy, id), append(f.Related, id)
+			}
 			f.File, f.Line = c.File, c.Line
 			out = append(out, f)
 		case c.Status == results.Flaky:

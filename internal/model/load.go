@@ -193,12 +193,14 @@ func (l *loader) objects(context.Context) error {
 			in.Jobs, ok = appendAs(in.Jobs, u)
 		case "v1/PersistentVolumeClaim":
 			in.PVCs, ok = appendAs(in.PVCs, u)
+		case "v1/Namespace":
+			in.Namespaces, ok = appendAs(in.Namespaces, u)
 		default:
 			if ok = true; conditions.Has(u) {
 				in.Objects = append(in.Objects, *u)
 			}
 		}
-		if kind := u.GetAPIVersion() + "/" + u.GetKind(); kind != "v1/Pod" && kind != "batch/v1/Job" && conditions.Has(u) {
+		if kind := u.GetAPIVersion() + "/" + u.GetKind(); kind != "v1/Pod" && kind != "batch/v1/Job" && kind != "v1/Namespace" && conditions.Has(u) {
 			l.conds = append(l.conds, *u)
 		}
 		if !ok {
