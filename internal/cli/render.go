@@ -40,6 +40,8 @@ func newRenderCmd(g *globals) *cobra.Command {
 together with test results and metrics, detects what went wrong, and writes:
 
 ` + outputsHelp() + `
+With no results file, tests are read from the logs of the bundle's Jobs' pods (pytest,
+Ginkgo's default reporter, go test -v), as the tool's summary line counts them.
 Test results: JUnit XML (gotestsum, go-junit-report, Ginkgo, jest-junit, pytest, Surefire),
 go test -json or -v output and Ginkgo JSON reports; files under the bundle's results/ are read too.`,
 		Example: `  ci-report render

@@ -2,6 +2,7 @@ package findings
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
@@ -27,6 +28,10 @@ func testFindings(s *Scope) (out []Finding) {
 			if id := s.terminatingCause(c.Message + "\n" + c.Details); id != "" {
 				f.CausedBy, f.Related = append(f.CausedBy, id), append(f.Related, id)
 			}
+			if id := s.jobOfLog(c.Source, f.ID); id != "" {
+				f.Related = append(f.Related, id)
+				f.Refs = append(f.Refs, c.Source)
+			}
 			f.File, f.Line = c.File, c.Line
 			out = append(out, f)
 		case c.Status == results.Flaky:
@@ -36,6 +41,23 @@ func testFindings(s *Scope) (out []Finding) {
 		}
 	}
 	return out
+}
+
+// jobOfLog is the failed Job whose pod's log a test was read from (tests run as a Job
+// in the cluster); that Job's finding is then caused by the test's (a Job of tests fails
+// because its tests do) and relates to it.
+func (s *Scope) jobOfLog(source, testID string) string {
+	if !strings.HasPrefix(source, bundle.LogsDir+"/") {
+		return ""
+	}
+	for i, f := range s.found {
+		if f.Category == jobFailed.Name && slices.Contains(f.Refs, source) {
+			s.found[i].CausedBy = append(s.found[i].CausedBy, testID)
+			s.found[i].Related = append(s.found[i].Related, testID)
+			return f.ID
+		}
+	}
+	return ""
 }
 
 var testDetector = detector{"tests", []Category{testFailed, testFlaky}, testFindings}

@@ -116,7 +116,7 @@ func load(ctx context.Context, dir string, o Options) (*Report, error) {
 	if r.OperatorActions = l.in.Actions; r.OperatorActions == nil {
 		r.OperatorActions = []opactions.Action{}
 	}
-	if err := l.run(ctx, (*loader).timeline, (*loader).analyse); err != nil {
+	if err := l.run(ctx, (*loader).jobTests, (*loader).timeline, (*loader).analyse); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -289,12 +289,7 @@ func (l *loader) tests(ctx context.Context) error {
 			l.gap("results", fmt.Errorf("%s", s.Error))
 		}
 	}
-	results.SortForReport(r.Tests.Cases)
-	l.in.Tests, l.in.Sources = r.Tests.Cases, r.Tests.Sources
-	r.TestCounts = map[string]int{}
-	for k, v := range r.Tests.Counts() {
-		r.TestCounts[string(k)] = v
-	}
+	l.setTests()
 	if l.o.Metrics != "" {
 		ms, err := metrics.Load(l.o.Metrics)
 		if err != nil {
@@ -303,6 +298,17 @@ func (l *loader) tests(ctx context.Context) error {
 		r.Metrics, l.in.Metrics = ms, ms
 	}
 	return nil
+}
+
+// setTests sorts the cases and gives them to the analysis, with their counts.
+func (l *loader) setTests() {
+	r := l.r
+	results.SortForReport(r.Tests.Cases)
+	l.in.Tests, l.in.Sources = r.Tests.Cases, r.Tests.Sources
+	r.TestCounts = map[string]int{}
+	for k, v := range r.Tests.Counts() {
+		r.TestCounts[string(k)] = v
+	}
 }
 
 // pages reads what the browser saw; a page names its screenshot, and only a path inside
