@@ -1,8 +1,11 @@
 package collect_test
 
 import (
+	"bytes"
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/cli"
 	"github.com/org/k8s-e2e-report/internal/reportjson"
 	"github.com/org/k8s-e2e-report/internal/testenv"
 )
@@ -97,5 +102,52 @@ func TestIntegrationTestsFromAJobLog(t *testing.T) {
 	}
 	if job == "" || test == "" || !strings.Contains(strings.Join(jobCausedBy, " "), test) {
 		t.Errorf("the failed Job (%q) is not explained by its failed test (%q): causedBy %v", job, test, jobCausedBy)
+	}
+}
+
+// ci-report as a Job in the cluster: collect, then `bundle pack` to its log; outside,
+// `kubectl logs` of that pod piped into `bundle unpack` recreates the bundle, through the
+// real API server's pods/log.
+func TestIntegrationBundleOutThroughKubectlLogs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	const ns, name = "ci-report-pack", "ci-report-collect-0"
+	if err := env.EnsureNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	pod := testenv.Plant(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "collect", Image: "ghcr.io/org/k8s-e2e-report:v1"}}}})
+	if _, err := env.Client.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var packed bytes.Buffer
+	var stderr bytes.Buffer
+	if code := cli.Main([]string{"bundle", "pack", "../../testdata/bundles/demo"}, nil, &packed, &stderr); code != 0 {
+		t.Fatalf("pack: exit %d\n%s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace("collected 9 findings\n"+packed.String()), "\n")
+	if err := env.SetContainerLogs(ctx, ns, name, "collect", testenv.Lines(time.Now().Add(-time.Minute), lines...), nil); err != nil {
+		t.Fatal(err)
+	}
+	logs, err := exec.CommandContext(ctx, env.Binaries.Kubectl(), "--kubeconfig", env.Kubeconfig, "-n", ns, "logs", name).Output()
+	if err != nil {
+		t.Fatalf("kubectl logs: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "ci-report")
+	var stdout bytes.Buffer
+	stderr.Reset()
+	if code := cli.Main([]string{"bundle", "unpack", "-o", out}, bytes.NewReader(logs), &stdout, &stderr); code != 0 {
+		t.Fatalf("unpack: exit %d\n%s", code, stderr.String())
+	}
+	for _, f := range []string{bundle.ManifestFile, bundle.ResourcesJSON, bundle.EventsJSON} {
+		want, _ := os.ReadFile(filepath.Join("../../testdata/bundles/demo", f))
+		got, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s differs after kubectl logs and unpack: %v", f, err)
+		}
+	}
+	// And it renders.
+	if code, stderr := runCLI(t, env.Kubeconfig, "render", out, "-q"); code != 0 {
+		t.Fatalf("render the unpacked bundle: exit %d\n%s", code, stderr)
 	}
 }
