@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -169,6 +170,34 @@ func (p *junitParser) end(t xml.EndElement) {
 	p.depth--
 }
 
+// pytestLocation points a failed pytest case into its code: xunit1's line= is the first
+// decorator's line for a decorated test, and the line before the fixture for a setup
+// error. The traceback's last frame says where it failed: a line of the test's own file
+// for a failure, the fixture (wherever it is) for an error.
+func pytestLocation(c *Case) {
+	if !c.Status.Failing() {
+		return
+	}
+	var file string
+	var line int
+	for _, l := range strings.Split(c.Details, "\n") {
+		if m := pytestWhere.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
+			file = m[1]
+			line, _ = strconv.Atoi(m[2])
+		}
+	}
+	switch {
+	case line == 0:
+	case c.Status == Error:
+		c.File, c.Line = file, line
+	case c.File == "" || path.Base(file) == path.Base(c.File):
+		if c.File == "" {
+			c.File = file
+		}
+		c.Line = line
+	}
+}
+
 func (p *junitParser) endCase() {
 	var s *junitSuite
 	if len(p.suites) > 0 {
@@ -179,6 +208,9 @@ func (p *junitParser) endCase() {
 	c := cur.toCase()
 	if s != nil && s.name == "pytest" && c.Line > 0 && cur.attrs["line"] != "" {
 		c.Line++ // pytest's line= is 0-based
+	}
+	if s != nil && s.name == "pytest" {
+		pytestLocation(&c)
 	}
 	if s != nil {
 		c.Suite = s.name

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"fmt"
 	"os"
 	"testing"
 )
@@ -82,6 +83,24 @@ func TestParseLogIgnoresOrdinaryLogs(t *testing.T) {
 	} {
 		if cases, format := ParseLog([]byte(s)); format != "" || cases != nil {
 			t.Errorf("%q read as %s: %v", s, format, cases)
+		}
+	}
+}
+
+// pytest xunit1: a decorated (parametrized) test points into its body, not at the
+// decorator; a setup error at the fixture that raised, not the line before it.
+func TestPytestJUnitLocations(t *testing.T) {
+	r := ParseFiles([]string{"../../testdata/results/pytest-junit.xml"})
+	want := map[string]string{
+		"test_pool_survives_oom": "test_envmanager.py:9",
+		"test_parallel[3]":       "test_envmanager.py:19",
+		"test_error_in_fixture":  "test_envmanager.py:28",
+	}
+	for _, c := range r.Cases {
+		if w, ok := want[c.Name]; ok {
+			if got := fmt.Sprintf("%s:%d", c.File, c.Line); got != w {
+				t.Errorf("%s at %s, want %s", c.Name, got, w)
+			}
 		}
 	}
 }
