@@ -290,11 +290,18 @@ func (l *loader) tests(ctx context.Context) error {
 		}
 	}
 	l.setTests()
+	var file []metrics.Metric
 	if l.o.Metrics != "" {
-		ms, err := metrics.Load(l.o.Metrics)
-		if err != nil {
+		if file, err = metrics.Load(l.o.Metrics); err != nil {
 			l.gap("metrics", err)
 		}
+	}
+	// What the results files measured, with the metrics file's thresholds winning.
+	ms, unmeasured := metrics.Merge(file, r.Tests.Metrics)
+	for _, name := range unmeasured {
+		l.gap("metrics", fmt.Errorf("%s: %s has a threshold but no value, and no test measured it", l.o.Metrics, name))
+	}
+	if len(ms) > 0 {
 		r.Metrics, l.in.Metrics = ms, ms
 	}
 	return nil

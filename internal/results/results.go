@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/metrics"
 )
 
 // Status of a test case.
@@ -102,6 +103,9 @@ type Source struct {
 type Results struct {
 	Cases   []Case   `json:"cases"`
 	Sources []Source `json:"sources"`
+	// Metrics the files measured (Ginkgo report entries, go test -bench lines); the
+	// report lists them among its metrics.
+	Metrics []metrics.Metric `json:"-"`
 }
 
 // Counts by status.
@@ -192,7 +196,8 @@ func Parse(ctx context.Context, inputs []Input) (*Results, error) {
 			return nil, err
 		}
 		src := Source{Path: in.Path}
-		cases, format, err := parseInput(ctx, in)
+		cases, format, measured, err := parseInput(ctx, in)
+		r.Metrics = append(r.Metrics, measured...)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -207,12 +212,27 @@ func Parse(ctx context.Context, inputs []Input) (*Results, error) {
 	return r, nil
 }
 
-func parseInput(ctx context.Context, in Input) ([]Case, string, error) {
+func parseInput(ctx context.Context, in Input) ([]Case, string, []metrics.Metric, error) {
 	b, err := in.Read()
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	path := in.Path
+	var measured []metrics.Metric
+	switch format := Detect(b); format {
+	case "ginkgo-json":
+		measured = GinkgoMetrics(b)
+	case "go-test-json", "go-test-text":
+		measured = BenchMetrics(b, format == "go-test-json")
+	}
+	for i := range measured {
+		measured[i].Source += " (" + in.Path + ")"
+	}
+	cases, format, err := parseCases(ctx, in.Path, b)
+	return cases, format, measured, err
+}
+
+func parseCases(ctx context.Context, path string, b []byte) ([]Case, string, error) {
+	var err error
 	format := Detect(b)
 	var cases []Case
 	switch format {
