@@ -148,8 +148,10 @@ func singular(s string) string {
 // positive are condition types whose False means "not working" (Gateway API, most
 // operators, kstatus); negative are those whose True does.
 var (
-	positive = map[string]bool{"Ready": true, "Available": true, "Accepted": true, "Programmed": true, "ResolvedRefs": true, "Reconciled": true, "Synced": true, "Healthy": true}
-	negative = map[string]bool{"Conflicted": true, "Degraded": true, "Stalled": true, "Failed": true}
+	positive = map[string]bool{"Ready": true, "Available": true, "Accepted": true, "Programmed": true, "ResolvedRefs": true, "Reconciled": true, "Synced": true, "Healthy": true,
+		"AbleToScale": true, "ScalingActive": true} // HorizontalPodAutoscaler
+	negative = map[string]bool{"Conflicted": true, "Degraded": true, "Stalled": true, "Failed": true,
+		"MemoryPressure": true, "DiskPressure": true, "PIDPressure": true, "NetworkUnavailable": true} // Node
 )
 
 // Bad reports whether the condition says the object (or the part Where names) is not

@@ -103,6 +103,7 @@ func TestPolarity(t *testing.T) {
 	}{
 		{"Ready", "False", true}, {"Ready", "True", false}, {"Ready", "Unknown", false},
 		{"Degraded", "True", true}, {"Degraded", "False", false}, {"Progressing", "False", false},
+		{"ScalingActive", "False", true}, {"AbleToScale", "False", true}, {"MemoryPressure", "True", true}, {"DiskPressure", "False", false},
 	} {
 		if got := (Condition{Type: tc.typ, Status: tc.status}).Bad(); got != tc.bad {
 			t.Errorf("%s=%s bad = %v", tc.typ, tc.status, got)

@@ -21,6 +21,8 @@ var detectors = []detector{
 	unschedulableDetector,
 	probeDetector,
 	deploymentDetector,
+	workloadDetector,
+	serviceDetector,
 	jobDetector,
 	pvcDetector,
 	namespaceDetector,

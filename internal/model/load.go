@@ -195,6 +195,14 @@ func (l *loader) objects(context.Context) error {
 			in.PVCs, ok = appendAs(in.PVCs, u)
 		case "v1/Namespace":
 			in.Namespaces, ok = appendAs(in.Namespaces, u)
+		case "apps/v1/StatefulSet":
+			in.StatefulSets, ok = appendAs(in.StatefulSets, u)
+		case "apps/v1/DaemonSet":
+			in.DaemonSets, ok = appendAs(in.DaemonSets, u)
+		case "v1/Service":
+			in.Services, ok = appendAs(in.Services, u)
+		case "networking.k8s.io/v1/Ingress":
+			in.Ingresses, ok = appendAs(in.Ingresses, u)
 		default:
 			if ok = true; conditions.Has(u) {
 				in.Objects = append(in.Objects, *u)
