@@ -9,6 +9,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/cli"
 	"github.com/org/k8s-e2e-report/internal/demo"
 	"github.com/org/k8s-e2e-report/internal/investigate"
+	"github.com/org/k8s-e2e-report/internal/investigate/schemacheck"
 )
 
 func runOut(t *testing.T, args ...string) (int, []byte, string) {
@@ -27,7 +28,7 @@ func TestIntegrationInvestigateLiveAndBundle(t *testing.T) {
 		t.Fatalf("investigate live: exit %d\n%s", code, stderr)
 	}
 	t.Logf("live investigate took %s", time.Since(start).Round(time.Millisecond))
-	if err := investigate.ValidateJSON(live); err != nil {
+	if err := schemacheck.ValidateJSON(live); err != nil {
 		t.Errorf("live JSON does not match the schema: %v", err)
 	}
 	dir := t.TempDir()
@@ -38,7 +39,7 @@ func TestIntegrationInvestigateLiveAndBundle(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("investigate --from: exit %d\n%s", code, stderr)
 	}
-	if err := investigate.ValidateJSON(fromBundle); err != nil {
+	if err := schemacheck.ValidateJSON(fromBundle); err != nil {
 		t.Errorf("bundle JSON does not match the schema: %v", err)
 	}
 	var a, b investigate.Investigation

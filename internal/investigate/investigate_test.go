@@ -30,7 +30,9 @@ func Validate(t *testing.T, out []byte) {
 	}
 }
 
-var validate = ValidateJSON
+// validate is schemacheck.ValidateJSON, set by schema_test.go (an external test package:
+// schemacheck imports this one).
+var validate func([]byte) error
 
 func TestDemoBundle(t *testing.T) {
 	r := load(t, "demo")
@@ -158,13 +160,5 @@ func TestHostileTextStaysOnItsLine(t *testing.T) {
 	var back Investigation
 	if err := json.Unmarshal(j.Bytes(), &back); err != nil || back.Findings[0].Title != r.Findings[0].Title {
 		t.Errorf("JSON does not round-trip the text exactly: %v", err)
-	}
-}
-
-func TestSchemaRejectsWhatItShould(t *testing.T) {
-	for _, bad := range []string{`{}`, `{"version":2}`, `not json`} {
-		if ValidateJSON([]byte(bad)) == nil {
-			t.Errorf("%s validates", bad)
-		}
 	}
 }
