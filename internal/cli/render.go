@@ -117,7 +117,12 @@ func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (*mo
 	if out == "" {
 		out = dir
 	}
-	digest := history.FromReport(r, historyMeta(g, cc.Key, cc.PR.HeadSHA, f.history.tree))
+	// The digest (fingerprints of every finding) only when a store or an artifact needs it.
+	meta := historyMeta(g, cc.Key, cc.PR.HeadSHA, f.history.tree)
+	var digest history.Digest
+	if f.history.store != "" || (meta.SHA != "" && meta.Branch != "") {
+		digest = history.FromReport(r, meta)
+	}
 	applyHistory(ctx, g, r, f.history, digest)
 	if err := render.WriteAll(ctx, out, r, opts); err != nil {
 		return nil, "", err

@@ -32,9 +32,10 @@ func (r *Report) redactBut(rd *redact.Redactor, logs bool, done map[string]bool)
 			}
 		})
 	}
+	sc := newScrubber(rd)
 	for i := 0; i < v.NumField(); i++ {
 		if f := v.Type().Field(i); f.IsExported() && f.Name != "Logs" && !done[f.Name] {
-			scrub(v.Field(i), rd)
+			scrub(v.Field(i), sc)
 		}
 	}
 	wg.Wait()
@@ -66,7 +67,7 @@ func (t *LogTail) scrub(rd *redact.Redactor) {
 	scrubLogLines(rd, t.Lines)
 	lines := t.Lines
 	t.Lines = nil
-	scrub(reflect.ValueOf(t).Elem(), rd)
+	scrub(reflect.ValueOf(t).Elem(), newScrubber(rd))
 	t.Lines = lines
 }
 
@@ -80,16 +81,46 @@ func inputParts(in *findings.Input) (objects, records []any) {
 
 // scrubAll scrubs every string the pointed-to values hold.
 func scrubAll(rd *redact.Redactor, ptrs ...any) {
+	sc := newScrubber(rd)
 	for _, p := range ptrs {
-		scrub(reflect.ValueOf(p).Elem(), rd)
+		scrub(reflect.ValueOf(p).Elem(), sc)
 	}
 }
 
-func scrub(v reflect.Value, rd *redact.Redactor) {
+// scrubber redacts the strings of one pass, remembering short ones: a report repeats
+// the same texts thousands of times (10,000 events with 3 messages, every object's
+// namespace), and the same text always redacts the same way.
+type scrubber struct {
+	rd   *redact.Redactor
+	memo map[string]string
+}
+
+// maxMemo is the longest string remembered.
+const maxMemo = 1024
+
+func newScrubber(rd *redact.Redactor) *scrubber {
+	return &scrubber{rd: rd, memo: map[string]string{}}
+}
+
+// String is rd.String, remembered: the redacted text and whether it changed.
+func (sc *scrubber) String(s string) (string, bool) {
+	if len(s) > maxMemo {
+		out, n := sc.rd.String(s)
+		return out, n > 0
+	}
+	if out, ok := sc.memo[s]; ok {
+		return out, out != s
+	}
+	out, _ := sc.rd.String(s)
+	sc.memo[s] = out
+	return out, out != s
+}
+
+func scrub(v reflect.Value, rd *scrubber) {
 	switch v.Kind() {
 	case reflect.String:
 		if v.CanSet() && v.Len() > 0 {
-			if s, n := rd.String(v.String()); n > 0 {
+			if s, changed := rd.String(v.String()); changed {
 				v.SetString(s)
 			}
 		}
@@ -99,7 +130,7 @@ func scrub(v reflect.Value, rd *redact.Redactor) {
 			if v.Kind() == reflect.Interface {
 				// Values in interfaces cannot be set in place: scrub a copy and put it back.
 				if e.Kind() == reflect.String {
-					if s, n := rd.String(e.String()); n > 0 && v.CanSet() {
+					if s, changed := rd.String(e.String()); changed && v.CanSet() {
 						v.Set(reflect.ValueOf(s))
 					}
 					return
@@ -128,7 +159,7 @@ func scrub(v reflect.Value, rd *redact.Redactor) {
 			for i := range lines {
 				lines[i] = v.Index(i).String()
 			}
-			scrubLines(rd, lines)
+			scrubLines(rd.rd, lines)
 			for i := range lines {
 				if v.Index(i).CanSet() && v.Index(i).String() != lines[i] {
 					v.Index(i).Set(reflect.ValueOf(lines[i]).Convert(v.Type().Elem()))
@@ -136,7 +167,7 @@ func scrub(v reflect.Value, rd *redact.Redactor) {
 			}
 		}
 		if v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(LogLine{}) && v.Len() > 1 {
-			scrubLogLines(rd, v.Interface().([]LogLine))
+			scrubLogLines(rd.rd, v.Interface().([]LogLine))
 		}
 		for i := 0; i < v.Len(); i++ {
 			scrub(v.Index(i), rd)
@@ -148,7 +179,7 @@ func scrub(v reflect.Value, rd *redact.Redactor) {
 
 // scrubMap scrubs a map's keys and values in place (a key that holds a secret is
 // replaced by its masked form).
-func scrubMap(v reflect.Value, rd *redact.Redactor) {
+func scrubMap(v reflect.Value, rd *scrubber) {
 	if v.IsNil() {
 		return
 	}
@@ -160,7 +191,7 @@ func scrubMap(v reflect.Value, rd *redact.Redactor) {
 		k, val := iter.Key(), iter.Value()
 		nk := k
 		if k.Kind() == reflect.String {
-			if s, n := rd.String(k.String()); n > 0 {
+			if s, changed := rd.String(k.String()); changed {
 				nk = reflect.ValueOf(s).Convert(k.Type())
 				removed = append(removed, k)
 			}

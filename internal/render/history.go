@@ -96,6 +96,24 @@ func groupFindings(fs []findings.Finding) []FindingGroup {
 	return out
 }
 
+// memo remembers f's result for the last slice it was given (the same backing array and
+// length): a template calls it more than once per render, and shrinking to a budget
+// renders again.
+func memo[T, G any](f func([]T) []G) func([]T) []G {
+	var last *T
+	var n int
+	var out []G
+	return func(items []T) []G {
+		if len(items) == 0 {
+			return nil
+		}
+		if &items[0] != last || len(items) != n {
+			last, n, out = &items[0], len(items), f(items)
+		}
+		return out
+	}
+}
+
 // maxFuzzyGroups bounds the edit-distance comparisons: past it, only equal keys group
 // (edit distance is quadratic in the texts' length).
 const maxFuzzyGroups = 40

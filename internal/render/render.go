@@ -347,8 +347,8 @@ func (o Options) funcs(comment bool) template.FuncMap {
 		},
 		"history": func(h *model.History) string { return historyLine(h, comment) },
 		"label":   (*results.History).Label,
-		"groups":  groupFailures,
-		"fgroups": groupFindings,
+		"groups":  memo(groupFailures),
+		"fgroups": memo(groupFindings),
 		"status": func(s model.Status) string {
 			icon := map[string]string{"failed": "🔴", "warning": "🟡", "passed": "🟢"}[s.Level]
 			if icon == "" {
