@@ -17,8 +17,6 @@ import (
 	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
 
-func oneLine(s string) string { return strings.Join(strings.Fields(textsafe.Clean(s)), " ") }
-
 // MaxPerLevel is how many annotations of one level GitHub shows per step.
 const MaxPerLevel = 10
 
@@ -54,9 +52,9 @@ func Annotate(a *githubactions.Action, fs []findings.Finding) map[string]int {
 			}
 			// Annotation texts come from untrusted text; go-githubactions escapes newlines
 			// and %, and textsafe drops terminal escapes and invisible characters.
-			fields := map[string]string{"title": textsafe.Truncate(oneLine(f.Title), 200)}
+			fields := map[string]string{"title": textsafe.OneLine(f.Title, 200)}
 			if f.File != "" {
-				fields["file"] = oneLine(f.File)
+				fields["file"] = textsafe.OneLine(f.File, 1024)
 				if f.Line > 0 {
 					fields["line"] = fmt.Sprint(f.Line)
 				}
