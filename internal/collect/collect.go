@@ -29,13 +29,24 @@ import (
 	"github.com/org/k8s-e2e-report/internal/version"
 )
 
+// Clients are the API clients collect reads through.
+type Clients struct {
+	Kube    kubernetes.Interface
+	Dynamic dynamic.Interface
+}
+
 // ErrNothingCollected means the bundle holds nothing useful (see the manifest's gaps).
 var ErrNothingCollected = errors.New("nothing could be collected")
 
 // Options is collect's typed configuration; the CLI turns flags into it.
 type Options struct {
-	Config        *rest.Config // nil: the cluster cannot be reached (ConfigError says why)
-	ConfigError   error
+	Config      *rest.Config // nil: the cluster cannot be reached (ConfigError says why), unless Clients
+	ConfigError error
+	// Clients, when set, are the API clients collect uses instead of ones built from
+	// Config: the seam for tests and embedders (client-go's fake clientsets). What needs a
+	// REST config itself (server-side tables, kubectl's describer, port-forwards) is then
+	// skipped, and says so.
+	Clients       *Clients
 	Context       string
 	InCluster     bool
 	Namespaces    []string
@@ -158,6 +169,10 @@ func Run(ctx context.Context, opts Options) (*bundle.Manifest, error) {
 
 func (r *run) collect(ctx context.Context) error {
 	o := r.opts
+	if o.Clients != nil {
+		r.client, r.dynamic = o.Clients.Kube, o.Clients.Dynamic
+		return r.collectFrom(ctx)
+	}
 	if o.Config == nil {
 		err := o.ConfigError
 		if err == nil {
@@ -180,6 +195,12 @@ func (r *run) collect(ctx context.Context) error {
 	if r.dynamic, err = dynamic.NewForConfig(r.cfg); err != nil {
 		return err
 	}
+	return r.collectFrom(ctx)
+}
+
+// collectFrom collects through r's clients, built or given.
+func (r *run) collectFrom(ctx context.Context) error {
+	o := r.opts
 
 	// The test results first: they need no cluster, and a report of an unreachable
 	// cluster must still show what failed.
@@ -190,15 +211,15 @@ func (r *run) collect(ctx context.Context) error {
 	sv, err := r.serverVersion(pingCtx)
 	cancel()
 	if err != nil {
-		err = fmt.Errorf("cannot reach the Kubernetes API server at %s: %w (check --kubeconfig, --context and that the cluster is running)", safeURL(r.cfg.Host), err)
+		err = fmt.Errorf("cannot reach the Kubernetes API server at %s: %w (check --kubeconfig, --context and that the cluster is running)", r.manifest.Cluster.Server, err)
 		rec.fail(err)
-		r.log.Error("cluster unreachable", "server", safeURL(r.cfg.Host), "err", err)
+		r.log.Error("cluster unreachable", "server", r.manifest.Cluster.Server, "err", err)
 		return fmt.Errorf("%w: %v", ErrNothingCollected, err)
 	}
 	r.manifest.Cluster.Version = sv
 	r.manifest.Cluster.Reachable = true
 	rec.done()
-	r.log.Info("connected", "server", safeURL(r.cfg.Host), "version", sv, "namespaces", r.namespaceLabel())
+	r.log.Info("connected", "server", r.manifest.Cluster.Server, "version", sv, "namespaces", r.namespaceLabel())
 
 	r.watch = r.readWatched()
 	// Resources first: logs, descriptions, operator actions and the timeline use them.
@@ -269,6 +290,13 @@ func (r *run) namespaces() []string {
 }
 
 func (r *run) serverVersion(ctx context.Context) (string, error) {
+	if r.cfg == nil { // given clients: their discovery has no REST client to bound
+		v, err := r.client.Discovery().ServerVersion()
+		if err != nil {
+			return "", err
+		}
+		return v.GitVersion, nil
+	}
 	body, err := r.client.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
 	if err != nil {
 		return "", err

@@ -27,10 +27,14 @@ func (r *run) collectDescriptions(ctx context.Context) {
 		rec.skip("no pods collected")
 		return
 	}
-	client, err := kubernetes.NewForConfig(r.bounded)
-	if err != nil {
-		rec.fail(err)
-		return
+	var client kubernetes.Interface = r.client // given clients
+	if r.bounded != nil {
+		c, err := kubernetes.NewForConfig(r.bounded)
+		if err != nil {
+			rec.fail(err)
+			return
+		}
+		client = c
 	}
 	// kubectl's own pod describer, reading each pod's events from the list the events
 	// collector made (see podEvents).

@@ -141,6 +141,9 @@ func (r *run) reach(ctx context.Context, url string, svc *ServiceRef, flag strin
 	if r.client == nil || !r.manifest.Cluster.Reachable {
 		return "", nil, fmt.Errorf("%s %s: the cluster could not be reached", flag, svc)
 	}
+	if r.cfg == nil {
+		return "", nil, fmt.Errorf("%s %s: a port-forward needs a REST config (collect was given clients)", flag, svc)
+	}
 	u, closeFn, err := forwardService(ctx, r.cfg, r.client, *svc)
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: %w", flag, err)

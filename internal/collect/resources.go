@@ -112,12 +112,16 @@ func typed[T any](objs []unstructured.Unstructured) []T {
 
 // discover finds every listable namespaced type, nodes, and the --crd extras.
 func (r *run) discover(ctx context.Context, rec *record) []resourceType {
-	dc, err := discovery.NewDiscoveryClientForConfig(r.bounded)
-	if err != nil {
-		rec.errorf("discovery: %v", err)
-		return nil
+	var dc discovery.DiscoveryInterface = r.client.Discovery() // given clients
+	if r.bounded != nil {
+		c, err := discovery.NewDiscoveryClientForConfig(r.bounded)
+		if err != nil {
+			rec.errorf("discovery: %v", err)
+			return nil
+		}
+		dc = c
 	}
-	lists, err := dc.ServerPreferredResources()
+	lists, err := discovery.ServerPreferredResources(dc)
 	if err != nil {
 		// Partial discovery (an aggregated API down) still returns the rest.
 		rec.errorf("discovery: %v", err)

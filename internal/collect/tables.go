@@ -25,6 +25,10 @@ const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/js
 func (r *run) collectTables(ctx context.Context) {
 	rec := r.newRecord("tables")
 	defer rec.done()
+	if r.cfg == nil {
+		rec.skip("server-side tables need a REST config (collect was given clients)")
+		return
+	}
 	cfg := rest.CopyConfig(r.cfg)
 	cfg.GroupVersion = &schema.GroupVersion{}
 	cfg.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
