@@ -16,6 +16,7 @@ import (
 	gh "github.com/org/k8s-e2e-report/internal/github"
 	"github.com/org/k8s-e2e-report/internal/history"
 	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/reportjson"
 )
 
@@ -26,6 +27,9 @@ type historyFlags struct {
 	runs       int
 	tree       string
 	fetch      bool // run in GitHub Actions: import the base branch's digests first
+	// rd redacts what history says of its own troubles (a store path or an API error
+	// may carry a token) before it is logged or reported.
+	rd *redact.Redactor
 }
 
 func addHistoryFlags(cmd *cobra.Command, f *historyFlags) {
@@ -70,9 +74,14 @@ func applyHistory(ctx context.Context, g *globals, r *model.Report, f historyFla
 		return
 	}
 	base := f.base(g)
+	rd := redact.OrDefault(f.rd)
+	clean := func(err error) string {
+		s, _ := rd.String(err.Error())
+		return s
+	}
 	note := func(msg string, err error) {
-		g.log.Warn(msg, "err", err)
-		r.History = &model.History{Base: model.HistoryBase{Branch: base}, Fixed: []string{}, Note: msg + ": " + err.Error()}
+		g.log.Warn(msg, "err", clean(err))
+		r.History = &model.History{Base: model.HistoryBase{Branch: base}, Fixed: []string{}, Note: msg + ": " + clean(err)}
 	}
 	st, err := history.Open(ctx, f.store)
 	if err != nil {
@@ -84,7 +93,7 @@ func applyHistory(ctx context.Context, g *globals, r *model.Report, f historyFla
 	var fetchErr error
 	if f.fetch {
 		if fetchErr = importBase(ctx, g, st, scope, base, f.runs); fetchErr != nil {
-			g.log.Warn("base branch history not fetched; labels use what the store has", "err", fetchErr)
+			g.log.Warn("base branch history not fetched; labels use what the store has", "err", clean(fetchErr))
 		}
 	}
 	start := time.Now()
@@ -95,14 +104,14 @@ func applyHistory(ctx context.Context, g *globals, r *model.Report, f historyFla
 	}
 	history.Label(r, w)
 	if len(w.Runs) == 0 && fetchErr != nil {
-		r.History.Note = "no history of " + base + ": " + fetchErr.Error()
+		r.History.Note = "no history of " + base + ": " + clean(fetchErr)
 	}
 	g.log.Info("history labels", "base", base, "runs", len(w.Runs), "took", time.Since(start).Round(time.Millisecond))
 	if ctx.Err() != nil || digest.SHA == "" || digest.Branch != base || g.getenv("GITHUB_HEAD_REF") != "" {
 		return
 	}
 	if ok, err := st.Record(ctx, digest); err != nil {
-		g.log.Warn("this run was not recorded in the history store", "err", err)
+		g.log.Warn("this run was not recorded in the history store", "err", clean(err))
 	} else if ok {
 		g.log.Info("run recorded in the history store", "branch", digest.Branch, "sha", digest.SHA)
 	}

@@ -117,6 +117,7 @@ func runInvestigate(cmd *cobra.Command, g *globals, f *investigateFlags) error {
 		return err
 	}
 	// Labels only: investigate never records a run.
+	f.history.rd = rd
 	applyHistory(cmd.Context(), g, r, f.history, history.Digest{Repo: historyMeta(g, "", "", "").Repo, Key: keyOf(g)})
 	inv, err := investigate.Build(r, investigate.Options{Mode: mode, Bundle: f.from, Focus: f.focus, Since: f.since, MaxLogs: f.maxLogs})
 	if err != nil {

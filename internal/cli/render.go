@@ -123,11 +123,8 @@ func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (*mo
 	if f.history.store != "" || (meta.SHA != "" && meta.Branch != "") {
 		digest = history.FromReport(r, meta)
 	}
+	f.history.rd = rd
 	applyHistory(ctx, g, r, f.history, digest)
-	if r.History != nil {
-		// Why there is no history: error texts (a store path, an API error) are untrusted.
-		r.History.Note, _ = rd.String(r.History.Note)
-	}
 	if err := render.WriteAll(ctx, out, r, opts); err != nil {
 		return nil, "", err
 	}
