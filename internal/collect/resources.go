@@ -57,10 +57,16 @@ var (
 	podsGVR       = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 	nodesGVR      = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
 	namespacesGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-	jobsGVR       = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
-	crdsGVR       = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	secretsGVR    = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
-	skipTypes     = map[string]bool{"events": true, "events.events.k8s.io": true}
+	// webhookTypes are collected although cluster-scoped: a webhook whose Service is
+	// down fails every request it intercepts (k8sgpt's webhook analyzers).
+	webhookTypes = map[schema.GroupVersionResource]bool{
+		{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "mutatingwebhookconfigurations"}:   true,
+		{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingwebhookconfigurations"}: true,
+	}
+	jobsGVR    = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+	crdsGVR    = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	secretsGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	skipTypes  = map[string]bool{"events": true, "events.events.k8s.io": true}
 )
 
 // uids is the set of collected objects' UIDs.
@@ -143,7 +149,7 @@ func (r *run) discover(ctx context.Context, rec *record) []resourceType {
 		switch {
 		case skipTypes[t.String()]:
 			continue
-		case res.Namespaced, t.GVR == nodesGVR, t.GVR == namespacesGVR, wanted:
+		case res.Namespaced, t.GVR == nodesGVR, t.GVR == namespacesGVR, webhookTypes[t.GVR], wanted:
 		default:
 			continue
 		}

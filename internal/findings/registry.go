@@ -23,6 +23,7 @@ var detectors = []detector{
 	deploymentDetector,
 	workloadDetector,
 	serviceDetector,
+	webhookDetector,
 	jobDetector,
 	pvcDetector,
 	namespaceDetector,

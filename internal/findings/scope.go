@@ -3,6 +3,7 @@ package findings
 import (
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -30,25 +31,27 @@ type Span struct {
 // Input is everything the detectors look at, already read from the bundle (and
 // scrubbed) by the model.
 type Input struct {
-	Pods         []corev1.Pod
-	ReplicaSets  []appsv1.ReplicaSet
-	Deployments  []appsv1.Deployment
-	Jobs         []batchv1.Job
-	PVCs         []corev1.PersistentVolumeClaim
-	Namespaces   []corev1.Namespace // those collected, and any stuck Terminating
-	StatefulSets []appsv1.StatefulSet
-	DaemonSets   []appsv1.DaemonSet
-	Services     []corev1.Service
-	Ingresses    []networkingv1.Ingress
-	Objects      []unstructured.Unstructured // anything else that may have status.conditions
-	Events       []events.Event
-	Actions      []opactions.Action
-	Tests        []results.Case
-	Sources      []results.Source // the results files; one with an Error could not be read
-	Metrics      []metrics.Metric
-	ErrorSpans   []Span
-	Pages        []bundle.Page // console pages the browser captured
-	Logs         Logs          // the containers' logs; nil: none
+	Pods               []corev1.Pod
+	ReplicaSets        []appsv1.ReplicaSet
+	Deployments        []appsv1.Deployment
+	Jobs               []batchv1.Job
+	PVCs               []corev1.PersistentVolumeClaim
+	Namespaces         []corev1.Namespace // those collected, and any stuck Terminating
+	StatefulSets       []appsv1.StatefulSet
+	DaemonSets         []appsv1.DaemonSet
+	Services           []corev1.Service
+	Ingresses          []networkingv1.Ingress
+	MutatingWebhooks   []admissionv1.MutatingWebhookConfiguration
+	ValidatingWebhooks []admissionv1.ValidatingWebhookConfiguration
+	Objects            []unstructured.Unstructured // anything else that may have status.conditions
+	Events             []events.Event
+	Actions            []opactions.Action
+	Tests              []results.Case
+	Sources            []results.Source // the results files; one with an Error could not be read
+	Metrics            []metrics.Metric
+	ErrorSpans         []Span
+	Pages              []bundle.Page // console pages the browser captured
+	Logs               Logs          // the containers' logs; nil: none
 	// ObjectFile names the bundle file that holds an object of this apiVersion and kind
 	// (what the bundle's manifest says collect wrote); nil or "": resources.json.
 	ObjectFile func(apiVersion, kind string) string

@@ -203,6 +203,10 @@ func (l *loader) objects(context.Context) error {
 			in.Services, ok = appendAs(in.Services, u)
 		case "networking.k8s.io/v1/Ingress":
 			in.Ingresses, ok = appendAs(in.Ingresses, u)
+		case "admissionregistration.k8s.io/v1/MutatingWebhookConfiguration":
+			in.MutatingWebhooks, ok = appendAs(in.MutatingWebhooks, u)
+		case "admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration":
+			in.ValidatingWebhooks, ok = appendAs(in.ValidatingWebhooks, u)
 		default:
 			if ok = true; conditions.Has(u) {
 				in.Objects = append(in.Objects, *u)
