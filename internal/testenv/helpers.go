@@ -20,13 +20,17 @@ func pollUntil(ctx context.Context, timeout time.Duration, cond wait.ConditionWi
 	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, cond)
 }
 
-// EnsureNamespace creates a namespace if it does not exist.
+// EnsureNamespace creates a namespace if it does not exist, and waits for its default
+// ServiceAccount: until the controller has made it, a pod created there is refused.
 func (c *Cluster) EnsureNamespace(ctx context.Context, name string) error {
 	_, err := c.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		return nil
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
 	}
-	return err
+	return pollUntil(ctx, 30*time.Second, func(ctx context.Context) (bool, error) {
+		_, err := c.Client.CoreV1().ServiceAccounts(name).Get(ctx, "default", metav1.GetOptions{})
+		return err == nil, nil
+	})
 }
 
 // Plant marks a pod (before it is created) so that kwok leaves its status alone.
