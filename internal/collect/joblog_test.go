@@ -16,6 +16,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/cli"
+	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/reportjson"
 	"github.com/org/k8s-e2e-report/internal/testenv"
 )
@@ -71,16 +72,7 @@ func TestIntegrationTestsFromAJobLog(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	dir := t.TempDir()
-	if code, stderr := runCLI(t, env.Kubeconfig, "collect", "-n", ns, "-o", dir); code != 0 {
-		t.Fatalf("collect: exit %d\n%s", code, stderr)
-	}
-	if code, stderr := runCLI(t, env.Kubeconfig, "render", dir, "-q"); code != 0 {
-		t.Fatalf("render: exit %d\n%s", code, stderr)
-	}
-	r, err := reportjson.Read(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := collectAndRender(t, dir, "-n", ns)
 	if r.TestCounts["failed"] != 2 || r.TestCounts["passed"] != 39 || r.TestCounts["skipped"] != 1 {
 		t.Errorf("test counts %v, want pytest's: 2 failed, 39 passed, 1 skipped", r.TestCounts)
 	}
@@ -150,4 +142,20 @@ func TestIntegrationBundleOutThroughKubectlLogs(t *testing.T) {
 	if code, stderr := runCLI(t, env.Kubeconfig, "render", out, "-q"); code != 0 {
 		t.Fatalf("render the unpacked bundle: exit %d\n%s", code, stderr)
 	}
+}
+
+// collectAndRender collects into dir with args, renders it, and reads the report back.
+func collectAndRender(t *testing.T, dir string, args ...string) *model.Report {
+	t.Helper()
+	if code, stderr := runCLI(t, env.Kubeconfig, append([]string{"collect", "-o", dir}, args...)...); code != 0 {
+		t.Fatalf("collect: exit %d\n%s", code, stderr)
+	}
+	if code, stderr := runCLI(t, env.Kubeconfig, "render", dir, "-q"); code != 0 {
+		t.Fatalf("render: exit %d\n%s", code, stderr)
+	}
+	r, err := reportjson.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

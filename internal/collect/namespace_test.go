@@ -11,8 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-
-	"github.com/org/k8s-e2e-report/internal/reportjson"
 )
 
 // The cleanup race: a test's namespace is deleted with --wait=false while an object in it
@@ -59,16 +57,7 @@ func TestIntegrationNamespaceStuckTerminating(t *testing.T) {
 	if err := env.EnsureNamespace(ctx, "xdist-main"); err != nil {
 		t.Fatal(err)
 	}
-	if code, stderr := runCLI(t, env.Kubeconfig, "collect", "-n", "xdist-main", "-o", dir, "--results", junit); code != 0 {
-		t.Fatalf("collect: exit %d\n%s", code, stderr)
-	}
-	if code, stderr := runCLI(t, env.Kubeconfig, "render", dir, "-q"); code != 0 {
-		t.Fatalf("render: exit %d\n%s", code, stderr)
-	}
-	r, err := reportjson.Read(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := collectAndRender(t, dir, "-n", "xdist-main", "--results", junit)
 	if len(r.Findings) == 0 || r.Findings[0].Category != "NamespaceTerminating" || r.Findings[0].Subject.Name != ns {
 		t.Fatalf("first finding is not the stuck namespace: %+v", r.Findings[:min(3, len(r.Findings))])
 	}

@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/org/k8s-e2e-report/internal/reportjson"
 	"github.com/org/k8s-e2e-report/internal/testenv"
 )
 
@@ -75,16 +74,7 @@ func TestIntegrationWebhookWithoutEndpoints(t *testing.T) {
 		env.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(context.Background(), mw.Name, metav1.DeleteOptions{})
 	})
 	dir := t.TempDir()
-	if code, stderr := runCLI(t, env.Kubeconfig, "collect", "-n", ns, "-o", dir); code != 0 {
-		t.Fatalf("collect: exit %d\n%s", code, stderr)
-	}
-	if code, stderr := runCLI(t, env.Kubeconfig, "render", dir, "-q"); code != 0 {
-		t.Fatalf("render: exit %d\n%s", code, stderr)
-	}
-	r, err := reportjson.Read(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := collectAndRender(t, dir, "-n", ns)
 	var svc string
 	got := map[string]bool{}
 	for _, f := range r.Findings {
