@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -177,7 +178,7 @@ func importBase(ctx context.Context, g *globals, st *history.Store, scope histor
 	}
 	recorded := 0
 	for _, fd := range got {
-		d, err := history.DecodeDigest(strings.NewReader(string(fd.Body)))
+		d, err := history.DecodeDigest(bytes.NewReader(fd.Body))
 		if err != nil {
 			g.log.Warn("a base run's digest is unreadable; skipped", "run", fd.RunID, "err", err)
 			continue
