@@ -782,14 +782,20 @@ func TestIntegrationTracesFromJaeger(t *testing.T) {
 		}
 	}
 
-	// Through the cluster: the demo's jaeger Service, whose pod kwok forwards to the real Jaeger.
-	dir = t.TempDir()
-	code, stderr = runCLI(t, env.Kubeconfig, "collect", "-n", demo.Namespace, "-o", dir, "--jaeger-service", scenario.JaegerService, "--since", "1h")
-	if code != 0 {
-		t.Fatalf("collect --jaeger-service exit %d\n%s", code, stderr)
-	}
-	if err := json.Unmarshal([]byte(read(t, dir, collect.TracesFile)), &doc); err != nil || len(doc.Data) != 4 {
-		t.Fatalf("traces.json through the port-forward: %v, %d traces", err, len(doc.Data))
+	// Through the cluster: the demo's jaeger Service, whose pod kwok forwards to the real
+	// Jaeger, its HTTP port and its gRPC port (port-forwarded by collect itself).
+	for api, flag := range map[string][]string{"api_v3": {"--jaeger-service", scenario.JaegerService}, "api_v2 gRPC": {"--jaeger-grpc-service", scenario.JaegerGRPCService}} {
+		dir = t.TempDir()
+		code, stderr = runCLI(t, env.Kubeconfig, append([]string{"collect", "-n", demo.Namespace, "-o", dir, "--since", "1h"}, flag...)...)
+		if code != 0 {
+			t.Fatalf("collect %v exit %d\n%s", flag, code, stderr)
+		}
+		if err := json.Unmarshal([]byte(read(t, dir, collect.TracesFile)), &doc); err != nil || len(doc.Data) != 4 {
+			t.Fatalf("traces.json through the port-forward (%v): %v, %d traces", flag, err, len(doc.Data))
+		}
+		if !strings.Contains(stderr, api) {
+			t.Errorf("collect %v: the log does not say %s answered:\n%s", flag, api, stderr)
+		}
 	}
 
 	// Jaeger down, and Jaeger that stops answering mid-run: a gap, exit 0, the rest collected.

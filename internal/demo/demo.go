@@ -52,6 +52,7 @@ type Scenario struct {
 	JaegerService      string // NAMESPACE/jaeger:PORT, once StartJaeger runs
 	JaegerURL          string // the same Jaeger, directly
 	JaegerGRPC         string // its query gRPC API, host:port, directly
+	JaegerGRPCService  string // NAMESPACE/jaeger:GRPC-PORT: the gRPC API through the cluster
 	Start              time.Time
 }
 

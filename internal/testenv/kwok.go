@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -256,16 +257,18 @@ func (c *Cluster) CreateNode(ctx context.Context, name string, o NodeOptions) (*
 
 // ForwardPodPort makes a port-forward to the pod's port (through the API server, as
 // kubectl port-forward and client-go do) reach a real server on address:target: kwok,
-// playing the kubelet, connects the forwarded stream there (its PortForward object).
+// playing the kubelet, connects the forwarded stream there (its PortForward object, one
+// per pod: a port already forwarded elsewhere keeps its own target).
 func (c *Cluster) ForwardPodPort(ctx context.Context, namespace, pod string, port int, address string, target int) error {
+	forward := map[string]any{
+		"ports":  []any{int64(port)},
+		"target": map[string]any{"address": address, "port": int64(target)},
+	}
 	obj := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "kwok.x-k8s.io/v1alpha1",
 		"kind":       "PortForward",
 		"metadata":   map[string]any{"name": pod, "namespace": namespace},
-		"spec": map[string]any{"forwards": []any{map[string]any{
-			"ports":  []any{int64(port)},
-			"target": map[string]any{"address": address, "port": int64(target)},
-		}}},
+		"spec":       map[string]any{"forwards": []any{forward}},
 	}}
 	res := c.Dynamic.Resource(portForwardsGVR).Namespace(namespace)
 	if _, err := res.Create(ctx, obj, metav1.CreateOptions{}); err != nil {
@@ -276,8 +279,17 @@ func (c *Cluster) ForwardPodPort(ctx context.Context, namespace, pod string, por
 		if err != nil {
 			return err
 		}
-		obj.SetResourceVersion(cur.GetResourceVersion())
-		if _, err := res.Update(ctx, obj, metav1.UpdateOptions{}); err != nil {
+		forwards := []any{forward}
+		old, _, _ := unstructured.NestedSlice(cur.Object, "spec", "forwards")
+		for _, f := range old {
+			if ports, _, _ := unstructured.NestedSlice(asMap(f), "ports"); !slices.Contains(ports, any(int64(port))) {
+				forwards = append(forwards, f)
+			}
+		}
+		if err := unstructured.SetNestedSlice(cur.Object, forwards, "spec", "forwards"); err != nil {
+			return err
+		}
+		if _, err := res.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
 			return err
 		}
 	}
@@ -289,7 +301,7 @@ func (c *Cluster) ForwardPodPort(ctx context.Context, namespace, pod string, por
 }
 
 // probePortForward opens a port-forward to the pod's port and reports whether a
-// connection through it stays open (kwok closes it at once when it has no forward).
+// connection through it reaches a server (kwok closes it at once when it has no forward).
 func (c *Cluster) probePortForward(ctx context.Context, namespace, pod string, port int) bool {
 	transport, upgrader, err := spdy.RoundTripperFor(c.Config)
 	if err != nil {
@@ -322,7 +334,14 @@ func (c *Cluster) probePortForward(ctx context.Context, namespace, pod string, p
 	}
 	defer conn.Close()
 	conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-	_, err = conn.Read(make([]byte, 1))
+	n, err := conn.Read(make([]byte, 1))
 	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() // still open: the target accepted it
+	// The target accepted it: it spoke first (a gRPC server's HTTP/2 settings) or the
+	// connection is still open.
+	return n > 0 || errors.As(err, &ne) && ne.Timeout()
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
 }

@@ -23,6 +23,7 @@ type Jaeger struct {
 	OTLPHTTP  string // host:port of the OTLP/HTTP receiver
 	QueryPort int
 	QueryGRPC string // host:port of the query service's gRPC API (api_v2 QueryService)
+	GRPCPort  int    // QueryGRPC's port
 	cmd       *exec.Cmd
 	done      chan struct{}
 	logs      *strings.Builder
@@ -64,7 +65,7 @@ func Start(ctx context.Context) (*Jaeger, error) {
 		}
 	}
 	hp := func(p int) string { return fmt.Sprintf("127.0.0.1:%d", p) }
-	j := &Jaeger{QueryURL: "http://" + hp(ports[0]), QueryPort: ports[0], QueryGRPC: hp(ports[3]), OTLPHTTP: hp(ports[1]), done: make(chan struct{}), logs: &strings.Builder{}}
+	j := &Jaeger{QueryURL: "http://" + hp(ports[0]), QueryPort: ports[0], QueryGRPC: hp(ports[3]), GRPCPort: ports[3], OTLPHTTP: hp(ports[1]), done: make(chan struct{}), logs: &strings.Builder{}}
 	j.cmd = exec.Command(bin,
 		"--query.http-server.host-port="+hp(ports[0]),
 		"--collector.otlp.http.host-port="+hp(ports[1]),
