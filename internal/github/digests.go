@@ -190,14 +190,14 @@ func (c *Client) runDigest(ctx context.Context, q DigestQuery, runID int64) ([]b
 	return c.unzip(ctx, u, q)
 }
 
-// unzip fetches an artifact's archive (the storage URL needs no token) and returns its
-// digest file, bounded.
+// unzip fetches an artifact's archive from the signed storage URL (without the token:
+// it is another origin) and returns its digest file, bounded.
 func (c *Client) unzip(ctx context.Context, u string, q DigestQuery) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.gh.Client().Do(req)
+	resp, err := c.storage.Do(req)
 	if err != nil {
 		return nil, err
 	}

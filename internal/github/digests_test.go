@@ -80,6 +80,10 @@ func TestBaseDigests(t *testing.T) {
 	if pages < 2 {
 		t.Errorf("listed runs in %d page(s): pagination not followed", pages)
 	}
+	// The archives come from another origin (the signed storage URL): the token stays home.
+	if len(s.StorageTokens) > 0 {
+		t.Errorf("the token was sent to the artifact storage %d time(s): %q", len(s.StorageTokens), s.StorageTokens[0])
+	}
 }
 
 func TestBaseDigestsWithoutActionsRead(t *testing.T) {

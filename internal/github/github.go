@@ -28,9 +28,12 @@ var ErrTooLong = errors.New("GitHub refused the comment body as too long")
 
 // Client is what this package needs of GitHub.
 type Client struct {
-	gh    *gh.Client
-	log   *slog.Logger
-	sleep func(context.Context, time.Duration) error
+	gh *gh.Client
+	// storage downloads from the signed URLs GitHub redirects artifact downloads to:
+	// another origin, so it never carries the token (the URL's signature is the credential).
+	storage *http.Client
+	log     *slog.Logger
+	sleep   func(context.Context, time.Duration) error
 	// MaxWait bounds the total time spent waiting for retries.
 	MaxWait time.Duration
 	// Author is the login comments are posted as when the token cannot read /user (an
@@ -59,7 +62,7 @@ func New(apiURL, token string, log *slog.Logger) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{gh: c, log: log, sleep: sleepCtx, MaxWait: 2 * time.Minute, Author: ActionsBot}, nil
+	return &Client{gh: c, storage: &http.Client{Timeout: 2 * time.Minute}, log: log, sleep: sleepCtx, MaxWait: 2 * time.Minute, Author: ActionsBot}, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -98,7 +98,7 @@ func (s *Server) handleActions(w http.ResponseWriter, r *http.Request, tok strin
 		case a.Expired:
 			writeJSON(w, http.StatusGone, map[string]string{"message": "Artifact has expired"})
 		default:
-			http.Redirect(w, r, fmt.Sprintf("%s/blob/%d.zip", s.Server.URL, id), http.StatusFound)
+			http.Redirect(w, r, fmt.Sprintf("%s/blob/%d.zip?sig=%s", s.Storage.URL, id, blobSig(id)), http.StatusFound)
 		}
 	default:
 		return false
@@ -117,15 +117,29 @@ func (s *Server) artifact(id int64) *Artifact {
 	return nil
 }
 
-// blob serves an artifact's zip, as the storage GitHub redirects to (no token needed).
+// blobSig is the signature of an artifact's storage URL (Azure's SAS sig=).
+func blobSig(id int64) string { return fmt.Sprintf("sas%08x", id*2654435761) }
+
+// blob serves an artifact's zip, as the storage GitHub redirects to: the URL's signature
+// is the only credential, and a request that also carries an Authorization header is
+// refused as Azure Blob Storage refuses it (and the token is recorded as leaked).
 func (s *Server) blob(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.Calls = append(s.Calls, r.Method+" "+r.URL.Path)
+	s.Calls = append(s.Calls, r.Method+" storage"+r.URL.Path)
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		s.StorageTokens = append(s.StorageTokens, auth)
+		w.Header().Set("x-ms-error-code", "AuthenticationFailed")
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.</Message></Error>`)
+		return
+	}
 	id, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/blob/"), ".zip"), 10, 64)
 	a := s.artifact(id)
-	if a == nil || a.Expired {
-		http.NotFound(w, r)
+	if a == nil || a.Expired || r.URL.Query().Get("sig") != blobSig(id) {
+		w.Header().Set("x-ms-error-code", "AuthenticationFailed")
+		w.WriteHeader(http.StatusForbidden)
 		return
 	}
 	var buf bytes.Buffer

@@ -44,6 +44,9 @@ type App struct {
 type Server struct {
 	*httptest.Server
 	URL string
+	// Storage is where artifact downloads redirect to: another origin, like the blob
+	// storage GitHub's signed URLs point at, which refuses a request carrying a token.
+	Storage *httptest.Server
 
 	mu       sync.Mutex
 	comments map[int][]*Comment // by PR number
@@ -72,6 +75,9 @@ type Server struct {
 	Calls []string
 	// NoActionsRead tokens get 403 from the Actions API (a workflow without actions: read).
 	NoActionsRead map[string]bool
+	// StorageTokens are the Authorization headers that reached the artifact storage
+	// (a token sent to another origin: a leak).
+	StorageTokens []string
 	runs          []*WorkflowRun
 }
 
@@ -81,10 +87,16 @@ func New() *Server {
 		ReadOnly: map[string]bool{}, Apps: map[string]string{}, MaxBody: 65536, RetryAfter: 1, NoActionsRead: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v3/", s.handle)
-	mux.HandleFunc("/blob/", s.blob)
 	s.Server = httptest.NewServer(mux)
 	s.URL = s.Server.URL + "/api/v3/"
+	s.Storage = httptest.NewServer(http.HandlerFunc(s.blob))
 	return s
+}
+
+// Close stops the API and the storage.
+func (s *Server) Close() {
+	s.Storage.Close()
+	s.Server.Close()
 }
 
 // SetHead sets a PR's head SHA.
