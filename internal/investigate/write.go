@@ -96,7 +96,7 @@ func writeFindings(b *strings.Builder, fs []Finding) {
 		}
 		label := ""
 		if l := f.History.Label(); l != "" {
-			label = " [" + l + "]"
+			label = " [" + one(l) + "]"
 		}
 		fmt.Fprintf(b, "    %s%s%s\n", one(f.Title), count, label)
 		if f.Explanation != "" {

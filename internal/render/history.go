@@ -26,7 +26,7 @@ func historyLine(h *model.History, comment bool) string {
 	if h.Failing > 0 {
 		s := fmt.Sprintf("%d already failing on %s", h.Failing, branch)
 		if h.Since != "" {
-			s += fmt.Sprintf(" (since %s, %d %s)", h.Since, h.Streak, plural(h.Streak, "run", "runs"))
+			s += fmt.Sprintf(" (since %s, %d %s)", mdText(h.Since, comment), h.Streak, plural(h.Streak, "run", "runs"))
 		}
 		parts = append(parts, s)
 	}

@@ -346,7 +346,7 @@ func (o Options) funcs(comment bool) template.FuncMap {
 			return fence(truncate(s, limit), lang, comment)
 		},
 		"history": func(h *model.History) string { return historyLine(h, comment) },
-		"label":   (*results.History).Label,
+		"label":   func(h *results.History) string { return mdText(h.Label(), comment) },
 		"groups":  memo(groupFailures),
 		"fgroups": memo(groupFindings),
 		"status": func(s model.Status) string {

@@ -125,11 +125,14 @@ const hostile = "x ``` </details><script>alert(1)</script> | cell | @octocat fix
 
 func hostileReport(t testing.TB, n int) *model.Report {
 	r := load(t, "demo")
+	// History's strings come from a store that other runs (or repositories) wrote.
+	label := &results.History{State: "failing", Since: hostile, Runs: 3, Failures: 2}
+	r.History = &model.History{Base: model.HistoryBase{Branch: hostile, Runs: 3}, Fixed: []string{hostile}, Failing: n, Since: hostile, Streak: 2, Of: "tests"}
 	for i := 0; i < n; i++ {
 		r.Findings = append(r.Findings, findings.Finding{ID: "X", Category: fmt.Sprintf("WarningEvent%d", i), Severity: findings.Warning, // distinct: not one group
-			Title: hostile, Explanation: hostile, Evidence: []string{hostile, strings.Repeat("`", 20)}, Count: 1})
-		r.Tests.Cases = append(r.Tests.Cases, results.Case{Suite: hostile, Name: hostile, Status: results.Failed, Message: hostile, Details: hostile})
-		r.FailedTests = append(r.FailedTests, model.FailedTest{Case: results.Case{Suite: hostile, Name: hostile, Message: hostile, Details: strings.Repeat(hostile, 50)}})
+			Title: hostile, Explanation: hostile, Evidence: []string{hostile, strings.Repeat("`", 20)}, Count: 1, History: label})
+		r.Tests.Cases = append(r.Tests.Cases, results.Case{Suite: hostile, Name: hostile, Status: results.Failed, Message: hostile, Details: hostile, History: label})
+		r.FailedTests = append(r.FailedTests, model.FailedTest{Case: results.Case{Suite: hostile, Name: hostile, Message: hostile, Details: strings.Repeat(hostile, 50), History: label}})
 	}
 	r.Logs = append(r.Logs, model.LogTail{Service: hostile, Pod: hostile, Container: "c", File: "k8s/x.log", Lines: []model.LogLine{{Text: hostile, Level: "error", Time: time.Now()}}})
 	return r
