@@ -767,34 +767,28 @@ func TestIntegrationTracesFromJaeger(t *testing.T) {
 	}
 
 	// Over gRPC (jaeger-idl's QueryService client), the same traces; with the gRPC
-	// address down, over HTTP, the problem recorded.
-	for api, args := range map[string][]string{"api_v2 gRPC": {"--jaeger-grpc", scenario.JaegerGRPC}, "api_v3": {"--jaeger-grpc", "127.0.0.1:1", "--jaeger-url", jaegerURL}} {
+	// address down, over HTTP, the problem recorded. Through the cluster: the demo's jaeger
+	// Service, whose pod kwok forwards to the real Jaeger, its HTTP port and its gRPC port
+	// (port-forwarded by collect itself).
+	for _, c := range []struct {
+		api  string
+		args []string
+	}{
+		{"api_v2 gRPC", []string{"--jaeger-grpc", scenario.JaegerGRPC}},
+		{"api_v3", []string{"--jaeger-grpc", "127.0.0.1:1", "--jaeger-url", jaegerURL}},
+		{"api_v3", []string{"--jaeger-service", scenario.JaegerService}},
+		{"api_v2 gRPC", []string{"--jaeger-grpc-service", scenario.JaegerGRPCService}},
+	} {
 		dir := t.TempDir()
-		code, stderr := runCLI(t, env.Kubeconfig, append([]string{"collect", "-n", demo.Namespace, "-o", dir, "--since", "1h"}, args...)...)
+		code, stderr := runCLI(t, env.Kubeconfig, append([]string{"collect", "-n", demo.Namespace, "-o", dir, "--since", "1h"}, c.args...)...)
 		if code != 0 {
-			t.Fatalf("collect %v exit %d\n%s", args, code, stderr)
+			t.Fatalf("collect %v exit %d\n%s", c.args, code, stderr)
 		}
 		if err := json.Unmarshal([]byte(read(t, dir, collect.TracesFile)), &doc); err != nil || len(doc.Data) != 4 {
-			t.Fatalf("collect %v: traces.json: %v, %d traces", args, err, len(doc.Data))
+			t.Fatalf("collect %v: traces.json: %v, %d traces", c.args, err, len(doc.Data))
 		}
-		if !strings.Contains(stderr, api) {
-			t.Errorf("collect %v: the log does not say %s answered:\n%s", args, api, stderr)
-		}
-	}
-
-	// Through the cluster: the demo's jaeger Service, whose pod kwok forwards to the real
-	// Jaeger, its HTTP port and its gRPC port (port-forwarded by collect itself).
-	for api, flag := range map[string][]string{"api_v3": {"--jaeger-service", scenario.JaegerService}, "api_v2 gRPC": {"--jaeger-grpc-service", scenario.JaegerGRPCService}} {
-		dir = t.TempDir()
-		code, stderr = runCLI(t, env.Kubeconfig, append([]string{"collect", "-n", demo.Namespace, "-o", dir, "--since", "1h"}, flag...)...)
-		if code != 0 {
-			t.Fatalf("collect %v exit %d\n%s", flag, code, stderr)
-		}
-		if err := json.Unmarshal([]byte(read(t, dir, collect.TracesFile)), &doc); err != nil || len(doc.Data) != 4 {
-			t.Fatalf("traces.json through the port-forward (%v): %v, %d traces", flag, err, len(doc.Data))
-		}
-		if !strings.Contains(stderr, api) {
-			t.Errorf("collect %v: the log does not say %s answered:\n%s", flag, api, stderr)
+		if !strings.Contains(stderr, c.api) {
+			t.Errorf("collect %v: the log does not say %s answered:\n%s", c.args, c.api, stderr)
 		}
 	}
 
