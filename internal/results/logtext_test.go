@@ -1,8 +1,11 @@
 package results
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -102,5 +105,58 @@ func TestPytestJUnitLocations(t *testing.T) {
 				t.Errorf("%s at %s, want %s", c.Name, got, w)
 			}
 		}
+	}
+}
+
+// Real pytest console output (generate-logs.sh: -q, default, -v, -rA, pytest-xdist), read
+// as a test Job's log: our totals are the ones pytest printed, every failing case carries
+// its reason, and the names are pytest's node names.
+func TestLogTotalsMatchTheTools(t *testing.T) {
+	counts, _ := filepath.Glob("../../testdata/results/logs/*.counts.json")
+	if len(counts) < 6 {
+		t.Fatalf("only %d counts files: run testdata/results/generate-logs.sh", len(counts))
+	}
+	for _, cf := range counts {
+		base := strings.TrimSuffix(filepath.Base(cf), ".counts.json")
+		t.Run(base, func(t *testing.T) {
+			var tool map[string]int
+			b, err := os.ReadFile(cf)
+			if err == nil {
+				err = json.Unmarshal(b, &tool)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			log, err := os.ReadFile(strings.TrimSuffix(cf, ".counts.json") + ".log")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cases, format := ParseLog(log)
+			if format != LogPytest {
+				t.Fatalf("format %q, want %q", format, LogPytest)
+			}
+			got := map[string]int{}
+			names := map[string]Status{}
+			for _, c := range cases {
+				got[map[Status]string{Passed: "passed", Failed: "failed", Error: "errored", Skipped: "skipped"}[c.Status]]++
+				names[c.Name] = c.Status
+				if c.Status.Failing() && c.Message == "" {
+					t.Errorf("%s %s has no reason", c.Status, c.Name)
+				}
+			}
+			for k, v := range tool {
+				if got[k] != v {
+					t.Errorf("%s = %d, pytest printed %d (pytest %v, ours %v)", k, got[k], v, tool, got)
+				}
+			}
+			if len(got) > len(tool) {
+				t.Errorf("buckets pytest does not have: ours %v, pytest %v", got, tool)
+			}
+			for name, st := range map[string]Status{"test_pool_survives_oom": Failed, "test_parallel[3]": Failed, "test_error_in_fixture": Error} {
+				if names[name] != st {
+					t.Errorf("%s: %q, want %s (all: %v)", name, names[name], st, names)
+				}
+			}
+		})
 	}
 }
