@@ -754,6 +754,9 @@ func TestIntegrationTracesFromJaeger(t *testing.T) {
 	if err := json.Unmarshal([]byte(read(t, dir, collect.TracesFile)), &doc); err != nil || len(doc.Data) != 4 {
 		t.Fatalf("traces.json: %v, %d traces", err, len(doc.Data))
 	}
+	if gaps := manifest(t, dir).Gaps; len(gaps) > 0 { // the jaeger pod's log too: make demo shows no gap
+		t.Errorf("gaps in the demo with Jaeger: %+v", gaps)
+	}
 	if code, stderr := runCLI(t, env.Kubeconfig, "render", dir, "--jaeger-ui-url", "https://jaeger.example.com"); code != 0 {
 		t.Fatalf("render exit %d\n%s", code, stderr)
 	}

@@ -48,6 +48,12 @@ func StartJaeger(ctx context.Context, c *testenv.Cluster, s *Scenario) error {
 	if err != nil {
 		return err
 	}
+	// Its log, as Jaeger's all-in-one starts (without one, collect records a gap).
+	if err := c.SetNamespaceContainerLogs(ctx, s.Namespace, "jaeger", textLog(time.Now().Add(-4*time.Minute), time.Second,
+		`{"level":"info","msg":"Starting jaeger-collector HTTP server","http host-port":"[::]:14268"}`,
+		`{"level":"info","msg":"Query server started","http_addr":"[::]:16686","grpc_addr":"[::]:16685"}`), nil); err != nil {
+		return err
+	}
 	for port, target := range map[int]int{JaegerPort: j.QueryPort, JaegerGRPCPort: j.GRPCPort} {
 		if err := c.ForwardPodPort(ctx, s.Namespace, pod.Name, port, "127.0.0.1", target); err != nil {
 			return err
