@@ -137,25 +137,25 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		return c, err
 	}
 
-	c.apiserver = &process{name: "kube-apiserver", path: bins.bin("kube-apiserver"), args: []string{
-		"--etcd-servers=" + etcdURL,
-		"--bind-address=127.0.0.1",
+	// Every control-plane process listens on loopback only, without profiling, quietly.
+	serve := func(port int, args ...string) []string {
+		return append([]string{"--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(port), "--profiling=false", "--v=1"}, args...)
+	}
+	c.apiserver = &process{name: "kube-apiserver", path: bins.bin("kube-apiserver"), args: serve(apiPort,
+		"--etcd-servers="+etcdURL,
 		"--advertise-address=127.0.0.1",
-		"--secure-port=" + strconv.Itoa(apiPort),
-		"--tls-cert-file=" + c.pki.servingCert,
-		"--tls-private-key-file=" + c.pki.servingKey,
-		"--client-ca-file=" + c.pki.caCert,
-		"--token-auth-file=" + filepath.Join(c.Dir, "tokens.csv"),
+		"--tls-cert-file="+c.pki.servingCert,
+		"--tls-private-key-file="+c.pki.servingKey,
+		"--client-ca-file="+c.pki.caCert,
+		"--token-auth-file="+filepath.Join(c.Dir, "tokens.csv"),
 		"--authorization-mode=RBAC",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file=" + c.pki.saPub,
-		"--service-account-signing-key-file=" + c.pki.saKey,
+		"--service-account-key-file="+c.pki.saPub,
+		"--service-account-signing-key-file="+c.pki.saKey,
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--event-ttl=720h",
 		"--allow-privileged=true",
-		"--profiling=false",
-		"--v=1",
-	}}
+	)}
 	if err := c.run(c.apiserver); err != nil {
 		return c, err
 	}
@@ -166,26 +166,16 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		return c, err
 	}
 	kubeconfigFlags := []string{"--kubeconfig=" + c.Kubeconfig, "--authentication-kubeconfig=" + c.Kubeconfig, "--authorization-kubeconfig=" + c.Kubeconfig}
-	if err := c.run(&process{name: "kube-controller-manager", path: bins.bin("kube-controller-manager"), args: append([]string{
+	if err := c.run(&process{name: "kube-controller-manager", path: bins.bin("kube-controller-manager"), args: serve(cmPort, append([]string{
 		"--leader-elect=false",
-		"--bind-address=127.0.0.1",
-		"--secure-port=" + strconv.Itoa(cmPort),
 		"--root-ca-file=" + c.pki.caCert,
 		"--service-account-private-key-file=" + c.pki.saKey,
 		"--cluster-cidr=10.244.0.0/16",
 		"--service-cluster-ip-range=10.96.0.0/16",
-		"--profiling=false",
-		"--v=1",
-	}, kubeconfigFlags...)}); err != nil {
+	}, kubeconfigFlags...)...)}); err != nil {
 		return c, err
 	}
-	if err := c.run(&process{name: "kube-scheduler", path: bins.bin("kube-scheduler"), args: append([]string{
-		"--leader-elect=false",
-		"--bind-address=127.0.0.1",
-		"--secure-port=" + strconv.Itoa(schedPort),
-		"--profiling=false",
-		"--v=1",
-	}, kubeconfigFlags...)}); err != nil {
+	if err := c.run(&process{name: "kube-scheduler", path: bins.bin("kube-scheduler"), args: serve(schedPort, append([]string{"--leader-elect=false"}, kubeconfigFlags...)...)}); err != nil {
 		return c, err
 	}
 	kwokConfig, err := c.writeKwokConfig()
