@@ -64,11 +64,11 @@ check-leaks:
 	  echo "leaked test cluster processes:"; pgrep -af "$$dir/bin/"; exit 1; \
 	else echo "no test cluster process left running"; fi
 
-# Each fuzz target briefly (CI runs this too).
+# Each fuzz target briefly (CI runs this too); scripts/fuzz.sh says why it may run one twice.
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+	  GO=$(GO) bash scripts/fuzz.sh $$pkg $$fn $(FUZZTIME) || exit 1; done
 
 unit:
 	$(GO) test -count=1 -short -skip '^TestIntegration' ./...
