@@ -41,16 +41,11 @@ func TestIntegrationStatefulSetAndServiceCausedByTheirPod(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pod *corev1.Pod
-	for ctx.Err() == nil {
-		if p, err := env.Client.CoreV1().Pods(ns).Get(ctx, "db-0", metav1.GetOptions{}); err == nil && p.Spec.NodeName != "" {
-			pod = p
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if pod == nil {
-		t.Fatal("the StatefulSet's pod never appeared")
-	}
+	waitUntil(ctx, t, "the StatefulSet's pod", func() bool {
+		p, err := env.Client.CoreV1().Pods(ns).Get(ctx, "db-0", metav1.GetOptions{})
+		pod = p
+		return err == nil && p.Spec.NodeName != ""
+	})
 	now := time.Now()
 	st := testenv.CrashLoopBackOff(testenv.RunningPodStatus(pod, now.Add(-5*time.Minute)), "postgres", 4, 1, now.Add(-time.Minute), now.Add(-50*time.Second))
 	if _, err := env.SetPodStatus(ctx, ns, "db-0", st); err != nil {
@@ -60,13 +55,10 @@ func TestIntegrationStatefulSetAndServiceCausedByTheirPod(t *testing.T) {
 		`FATAL:  could not open configuration file "/etc/postgresql/postgresql.conf": No such file or directory`)); err != nil {
 		t.Fatal(err)
 	}
-	for ctx.Err() == nil { // the StatefulSet controller has seen it
+	waitUntil(ctx, t, "the StatefulSet controller to see it", func() bool {
 		s, err := env.Client.AppsV1().StatefulSets(ns).Get(ctx, "db", metav1.GetOptions{})
-		if err == nil && s.Status.ObservedGeneration > 0 && s.Status.Replicas == 1 && s.Status.ReadyReplicas == 0 {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return err == nil && s.Status.ObservedGeneration > 0 && s.Status.Replicas == 1 && s.Status.ReadyReplicas == 0
+	})
 	dir := t.TempDir()
 	r := collectAndRender(t, dir, "-n", ns)
 	if len(r.Findings) == 0 || r.Findings[0].Category != "CrashLoopBackOff" {
