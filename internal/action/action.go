@@ -4,8 +4,8 @@ package action
 
 import (
 	"fmt"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"os"
-	"regexp"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -77,7 +77,7 @@ func LoadWorkflow(path string) (*Workflow, error) {
 
 // untrusted matches expressions whose text must never be pasted into a shell script:
 // inputs and event payload fields (a PR title, a branch name) are attacker-controlled.
-var untrusted = regexp.MustCompile(`\$\{\{[^}]*\b(inputs\.|github\.event\.|github\.head_ref)`)
+var untrusted = lazyre.New(`\$\{\{[^}]*\b(inputs\.|github\.event\.|github\.head_ref)`)
 
 // Interpolations lists the untrusted ${{ }} expressions inside run: scripts.
 func Interpolations(steps []Step) []string {
@@ -86,22 +86,22 @@ func Interpolations(steps []Step) []string {
 		if s.Run == "" {
 			continue
 		}
-		for _, m := range untrusted.FindAllString(s.Run, -1) {
+		for _, m := range untrusted().FindAllString(s.Run, -1) {
 			out = append(out, fmt.Sprintf("step %q: %s…", s.Name, m))
 		}
 	}
 	return out
 }
 
-var expr = regexp.MustCompile(`\$\{\{\s*([^}]+?)\s*\}\}`)
+var expr = lazyre.New(`\$\{\{\s*([^}]+?)\s*\}\}`)
 
 // Eval substitutes ${{ name }} expressions from values (e.g. "inputs.namespaces",
 // "github.action_path"), and ${{ a == b }} of two names; an unknown expression is an
 // error, so a test notices.
 func Eval(s string, values map[string]string) (string, error) {
 	var missing []string
-	out := expr.ReplaceAllStringFunc(s, func(m string) string {
-		name := strings.TrimSpace(expr.FindStringSubmatch(m)[1])
+	out := expr().ReplaceAllStringFunc(s, func(m string) string {
+		name := strings.TrimSpace(expr().FindStringSubmatch(m)[1])
 		if l, r, ok := strings.Cut(name, "=="); ok {
 			// a == b of two names: "true" or "false", as the runner prints a boolean.
 			lv, lok := values[strings.TrimSpace(l)]
@@ -127,7 +127,7 @@ func Eval(s string, values map[string]string) (string, error) {
 // `NAME == 'literal'`, `NAME != 'literal'`, joined by &&. An empty condition is success().
 func Condition(cond string, values map[string]string) (bool, error) {
 	cond = strings.TrimSpace(cond)
-	if m := expr.FindStringSubmatch(cond); m != nil && m[0] == cond {
+	if m := expr().FindStringSubmatch(cond); m != nil && m[0] == cond {
 		cond = m[1]
 	}
 	if cond == "" {

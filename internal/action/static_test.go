@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 const root = "../.."
@@ -143,5 +145,13 @@ func TestCondition(t *testing.T) {
 	}
 	if _, err := Condition("failure()", v); err == nil {
 		t.Error("an unsupported condition passes silently")
+	}
+}
+
+// TestActionRegexpsCompile compiles this package's regular expressions (they compile at
+// first use).
+func TestActionRegexpsCompile(t *testing.T) {
+	if err := lazyre.Check(); err != nil {
+		t.Fatal(err)
 	}
 }

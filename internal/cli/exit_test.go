@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 func TestMainExitCodes(t *testing.T) {
@@ -25,5 +27,14 @@ func TestMainExitCodes(t *testing.T) {
 		if tc.err != "" && !strings.Contains(errOut.String(), tc.err) {
 			t.Errorf("Main(%q) stderr = %q, want it to mention %q", tc.args, errOut.String(), tc.err)
 		}
+	}
+}
+
+// TestEveryRegexpCompiles compiles the regular expressions of every package the CLI links
+// (they compile at first use, so one that is never exercised would otherwise panic in a
+// user's run).
+func TestEveryRegexpCompiles(t *testing.T) {
+	if err := lazyre.Check(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -3,7 +3,7 @@ package collect
 import (
 	"context"
 	"fmt"
-	"regexp"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"sort"
 	"strings"
 	"sync"
@@ -16,7 +16,7 @@ import (
 )
 
 // describeLine matches "  NAME:  value" lines, where describe prints env vars.
-var describeLine = regexp.MustCompile(`^(\s+)([A-Za-z_][A-Za-z0-9_.-]*):(\s+)(\S.*)$`)
+var describeLine = lazyre.New(`^(\s+)([A-Za-z_][A-Za-z0-9_.-]*):(\s+)(\S.*)$`)
 
 // collectDescriptions writes pod-descriptions.txt with kubectl's own describer.
 func (r *run) collectDescriptions(ctx context.Context) {
@@ -95,7 +95,7 @@ func (r *run) redactDescription(rec *record, text string) string {
 	lines := strings.Split(text, "\n")
 	masked := 0
 	for i, l := range lines {
-		if m := describeLine.FindStringSubmatch(l); m != nil && redact.LooksSecret(m[2]) && !strings.HasPrefix(m[4], "<set to the key") && m[2] != "SecretName" {
+		if m := describeLine().FindStringSubmatch(l); m != nil && redact.LooksSecret(m[2]) && !strings.HasPrefix(m[4], "<set to the key") && m[2] != "SecretName" {
 			lines[i] = m[1] + m[2] + ":" + m[3] + redact.Mask
 			masked++
 		}

@@ -2,7 +2,7 @@ package findings
 
 import (
 	"fmt"
-	"regexp"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -49,12 +49,12 @@ var namespaceTerminating = Category{"NamespaceTerminating", 75}
 
 // beingTerminated finds the namespace a Kubernetes API error names as being terminated:
 // `unable to create new content in namespace x because it is being terminated`.
-var beingTerminated = regexp.MustCompile(`namespace ([a-z0-9]([-a-z0-9]*[a-z0-9])?) because it is being terminated`)
+var beingTerminated = lazyre.New(`namespace ([a-z0-9]([-a-z0-9]*[a-z0-9])?) because it is being terminated`)
 
 // terminatingCause is the stuck-namespace finding that explains a test's failure, if its
 // output says it hit that namespace's termination; the finding becomes an error.
 func (s *Scope) terminatingCause(text string) string {
-	m := beingTerminated.FindStringSubmatch(text)
+	m := beingTerminated().FindStringSubmatch(text)
 	if m == nil {
 		return ""
 	}

@@ -9,7 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"regexp"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"sort"
 	"strings"
 
@@ -22,27 +22,27 @@ const MaxLen = 2000
 
 var (
 	// times: RFC 3339 and log timestamps, klog's "0102 15:04:05.000000", HTTP dates.
-	timeRE = regexp.MustCompile(`\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[-+]\d\d:?\d\d)?` +
+	timeRE = lazyre.New(`\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[-+]\d\d:?\d\d)?` +
 		`|[A-Z][a-z]{2}, \d+ \w+ 2\d{3} [\d.:]+( [A-Z]{3}|[-+]\d+)?` +
 		`|\b\w{3}\s+\d{1,2} \d+:\d+:\d+(\.\d+)?` +
 		`|\b[IWEF]\d{4} \d\d:\d\d:\d\d(\.\d+)?` +
 		`|\b\d\d:\d\d:\d\d(\.\d+)?`)
 	// durations as Go prints them (1m2.5s, 300ms, 2h0m0s) and "12.3 s"-like ones.
-	durationRE = regexp.MustCompile(`\b(\d+(\.\d+)?(h|m|s|ms|µs|us|ns))+\b`)
+	durationRE = lazyre.New(`\b(\d+(\.\d+)?(h|m|s|ms|µs|us|ns))+\b`)
 	// tokens renamed to UNIQn in order of first appearance, so two different IDs in one
 	// message stay two.
-	uniqRE = regexp.MustCompile(`0x[0-9a-fA-F]+` +
+	uniqRE = lazyre.New(`0x[0-9a-fA-F]+` +
 		`|\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(:\d+)?\b` +
 		`|\[[0-9a-fA-F:]*:[0-9a-fA-F:]+\](:\d+)?` +
 		`|\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b` +
 		`|\b[0-9a-f]{12,64}\b`)
 	// generated object names: Deployment pods (name-<template hash>-<suffix>), Job and
 	// DaemonSet pods and generateName objects (name-<suffix>), StatefulSet ordinals.
-	podRE = regexp.MustCompile(`\b([a-z0-9]([-a-z0-9]*[a-z0-9])?)-[bcdfghjklmnpqrstvwxz2456789]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}\b` +
+	podRE = lazyre.New(`\b([a-z0-9]([-a-z0-9]*[a-z0-9])?)-[bcdfghjklmnpqrstvwxz2456789]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}\b` +
 		`|\b([a-z0-9]([-a-z0-9]*[a-z0-9])?)-[bcdfghjklmnpqrstvwxz2456789]{5}\b`)
-	numberRE = regexp.MustCompile(`\b\d+(\.\d+)?\b`)
-	mapRE    = regexp.MustCompile(`map\[([^][]*)\]`)
-	spaceRE  = regexp.MustCompile(`\s+`)
+	numberRE = lazyre.New(`\b\d+(\.\d+)?\b`)
+	mapRE    = lazyre.New(`map\[([^][]*)\]`)
+	spaceRE  = lazyre.New(`\s+`)
 )
 
 // Normalise folds what varies between runs of the same failure.
@@ -50,30 +50,30 @@ func Normalise(s string) string {
 	if len(s) > MaxLen {
 		s = s[:MaxLen/2] + " … " + s[len(s)-MaxLen/2:]
 	}
-	s = timeRE.ReplaceAllLiteralString(s, "TIME")
+	s = timeRE().ReplaceAllLiteralString(s, "TIME")
 	// Go prints maps in a random order.
-	s = mapRE.ReplaceAllStringFunc(s, func(m string) string {
+	s = mapRE().ReplaceAllStringFunc(s, func(m string) string {
 		parts := strings.Split(m[4:len(m)-1], " ")
 		sort.Strings(parts)
 		return "map[" + strings.Join(parts, " ") + "]"
 	})
 	seen := map[string]string{}
-	s = uniqRE.ReplaceAllStringFunc(s, func(m string) string {
+	s = uniqRE().ReplaceAllStringFunc(s, func(m string) string {
 		if _, ok := seen[m]; !ok {
 			seen[m] = fmt.Sprintf("UNIQ%d", len(seen)+1)
 		}
 		return seen[m]
 	})
-	s = podRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := podRE.FindStringSubmatch(m)
+	s = podRE().ReplaceAllStringFunc(s, func(m string) string {
+		sub := podRE().FindStringSubmatch(m)
 		if sub[1] != "" {
 			return sub[1] + "-*"
 		}
 		return sub[3] + "-*"
 	})
-	s = durationRE.ReplaceAllLiteralString(s, "DUR")
-	s = numberRE.ReplaceAllLiteralString(s, "N")
-	return strings.TrimSpace(spaceRE.ReplaceAllLiteralString(s, " "))
+	s = durationRE().ReplaceAllLiteralString(s, "DUR")
+	s = numberRE().ReplaceAllLiteralString(s, "N")
+	return strings.TrimSpace(spaceRE().ReplaceAllLiteralString(s, " "))
 }
 
 // Key is a short stable hash of already normalised parts.

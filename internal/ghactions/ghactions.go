@@ -6,7 +6,7 @@ package ghactions
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"sort"
 	"strconv"
 	"strings"
@@ -105,7 +105,7 @@ func WriteSummary(a *githubactions.Action, markdown string) {
 	a.AddStepSummary(markdown)
 }
 
-var unsafeKey = regexp.MustCompile(`[^A-Za-z0-9._/,=:+-]+`)
+var unsafeKey = lazyre.New(`[^A-Za-z0-9._/,=:+-]+`)
 
 // Key is the default comment key: workflow, job and matrix values, so each job (and
 // matrix leg) keeps its own comment.
@@ -141,7 +141,7 @@ func Key(getenv func(string) string) string {
 
 // SanitizeKey keeps a key safe inside an HTML comment.
 func SanitizeKey(k string) string {
-	k = unsafeKey.ReplaceAllString(k, "_")
+	k = unsafeKey().ReplaceAllString(k, "_")
 	if len(k) > 200 {
 		k = k[:200]
 	}

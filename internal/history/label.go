@@ -1,7 +1,7 @@
 package history
 
 import (
-	"regexp"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"sort"
 
 	"github.com/org/k8s-e2e-report/internal/fingerprint"
@@ -135,12 +135,12 @@ func state(w Window, failed []bool, flaky bool) *results.History {
 	return l
 }
 
-var commitRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
+var commitRE = lazyre.New(`^[0-9a-f]{7,64}$`)
 
 // commit is a recorded SHA as the reports show it: 7 hex digits, or nothing if the
 // store held something else (a digest is untrusted input).
 func commit(sha string) string {
-	if !commitRE.MatchString(sha) {
+	if !commitRE().MatchString(sha) {
 		return ""
 	}
 	return sha[:7]

@@ -4,18 +4,19 @@
 package loglines
 
 import (
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"regexp"
 	"strings"
 )
 
 // errorLine and warnLine classify log lines.
 var (
-	errorLine = regexp.MustCompile(`(?i)(^E\d{4} |^F\d{4} |"level":"(error|fatal|dpanic|panic)"|level=(error|fatal)|\bERROR\b|\bFATAL\b|^panic:|\bpanic:|\bexception\b|^Traceback|--- FAIL|\bfailed\b|\berror:)`)
-	warnLine  = regexp.MustCompile(`(?i)(^W\d{4} |"level":"warn(ing)?"|level=warn(ing)?|\bWARN(ING)?\b)`)
+	errorLine = lazyre.New(`(?i)(^E\d{4} |^F\d{4} |"level":"(error|fatal|dpanic|panic)"|level=(error|fatal)|\bERROR\b|\bFATAL\b|^panic:|\bpanic:|\bexception\b|^Traceback|--- FAIL|\bfailed\b|\berror:)`)
+	warnLine  = lazyre.New(`(?i)(^W\d{4} |"level":"warn(ing)?"|level=warn(ing)?|\bWARN(ING)?\b)`)
 )
 
 // levelField is an explicit level in a structured line (logfmt, JSON) or klog's prefix.
-var levelField = regexp.MustCompile(`(?i)(?:^|[\s{,])"?(?:level|lvl|severity)"?\s*[=:]\s*"?([a-z]+)|^([IWEF])\d{4} `)
+var levelField = lazyre.New(`(?i)(?:^|[\s{,])"?(?:level|lvl|severity)"?\s*[=:]\s*"?([a-z]+)|^([IWEF])\d{4} `)
 
 // Level is what a log line says of itself: "error", "warning" or "" (anything else).
 func Level(text string) string {
@@ -35,7 +36,7 @@ func ruleLevel(text string) string {
 	// A line that states its level is what it says, whatever words its message holds
 	// (level=warning msg="error resolving manifest" is a warning; I0101 ... "retrying
 	// after error" is not an error).
-	if m := levelField.FindStringSubmatch(text); m != nil {
+	if m := levelField().FindStringSubmatch(text); m != nil {
 		lvl := strings.ToLower(m[1] + m[2])
 		switch lvl {
 		case "error", "err", "fatal", "panic", "dpanic", "critical", "crit", "alert", "emerg", "e", "f":
@@ -50,9 +51,9 @@ func ruleLevel(text string) string {
 		}
 	}
 	switch {
-	case errorLine.MatchString(text):
+	case errorLine().MatchString(text):
 		return "error"
-	case warnLine.MatchString(text):
+	case warnLine().MatchString(text):
 		return "warning"
 	}
 	return ""
@@ -60,21 +61,21 @@ func ruleLevel(text string) string {
 
 // Normalise folds what varies between repeats of a log line (times, UUIDs, numbers)
 // to "#", so that repeats group together.
-func Normalise(s string) string { return normaliser.ReplaceAllString(s, "#") }
+func Normalise(s string) string { return normaliser().ReplaceAllString(s, "#") }
 
-var normaliser = regexp.MustCompile(`\d{4}-\d\d-\d\dT[\d:.]+Z?|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0x[0-9a-f]+|\b\d+(\.\d+)?\b`)
+var normaliser = lazyre.New(`\d{4}-\d\d-\d\dT[\d:.]+Z?|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0x[0-9a-f]+|\b\d+(\.\d+)?\b`)
 
 // dying matches a line that says why a process died: a panic, a fatal error, a
 // traceback or an exception; erroring, a line logged at error level.
 var (
-	dying    = regexp.MustCompile(`(?i)(^panic:|fatal error|^Traceback|Exception|^Error:|\bFATAL\b|\bpanic\b)`)
-	erroring = regexp.MustCompile(`\bERROR\b|level=error|"level":"error"|^E\d{4} `)
+	dying    = lazyre.New(`(?i)(^panic:|fatal error|^Traceback|Exception|^Error:|\bFATAL\b|\bpanic\b)`)
+	erroring = lazyre.New(`\bERROR\b|level=error|"level":"error"|^E\d{4} `)
 )
 
 // Telling is the index of the line to quote first on why something died: the first that
 // says it died, else the first logged at error level; -1 if none.
 func Telling(lines []string) int {
-	for _, re := range []*regexp.Regexp{dying, erroring} {
+	for _, re := range []*regexp.Regexp{dying(), erroring()} {
 		for i, l := range lines {
 			if re.MatchString(strings.TrimSpace(l)) {
 				return i

@@ -3,7 +3,7 @@ package model
 import (
 	"context"
 	"fmt"
-	"regexp"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"slices"
 	"sort"
 	"strings"
@@ -89,7 +89,7 @@ func loadTraces(ctx context.Context, br *bundle.Reader, rd *redact.Redactor, gap
 }
 
 // traceIDInText finds W3C/Jaeger trace IDs (32 hex digits) in text.
-var traceIDInText = regexp.MustCompile(`\b[0-9a-fA-F]{32}\b`)
+var traceIDInText = lazyre.New(`\b[0-9a-fA-F]{32}\b`)
 
 // linkTraces links log lines and failed tests to the traces of traces.json they name
 // (a trace ID in a log line, a test's message or output).
@@ -99,7 +99,7 @@ func (r *Report) linkTraces(known map[string]bool) {
 	}
 	find := func(text string) []string {
 		var out []string
-		for _, m := range traceIDInText.FindAllString(text, 5) {
+		for _, m := range traceIDInText().FindAllString(text, 5) {
 			if id := strings.ToLower(m); known[id] && !slices.Contains(out, id) {
 				out = append(out, id)
 			}

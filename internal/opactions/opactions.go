@@ -7,9 +7,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -162,7 +162,7 @@ func (p *Parser) Line(line string) (a Action, ok bool) {
 		}
 		a = p.fromMap(m)
 		a.Format = "json"
-	case klogRe.MatchString(line):
+	case klogRe().MatchString(line):
 		a = p.klog(line)
 		a.Format = "klog"
 	default:
@@ -304,13 +304,13 @@ func normLevel(l string) string {
 }
 
 // klog header: Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg
-var klogRe = regexp.MustCompile(`^([IWEF])(\d{2})(\d{2}) (\d{2}:\d{2}:\d{2}\.\d{6})\s+\d+ ([^\]]+)\] (.*)$`)
+var klogRe = lazyre.New(`^([IWEF])(\d{2})(\d{2}) (\d{2}:\d{2}:\d{2}\.\d{6})\s+\d+ ([^\]]+)\] (.*)$`)
 
 // kv matches klog's structured key="value" / key=value pairs.
-var kvRe = regexp.MustCompile(`(\w[\w.-]*)=("(?:[^"\\]|\\.)*"|\S+)`)
+var kvRe = lazyre.New(`(\w[\w.-]*)=("(?:[^"\\]|\\.)*"|\S+)`)
 
 func (p *Parser) klog(line string) Action {
-	m := klogRe.FindStringSubmatch(line)
+	m := klogRe().FindStringSubmatch(line)
 	a := Action{Level: m[1]}
 	mon, _ := strconv.Atoi(m[2])
 	day, _ := strconv.Atoi(m[3])
@@ -330,7 +330,7 @@ func (p *Parser) klog(line string) Action {
 		}
 	}
 	kvs := map[string]any{}
-	locs := kvRe.FindAllStringSubmatchIndex(rest, -1)
+	locs := kvRe().FindAllStringSubmatchIndex(rest, -1)
 	for _, l := range locs {
 		k, v := rest[l[2]:l[3]], rest[l[4]:l[5]]
 		if uq, err := strconv.Unquote(v); err == nil {

@@ -9,11 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
@@ -198,7 +198,7 @@ func Post(ctx context.Context, c Config, r *model.Report, dir string, env Env) (
 	return res.URL, nil
 }
 
-var commitSHA = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
+var commitSHA = lazyre.New(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
 
 // readPR reads and validates pr.json of a fork's artifact. Nothing of it is echoed
 // unchecked: an invalid field is named, not quoted.
@@ -219,7 +219,7 @@ func readPR(dir string) (ghactions.PR, error) {
 	switch {
 	case pr.Number <= 0 || pr.Number > 1_000_000_000:
 		return ghactions.PR{}, fmt.Errorf("--from-artifact: %s: number is not a pull request number", PRFile)
-	case !commitSHA.MatchString(pr.HeadSHA):
+	case !commitSHA().MatchString(pr.HeadSHA):
 		return ghactions.PR{}, fmt.Errorf("--from-artifact: %s: headSha is not a commit SHA (40 or 64 lower-case hex digits)", PRFile)
 	case pr.Key == "" || ghactions.SanitizeKey(pr.Key) != pr.Key:
 		return ghactions.PR{}, fmt.Errorf("--from-artifact: %s: key is empty or has characters a comment key cannot have", PRFile)
@@ -240,7 +240,7 @@ func FromArtifact(ctx context.Context, c Config, dir, expectedHead string, env E
 	if expectedHead == "" {
 		return fmt.Errorf("%w: --from-artifact needs the workflow_run head SHA: run it on a workflow_run event or pass --head-sha", ErrUsage)
 	}
-	if !commitSHA.MatchString(expectedHead) {
+	if !commitSHA().MatchString(expectedHead) {
 		return fmt.Errorf("%w: --head-sha is not a commit SHA (40 or 64 lower-case hex digits)", ErrUsage)
 	}
 	if saved.HeadSHA != expectedHead {

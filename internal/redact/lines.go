@@ -1,7 +1,7 @@
 package redact
 
 import (
-	"regexp"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strings"
 )
 
@@ -22,18 +22,18 @@ type Lines struct {
 func (r *Redactor) NewLines() *Lines { return &Lines{r: r} }
 
 var (
-	pemBegin      = regexp.MustCompile(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
-	pemEnd        = regexp.MustCompile(`-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
-	jwtTail       = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*\s*$`)
-	jwtHead       = regexp.MustCompile(`^(\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?(\s*)([A-Za-z0-9_.-]{4,})`)
-	pemBody       = regexp.MustCompile(`^(\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?\s*[A-Za-z0-9+/=]{16,}\s*$`)
-	flagAloneLine = regexp.MustCompile(`^(?:\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?[ \t]*-?[ \t]*"?--?([\w-]+)"?[ \t]*$`)
-	flagValueLine = regexp.MustCompile(`^((?:\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?[ \t]*-?[ \t]*"?)([^\s"-][^\s"]*)`)
-	yamlName      = regexp.MustCompile(`name:\s*["']?([\w.-]+)["']?\s*$`)
-	yamlValue     = regexp.MustCompile(`^(.*?\bvalue:[ \t]*)(\S.*)$`)
-	timePrefix    = regexp.MustCompile(`^\d{4}-\d\d-\d\dT[\d:.]+Z?\s+`)
-	netrcHead     = regexp.MustCompile(`(?i)^\s*(?:(?:machine\s+\S+|default)(?:\s+(?:login|account)\s+\S+)*|(?:login|account)\s+\S+)\s*$`)
-	netrcPassword = regexp.MustCompile(`(?i)^(\s*password\s+)(\S+)`)
+	pemBegin      = lazyre.New(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
+	pemEnd        = lazyre.New(`-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
+	jwtTail       = lazyre.New(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*\s*$`)
+	jwtHead       = lazyre.New(`^(\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?(\s*)([A-Za-z0-9_.-]{4,})`)
+	pemBody       = lazyre.New(`^(\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?\s*[A-Za-z0-9+/=]{16,}\s*$`)
+	flagAloneLine = lazyre.New(`^(?:\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?[ \t]*-?[ \t]*"?--?([\w-]+)"?[ \t]*$`)
+	flagValueLine = lazyre.New(`^((?:\d{4}-\d\d-\d\dT[\d:.]+Z?\s+)?[ \t]*-?[ \t]*"?)([^\s"-][^\s"]*)`)
+	yamlName      = lazyre.New(`name:\s*["']?([\w.-]+)["']?\s*$`)
+	yamlValue     = lazyre.New(`^(.*?\bvalue:[ \t]*)(\S.*)$`)
+	timePrefix    = lazyre.New(`^\d{4}-\d\d-\d\dT[\d:.]+Z?\s+`)
+	netrcHead     = lazyre.New(`(?i)^\s*(?:(?:machine\s+\S+|default)(?:\s+(?:login|account)\s+\S+)*|(?:login|account)\s+\S+)\s*$`)
+	netrcPassword = lazyre.New(`(?i)^(\s*password\s+)(\S+)`)
 )
 
 // netrcBit is the netrc rule's bit in a scan's own rules: set when a line has its hint.
@@ -73,17 +73,17 @@ func (l *Lines) Block(lines []string) []string {
 }
 
 func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
-	prefix := func() string { return timePrefix.FindString(s) }
+	prefix := func() string { return timePrefix().FindString(s) }
 	switch {
 	case l.inPEM:
-		if pemEnd.MatchString(s) {
+		if pemEnd().MatchString(s) {
 			l.inPEM = false
 		}
 		l.r.add("pem-private-key", 1)
 		return prefix() + Mask, nil
 	case l.jwtPending:
 		l.jwtPending = false
-		if m := jwtHead.FindStringSubmatchIndex(s); m != nil {
+		if m := jwtHead().FindStringSubmatchIndex(s); m != nil {
 			l.r.add("jwt", 1)
 			s = s[:m[6]] + Mask + s[m[7]:]
 		}
@@ -91,21 +91,21 @@ func (l *Lines) line(lines []string, i int, s string) (string, *hits) {
 	h := &l.h
 	l.r.lk().scanInto(s, h)
 	if h.flag&flagPEM != 0 && strings.Contains(s, "PRIVATE KEY") {
-		if loc := pemBegin.FindStringIndex(s); loc != nil && !pemEnd.MatchString(s[loc[1]:]) {
+		if loc := pemBegin().FindStringIndex(s); loc != nil && !pemEnd().MatchString(s[loc[1]:]) {
 			l.inPEM = true
 			l.r.add("pem-private-key", 1)
 			return s[:loc[0]] + "-----BEGIN PRIVATE KEY-----" + Mask, nil
 		}
-		if pemEnd.MatchString(s) && !pemBegin.MatchString(s) {
+		if pemEnd().MatchString(s) && !pemBegin().MatchString(s) {
 			// The stream started inside a key: mask the key lines before this one.
-			for j := i - 1; j >= 0 && pemBody.MatchString(lines[j]); j-- {
-				lines[j] = timePrefix.FindString(lines[j]) + Mask
+			for j := i - 1; j >= 0 && pemBody().MatchString(lines[j]); j-- {
+				lines[j] = timePrefix().FindString(lines[j]) + Mask
 				l.r.add("pem-private-key", 1)
 			}
 			return prefix() + Mask, nil
 		}
 	}
-	if h.flag&flagJWT != 0 && strings.Contains(s, "eyJ") && jwtTail.MatchString(s) {
+	if h.flag&flagJWT != 0 && strings.Contains(s, "eyJ") && jwtTail().MatchString(s) {
 		l.jwtPending = true
 	}
 	if s2, masked := l.pendingValue(s); masked {
@@ -124,7 +124,7 @@ func (l *Lines) pendingValue(s string) (string, bool) {
 	masked := false
 	if l.valuePending {
 		l.valuePending = false
-		if m := yamlValue.FindStringSubmatchIndex(s); m != nil && !keepValue("password", s[m[4]:m[5]]) {
+		if m := yamlValue().FindStringSubmatchIndex(s); m != nil && !keepValue("password", s[m[4]:m[5]]) {
 			l.r.add("env-yaml", 1)
 			s = s[:m[4]] + Mask
 			masked = true
@@ -132,7 +132,7 @@ func (l *Lines) pendingValue(s string) (string, bool) {
 	}
 	if l.flagPending {
 		l.flagPending = false
-		if m := flagValueLine.FindStringSubmatchIndex(s); m != nil && !keepValue("password", s[m[4]:m[5]]) {
+		if m := flagValueLine().FindStringSubmatchIndex(s); m != nil && !keepValue("password", s[m[4]:m[5]]) {
 			l.r.add("flag-next-line", 1)
 			s = s[:m[4]] + Mask + s[m[5]:]
 			masked = true
@@ -140,11 +140,11 @@ func (l *Lines) pendingValue(s string) (string, bool) {
 	}
 	if l.netrcPending {
 		l.netrcPending = false
-		if m := netrcPassword.FindStringSubmatchIndex(s); m != nil {
+		if m := netrcPassword().FindStringSubmatchIndex(s); m != nil {
 			l.r.add("netrc", 1)
 			s = s[:m[4]] + Mask + s[m[5]:]
 			masked = true
-		} else if netrcHead.MatchString(s) {
+		} else if netrcHead().MatchString(s) {
 			l.netrcPending = true // machine HOST, then login USER, then password
 		}
 	}
@@ -153,16 +153,16 @@ func (l *Lines) pendingValue(s string) (string, bool) {
 
 // armPending notes what a line announces for the next one (see pendingValue).
 func (l *Lines) armPending(s string, h *hits) {
-	if h.own&netrcBit != 0 && netrcHead.MatchString(s) {
+	if h.own&netrcBit != 0 && netrcHead().MatchString(s) {
 		l.netrcPending = true
 	}
 	if h.flag&flagDashes != 0 && len(strings.Fields(s)) <= 3 {
-		if m := flagAloneLine.FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {
+		if m := flagAloneLine().FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {
 			l.flagPending = true
 		}
 	}
 	if h.flag&flagName != 0 && strings.Contains(s, "name:") {
-		if m := yamlName.FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {
+		if m := yamlName().FindStringSubmatch(s); m != nil && LooksSecret(m[1]) {
 			l.valuePending = true
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"regexp"
 	"strings"
 	"sync"
@@ -54,7 +55,7 @@ func New(extra []string) (*Redactor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--redact %q: %w", p, err)
 		}
-		r.rules = append(r.rules, rule{name: fmt.Sprintf("user-%d", i+1), re: re, repl: Mask})
+		r.rules = append(r.rules, rule{name: fmt.Sprintf("user-%d", i+1), re: func() *regexp.Regexp { return re }, repl: Mask})
 	}
 	if len(r.rules) > 64 {
 		return nil, fmt.Errorf("--redact: at most %d patterns", 64-len(builtin))
@@ -116,7 +117,7 @@ func (r *Redactor) ownScanned(s string, h *hits) (string, int, *hits) {
 	total := 0
 	if strings.IndexByte(s, 0x1b) >= 0 {
 		// A coloured key ("\x1b[33mpassword\x1b[0m=…") must not hide its value.
-		s = ansi.ReplaceAllString(s, "")
+		s = ansi().ReplaceAllString(s, "")
 		h = nil
 	}
 	if h == nil {
@@ -139,7 +140,7 @@ func (r *Redactor) ownScanned(s string, h *hits) (string, int, *hits) {
 	return s, total, h
 }
 
-var ansi = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)`)
+var ansi = lazyre.New(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)`)
 
 // Object redacts a Kubernetes object (as decoded JSON) in place and returns the
 // number of redactions. Secrets keep metadata, type, and key names with sizes.

@@ -1,8 +1,8 @@
 package render
 
 import (
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/org/k8s-e2e-report/internal/textsafe"
@@ -65,20 +65,20 @@ var mdSpecial = strings.NewReplacer(
 )
 
 var (
-	mention  = regexp.MustCompile(`@([A-Za-z0-9])`)
-	issueRef = regexp.MustCompile(`(^|[^&])#(\d)`)
-	ghRef    = regexp.MustCompile(`(?i)\b(GH)-(\d)`)
-	autolink = regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*:)(//)|\b(www)(\.)`)
-	marker   = regexp.MustCompile(`(?i)<!--(\s*ci-report)`)
-	email    = regexp.MustCompile(`([A-Za-z0-9._%+-])@([A-Za-z0-9])`)
-	listMark = regexp.MustCompile(`^(\s*)([-+]|\d+[.)])(\s)`)
+	mention  = lazyre.New(`@([A-Za-z0-9])`)
+	issueRef = lazyre.New(`(^|[^&])#(\d)`)
+	ghRef    = lazyre.New(`(?i)\b(GH)-(\d)`)
+	autolink = lazyre.New(`(?i)(\b[a-z][a-z0-9+.-]*:)(//)|\b(www)(\.)`)
+	marker   = lazyre.New(`(?i)<!--(\s*ci-report)`)
+	email    = lazyre.New(`([A-Za-z0-9._%+-])@([A-Za-z0-9])`)
+	listMark = lazyre.New(`^(\s*)([-+]|\d+[.)])(\s)`)
 )
 
 // text makes s safe as inline Markdown text on one line.
 func mdText(s string, comment bool) string {
 	s = strings.Join(strings.Fields(clean(truncate(s, maxText))), " ")
 	s = mdSpecial.Replace(s)
-	s = listMark.ReplaceAllString(s, `$1\$2$3`)
+	s = listMark().ReplaceAllString(s, `$1\$2$3`)
 	if !comment {
 		s = unlink(s) // the comment's neutralise does this too
 	}
@@ -89,12 +89,12 @@ func mdText(s string, comment bool) string {
 // user@host as mailto:).
 func unlink(s string) string {
 	if strings.IndexByte(s, '@') >= 0 {
-		s = email.ReplaceAllString(s, "$1@"+wj+"$2")
+		s = email().ReplaceAllString(s, "$1@"+wj+"$2")
 	}
 	if !strings.Contains(s, "://") && !containsFoldASCII(s, "www.") {
 		return s // nothing autolink can match (most text): skip the regexp
 	}
-	return autolink.ReplaceAllString(s, "$1$3"+wj+"$2$4")
+	return autolink().ReplaceAllString(s, "$1$3"+wj+"$2$4")
 }
 
 // containsFoldASCII reports whether s contains the lower-case ASCII sub, ignoring ASCII case.
@@ -126,14 +126,14 @@ const wj = "\u2060"
 // a word joiner. It runs on cleaned text (clean strips word joiners), never before.
 func neutralise(s string, comment bool) string {
 	if strings.Contains(s, "<!--") {
-		s = marker.ReplaceAllString(s, "<!-"+wj+"-$1")
+		s = marker().ReplaceAllString(s, "<!-"+wj+"-$1")
 	}
 	if !comment {
 		return s
 	}
-	s = mention.ReplaceAllString(s, "@"+wj+"$1")
-	s = issueRef.ReplaceAllString(s, "$1#"+wj+"$2")
-	s = ghRef.ReplaceAllString(s, "$1-"+wj+"$2")
+	s = mention().ReplaceAllString(s, "@"+wj+"$1")
+	s = issueRef().ReplaceAllString(s, "$1#"+wj+"$2")
+	s = ghRef().ReplaceAllString(s, "$1-"+wj+"$2")
 	return unlink(s)
 }
 
@@ -199,10 +199,10 @@ var destEscaper = strings.NewReplacer("@", "%40", "(", "%28", ")", "%29", "<", "
 // traceLink shows a trace ID, linked to the Jaeger UI when its URL is known (a URL the
 // user gave, never one from the bundle; the ID must be hex).
 func traceLink(ui, id string, comment bool) string {
-	if ui == "" || !hexTraceID.MatchString(id) {
+	if ui == "" || !hexTraceID().MatchString(id) {
 		return inlineCode(id, comment)
 	}
 	return "[" + id + "](" + strings.TrimSuffix(ui, "/") + "/trace/" + id + ")"
 }
 
-var hexTraceID = regexp.MustCompile(`^[0-9a-f]{16,32}$`)
+var hexTraceID = lazyre.New(`^[0-9a-f]{16,32}$`)

@@ -1,7 +1,7 @@
 package results
 
 import (
-	"regexp"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strconv"
 	"strings"
 )
@@ -15,10 +15,10 @@ func firstLine(s string) string {
 }
 
 // goFail matches a go test failure line: "    file_test.go:16: message".
-var goFail = regexp.MustCompile(`^\s+([\w./-]+\.go):(\d+): (.+)$`)
+var goFail = lazyre.New(`^\s+([\w./-]+\.go):(\d+): (.+)$`)
 
 // fileLocation matches "path/file.ext:123" in a stack trace or message.
-var fileLocation = regexp.MustCompile(`([\w./-]+\.(?:go|js|ts|jsx|tsx|py|java|kt|rb)):(\d+)`)
+var fileLocation = lazyre.New(`([\w./-]+\.(?:go|js|ts|jsx|tsx|py|java|kt|rb)):(\d+)`)
 
 // firstMeaningful picks the line of a failure body that says what failed, skipping the
 // "=== RUN" / "--- FAIL" frame go test prints.
@@ -28,7 +28,7 @@ func firstMeaningful(body, fallback string) string {
 	}
 	var candidate string
 	for _, l := range strings.Split(body, "\n") {
-		if m := goFail.FindStringSubmatch(l); m != nil {
+		if m := goFail().FindStringSubmatch(l); m != nil {
 			candidate = m[3] // the last t.Error line is usually the assertion
 		}
 	}
@@ -63,19 +63,19 @@ func goPanic(body string) (string, string) {
 	return "", ""
 }
 
-var testFrame = regexp.MustCompile(`(\S+_test\.go):(\d+)`)
+var testFrame = lazyre.New(`(\S+_test\.go):(\d+)`)
 
 func fileLine(text string) (string, int) {
 	if p, stack := goPanic(text); p != "" {
 		// The panicking line: the first frame in a test file below the panic.
-		if m := testFrame.FindStringSubmatch(stack); m != nil {
+		if m := testFrame().FindStringSubmatch(stack); m != nil {
 			n, _ := strconv.Atoi(m[2])
 			return m[1], n
 		}
 	}
 	file, line := "", 0
 	for _, l := range strings.Split(text, "\n") {
-		if m := goFail.FindStringSubmatch(l); m != nil {
+		if m := goFail().FindStringSubmatch(l); m != nil {
 			file, line = m[1], 0
 			line, _ = strconv.Atoi(m[2]) // the last one, as in firstMeaningful
 		}
@@ -83,7 +83,7 @@ func fileLine(text string) (string, int) {
 	if file != "" {
 		return file, line
 	}
-	if m := fileLocation.FindStringSubmatch(text); m != nil {
+	if m := fileLocation().FindStringSubmatch(text); m != nil {
 		n, _ := strconv.Atoi(m[2])
 		return m[1], n
 	}

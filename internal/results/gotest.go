@@ -136,7 +136,7 @@ func (p *goTestParser) testEvent(e goTestEvent) {
 
 func skipReason(output string) string {
 	for _, l := range strings.Split(output, "\n") {
-		if m := goFail.FindStringSubmatch(l); m != nil {
+		if m := goFail().FindStringSubmatch(l); m != nil {
 			return m[3]
 		}
 	}

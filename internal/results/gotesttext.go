@@ -2,7 +2,7 @@ package results
 
 import (
 	"bytes"
-	"regexp"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strings"
 
 	"github.com/jstemmer/go-junit-report/v2/gtr"
@@ -10,7 +10,7 @@ import (
 )
 
 // goTestText recognises plain `go test -v` output (no -json).
-var goTestText = regexp.MustCompile(`(?m)^(=== RUN\s|\s*--- (PASS|FAIL|SKIP): |(ok|FAIL)\s+\S+\s+[\d.]+s)`)
+var goTestText = lazyre.New(`(?m)^(=== RUN\s|\s*--- (PASS|FAIL|SKIP): |(ok|FAIL)\s+\S+\s+[\d.]+s)`)
 
 // ParseGoTestText reads plain `go test -v` output with go-junit-report v2's parser. A
 // failed test's message is its last `file.go:N:` line, or the package's panic when the

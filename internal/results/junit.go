@@ -181,7 +181,7 @@ func pytestLocation(c *Case) {
 	var file string
 	var line int
 	for _, l := range strings.Split(c.Details, "\n") {
-		if m := pytestWhere.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
+		if m := pytestWhere().FindStringSubmatch(strings.TrimSpace(l)); m != nil {
 			file = m[1]
 			line, _ = strconv.Atoi(m[2])
 		}

@@ -2,7 +2,7 @@ package results
 
 import (
 	"fmt"
-	"regexp"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strconv"
 	"strings"
 )
@@ -24,11 +24,11 @@ const (
 func ParseLog(b []byte) (cases []Case, format string) {
 	text := string(b)
 	switch {
-	case pytestSummary.MatchString(text):
+	case pytestSummary().MatchString(text):
 		return parsePytestLog(text), LogPytest
-	case ginkgoSummary.MatchString(text):
+	case ginkgoSummary().MatchString(text):
 		return parseGinkgoLog(text), LogGinkgo
-	case goTestText.Match(b) && goTestEnd.Match(b):
+	case goTestText().Match(b) && goTestEnd().Match(b):
 		cs, err := ParseGoTestText(b)
 		if err == nil && len(cs) > 0 {
 			return cs, LogGoTest
@@ -39,17 +39,17 @@ func ParseLog(b []byte) (cases []Case, format string) {
 
 var (
 	// "==== 2 failed, 40 passed, 1 skipped in 63.10s (0:01:03) ====" (or without rules, -q).
-	pytestSummary = regexp.MustCompile(`(?m)^=*\s*((?:\d+ (?:failed|passed|skipped|deselected|xfailed|xpassed|errors?|warnings?|rerun)(?:, )?)+) in [\d.]+s\b.*$`)
-	pytestCount   = regexp.MustCompile(`(\d+) (failed|passed|skipped|xfailed|xpassed|errors?|rerun)`)
+	pytestSummary = lazyre.New(`(?m)^=*\s*((?:\d+ (?:failed|passed|skipped|deselected|xfailed|xpassed|errors?|warnings?|rerun)(?:, )?)+) in [\d.]+s\b.*$`)
+	pytestCount   = lazyre.New(`(\d+) (failed|passed|skipped|xfailed|xpassed|errors?|rerun)`)
 	// "tests/e2e/test_orders.py::test_create_order PASSED  [ 50%]" (-v), and xdist's
 	// "[gw0] [ 50%] PASSED tests/e2e/test_orders.py::test_create_order".
-	pytestVerbose = regexp.MustCompile(`^(\S+::\S.*?) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)(?: \(.*\))?(?:\s+\[\s*\d+%\])?\s*$`)
-	pytestXdist   = regexp.MustCompile(`^\[gw\d+\] \[\s*\d+%\] (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+::\S.*?)\s*$`)
+	pytestVerbose = lazyre.New(`^(\S+::\S.*?) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)(?: \(.*\))?(?:\s+\[\s*\d+%\])?\s*$`)
+	pytestXdist   = lazyre.New(`^\[gw\d+\] \[\s*\d+%\] (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+::\S.*?)\s*$`)
 	// Short test summary (-r): "FAILED tests/e2e/test_orders.py::test_create_order - AssertionError: …".
-	pytestShort = regexp.MustCompile(`^(PASSED|FAILED|ERROR|XFAIL|XPASS) (\S+::\S+?)(?: - (.*))?\s*$`)
+	pytestShort = lazyre.New(`^(PASSED|FAILED|ERROR|XFAIL|XPASS) (\S+::\S+?)(?: - (.*))?\s*$`)
 	// "tests/e2e/test_orders.py:42: AssertionError" in a traceback: where it failed.
-	pytestWhere = regexp.MustCompile(`^(\S+\.py):(\d+): (\w+)`)
-	goTestEnd   = regexp.MustCompile(`(?m)^(ok|FAIL|PASS)\b`)
+	pytestWhere = lazyre.New(`^(\S+\.py):(\d+): (\w+)`)
+	goTestEnd   = lazyre.New(`(?m)^(ok|FAIL|PASS)\b`)
 )
 
 var pytestStatus = map[string]Status{"PASSED": Passed, "FAILED": Failed, "ERROR": Error, "SKIPPED": Skipped, "XFAIL": Skipped, "XPASS": Passed}
@@ -78,10 +78,10 @@ func parsePytestLog(text string) []Case {
 	lines := strings.Split(text, "\n")
 	for i, l := range lines {
 		l = strings.TrimRight(l, "\r")
-		switch m := pytestSummary.FindStringSubmatch(l); {
+		switch m := pytestSummary().FindStringSubmatch(l); {
 		case m != nil:
 			counts = map[Status]int{}
-			for _, c := range pytestCount.FindAllStringSubmatch(m[1], -1) {
+			for _, c := range pytestCount().FindAllStringSubmatch(m[1], -1) {
 				n, _ := strconv.Atoi(c[1])
 				switch c[2] {
 				case "failed":
@@ -95,13 +95,13 @@ func parsePytestLog(text string) []Case {
 				}
 			}
 		}
-		if m := pytestVerbose.FindStringSubmatch(l); m != nil {
+		if m := pytestVerbose().FindStringSubmatch(l); m != nil {
 			set(m[1], m[2], "")
-		} else if m := pytestXdist.FindStringSubmatch(l); m != nil {
+		} else if m := pytestXdist().FindStringSubmatch(l); m != nil {
 			set(m[2], m[1], "")
-		} else if m := pytestShort.FindStringSubmatch(l); m != nil {
+		} else if m := pytestShort().FindStringSubmatch(l); m != nil {
 			set(m[2], m[1], m[3])
-		} else if m := pytestWhere.FindStringSubmatch(l); m != nil && i > 0 {
+		} else if m := pytestWhere().FindStringSubmatch(l); m != nil && i > 0 {
 			// A traceback's last frame in a test file: the latest failing case there.
 			for j := len(order) - 1; j >= 0; j-- {
 				if c := byID[order[j]]; c.File == m[1] && c.Line == 0 && c.Status.Failing() {
@@ -129,17 +129,17 @@ func parsePytestLog(text string) []Case {
 
 var (
 	// "Ran 12 of 14 Specs in 3.215 seconds" then "FAIL! -- 10 Passed | 2 Failed | 0 Pending | 2 Skipped".
-	ginkgoSummary = regexp.MustCompile(`(?m)^(SUCCESS!|FAIL!) -- (\d+) Passed \| (\d+) Failed \| (\d+) Pending \| (\d+) Skipped`)
-	ginkgoSuite   = regexp.MustCompile(`(?m)^Running Suite: (.+?) - `)
+	ginkgoSummary = lazyre.New(`(?m)^(SUCCESS!|FAIL!) -- (\d+) Passed \| (\d+) Failed \| (\d+) Pending \| (\d+) Skipped`)
+	ginkgoSuite   = lazyre.New(`(?m)^Running Suite: (.+?) - `)
 	// "  [FAIL] Orders API [It] creates an order" in "Summarizing 2 Failures:", and the
 	// location line under it: "  /src/e2e/orders_test.go:42".
-	ginkgoFail  = regexp.MustCompile(`^\s*\[(FAIL|PANICKED|TIMEDOUT|INTERRUPTED|ABORTED)\] (.+?)\s*$`)
-	ginkgoWhere = regexp.MustCompile(`^\s*(\S+\.go):(\d+)\s*$`)
+	ginkgoFail  = lazyre.New(`^\s*\[(FAIL|PANICKED|TIMEDOUT|INTERRUPTED|ABORTED)\] (.+?)\s*$`)
+	ginkgoWhere = lazyre.New(`^\s*(\S+\.go):(\d+)\s*$`)
 )
 
 func parseGinkgoLog(text string) []Case {
 	suite := "ginkgo"
-	if m := ginkgoSuite.FindStringSubmatch(text); m != nil {
+	if m := ginkgoSuite().FindStringSubmatch(text); m != nil {
 		suite = m[1]
 	}
 	var out []Case
@@ -154,7 +154,7 @@ func parseGinkgoLog(text string) []Case {
 		if !in {
 			continue
 		}
-		m := ginkgoFail.FindStringSubmatch(l)
+		m := ginkgoFail().FindStringSubmatch(l)
 		if m == nil {
 			continue
 		}
@@ -164,14 +164,14 @@ func parseGinkgoLog(text string) []Case {
 			c.Status = Error
 		}
 		if i+1 < len(lines) {
-			if w := ginkgoWhere.FindStringSubmatch(lines[i+1]); w != nil {
+			if w := ginkgoWhere().FindStringSubmatch(lines[i+1]); w != nil {
 				c.File = w[1]
 				c.Line, _ = strconv.Atoi(w[2])
 			}
 		}
 		out = append(out, c)
 	}
-	m := ginkgoSummary.FindAllStringSubmatch(text, -1)
+	m := ginkgoSummary().FindAllStringSubmatch(text, -1)
 	last := m[len(m)-1]
 	counts := map[Status]int{}
 	counts[Passed], _ = strconv.Atoi(last[2])

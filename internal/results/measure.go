@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strconv"
 	"strings"
 
@@ -58,8 +58,8 @@ func GinkgoMetrics(b []byte) []metrics.Metric {
 
 // benchLine is `BenchmarkList-8   1000   1234567 ns/op   2048 B/op   512 pods/s`.
 var (
-	benchLine  = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
-	benchValue = regexp.MustCompile(`([-+]?[\d.]+(?:e[-+]?\d+)?) (\S+)`)
+	benchLine  = lazyre.New(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+	benchValue = lazyre.New(`([-+]?[\d.]+(?:e[-+]?\d+)?) (\S+)`)
 )
 
 // BenchMetrics reads `go test -bench` result lines from go test's output (plain, or the
@@ -67,11 +67,11 @@ var (
 func BenchMetrics(b []byte, isJSON bool) []metrics.Metric {
 	var out []metrics.Metric
 	add := func(line string) {
-		m := benchLine.FindStringSubmatch(strings.TrimSpace(line))
+		m := benchLine().FindStringSubmatch(strings.TrimSpace(line))
 		if m == nil {
 			return
 		}
-		for _, v := range benchValue.FindAllStringSubmatch(m[2], -1) {
+		for _, v := range benchValue().FindAllStringSubmatch(m[2], -1) {
 			f, err := strconv.ParseFloat(v[1], 64)
 			if err != nil {
 				continue

@@ -266,7 +266,7 @@ func Detect(b []byte) string {
 		return "ginkgo-json"
 	case bytes.HasPrefix(t, []byte("{")) && bytes.Contains(t[:min(len(t), 4096)], []byte(`"Action"`)):
 		return "go-test-json"
-	case goTestText.Match(t[:min(len(t), 64<<10)]):
+	case goTestText().Match(t[:min(len(t), 64<<10)]):
 		return "go-test-text"
 	}
 	return ""

@@ -7,12 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
 	"path"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -42,19 +42,19 @@ func ParsePage(s string) (Page, error) {
 		p = "/" + p
 	}
 	if name == "" {
-		name = strings.Trim(unsafeName.ReplaceAllString(p, "-"), "-")
+		name = strings.Trim(unsafeName().ReplaceAllString(p, "-"), "-")
 		if name == "" {
 			name = "index"
 		}
 	}
-	name = strings.Trim(unsafeName.ReplaceAllString(name, "-"), "-.")
+	name = strings.Trim(unsafeName().ReplaceAllString(name, "-"), "-.")
 	if name == "" {
 		return Page{}, fmt.Errorf("--page %q: the name must have letters or digits", s)
 	}
 	return Page{Path: p, Name: name}, nil
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+var unsafeName = lazyre.New(`[^A-Za-z0-9._-]+`)
 
 // Options for Capture.
 type Options struct {

@@ -5,7 +5,7 @@
 package textsafe
 
 import (
-	"regexp"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strings"
 	"unicode/utf8"
 )
@@ -13,7 +13,7 @@ import (
 // escapes matches terminal escape sequences: CSI (ESC [ … final, or the C1 byte 0x9b),
 // OSC (ESC ] … BEL or ST, e.g. hyperlinks and window titles), DCS/SOS/PM/APC strings
 // (ESC P/X/^/_ … ST), and two-byte ESC sequences.
-var escapes = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x{9b}[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\|$)|\x1b[PX^_][^\x1b]*(?:\x1b\\|$)|\x1b[ -/]*[0-~]`)
+var escapes = lazyre.New(`\x1b\[[0-?]*[ -/]*[@-~]|\x{9b}[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\|$)|\x1b[PX^_][^\x1b]*(?:\x1b\\|$)|\x1b[ -/]*[0-~]`)
 
 // Clean removes escape sequences, control characters (keeping tabs and newlines),
 // bidirectional controls and zero-width characters, turns line and paragraph
@@ -26,7 +26,7 @@ func Clean(s string) string {
 		s = strings.ToValidUTF8(s, "\ufffd")
 	}
 	if strings.IndexByte(s, 0x1b) >= 0 || strings.Contains(s, "\u009b") {
-		s = escapes.ReplaceAllString(s, "")
+		s = escapes().ReplaceAllString(s, "")
 	}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.Map(func(r rune) rune {

@@ -7,8 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"net/url"
-	"regexp"
 	"sort"
 	"time"
 
@@ -47,7 +47,7 @@ func fetchV3(ctx context.Context, c *http.Client, base, svc string, since, until
 }
 
 // hexID matches OTLP/JSON's trace and span IDs, which are hex (protojson wants base64).
-var hexID = regexp.MustCompile(`^[0-9a-fA-F]{16}$|^[0-9a-fA-F]{32}$`)
+var hexID = lazyre.New(`^[0-9a-fA-F]{16}$|^[0-9a-fA-F]{32}$`)
 
 // decodeTracesData decodes OTLP TracesData JSON, accepting IDs in OTLP/JSON's hex as
 // well as protojson's base64.
@@ -72,7 +72,7 @@ func fixIDs(v any) {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, child := range t {
-			if s, ok := child.(string); ok && (k == "traceId" || k == "spanId" || k == "parentSpanId") && hexID.MatchString(s) {
+			if s, ok := child.(string); ok && (k == "traceId" || k == "spanId" || k == "parentSpanId") && hexID().MatchString(s) {
 				b, _ := hex.DecodeString(s)
 				t[k] = base64.StdEncoding.EncodeToString(b)
 				continue
