@@ -5,11 +5,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-
-	"github.com/rs/zerolog"
-	"github.com/spf13/viper"
-	"github.com/zricethezav/gitleaks/v8/config"
-	"github.com/zricethezav/gitleaks/v8/logging"
 )
 
 // leaks applies gitleaks' default rule set (its gitleaks.toml: cloud, SaaS and VCS
@@ -22,8 +17,8 @@ import (
 // own key=value rule covers that shape with Kubernetes-aware exceptions such as
 // tokenFile, max_tokens and secretName) and path-only rules.
 type leaks struct {
-	rules  []*config.Rule
-	global []*config.Allowlist
+	rules  []*glRule
+	global []*glAllowlist
 	kw     *keywords // gitleaks' keywords and ci-report's own rule hints
 }
 
@@ -36,60 +31,40 @@ var (
 	leaksErr  error
 )
 
-// defaultLeaks loads the default rules once per process (read-only afterwards) and
-// indexes their keywords together with the hints of ci-report's own rules.
+// defaultLeaks loads the default rules once per process (read-only afterwards).
 func defaultLeaks() (*leaks, error) {
-	leaksOnce.Do(func() {
-		logging.Logger = zerolog.Nop()
-		cfg, err := defaultConfig()
-		if err != nil {
-			leaksErr = err
-			return
-		}
-		l := &leaks{global: cfg.Allowlists, kw: newKeywords()}
-		ids := make([]string, 0, len(cfg.Rules))
-		for id := range cfg.Rules {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			r := cfg.Rules[id]
-			if r.Regex == nil || skippedRules[id] || len(r.Keywords) == 0 {
-				continue
-			}
-			l.rules = append(l.rules, &r)
-			for _, k := range r.Keywords {
-				l.kw.add(strings.ToLower(k), 0, []int{len(l.rules) - 1})
-			}
-		}
-		for i, ru := range builtin {
-			for _, h := range ru.hint {
-				l.kw.add(h, 1<<i, nil)
-			}
-		}
-		l.kw.addFlag("private key", 0, nil, flagPEM)
-		l.kw.addFlag("eyj", 0, nil, flagJWT)
-		l.kw.addFlag("--", 0, nil, flagDashes)
-		l.kw.addFlag("name:", 0, nil, flagName)
-		leaksDet = l
-	})
+	leaksOnce.Do(func() { leaksDet, leaksErr = newLeaks(gitleaksTOML) })
 	return leaksDet, leaksErr
 }
 
-// defaultConfig is gitleaks' default rule set (its embedded gitleaks.toml), read the way
-// gitleaks' detect.NewDetectorDefaultConfig reads it, without importing the detector
-// (whose git, archive and file sources ci-report never runs: they made most of the binary).
-func defaultConfig() (config.Config, error) {
-	v := viper.New()
-	v.SetConfigType("toml")
-	if err := v.ReadConfig(strings.NewReader(config.DefaultConfig)); err != nil {
-		return config.Config{}, err
+// newLeaks reads a gitleaks configuration and indexes its rules' keywords together with
+// the hints of ci-report's own rules.
+func newLeaks(text string) (*leaks, error) {
+	rules, global, err := gitleaksRules(text)
+	if err != nil {
+		return nil, err
 	}
-	var vc config.ViperConfig
-	if err := v.Unmarshal(&vc); err != nil {
-		return config.Config{}, err
+	l := &leaks{global: global, kw: newKeywords()}
+	sort.Slice(rules, func(i, j int) bool { return rules[i].RuleID < rules[j].RuleID })
+	for _, r := range rules {
+		if r.Regex == nil || skippedRules[r.RuleID] || len(r.Keywords) == 0 {
+			continue
+		}
+		l.rules = append(l.rules, r)
+		for _, k := range r.Keywords {
+			l.kw.add(k, 0, []int{len(l.rules) - 1})
+		}
 	}
-	return vc.Translate()
+	for i, ru := range builtin {
+		for _, h := range ru.hint {
+			l.kw.add(h, 1<<i, nil)
+		}
+	}
+	l.kw.addFlag("private key", 0, nil, flagPEM)
+	l.kw.addFlag("eyj", 0, nil, flagJWT)
+	l.kw.addFlag("--", 0, nil, flagDashes)
+	l.kw.addFlag("name:", 0, nil, flagName)
+	return l, nil
 }
 
 // minSecret is the shortest finding masked: shorter ones are too likely to be ordinary
@@ -212,23 +187,23 @@ func (l *leaks) findLine(line string, rules []int, seen map[string]bool, out []f
 
 // allowed applies gitleaks' allowlists to a finding (regexes on the secret, match or
 // line, and stop words; commit and path conditions do not apply to log text).
-func allowed(lists []*config.Allowlist, secret, match, line string) bool {
+func allowed(lists []*glAllowlist, secret, match, line string) bool {
 	for _, a := range lists {
 		target := secret
-		switch a.RegexTarget {
+		switch a.target {
 		case "match":
 			target = match
 		case "line":
 			target = line
 		}
-		regex := len(a.Regexes) > 0 && a.RegexAllowed(target)
-		stop, _ := a.ContainsStopWord(secret)
-		if a.MatchCondition == config.AllowlistMatchAnd {
-			if len(a.Commits) > 0 || len(a.Paths) > 0 {
+		regex := a.regexAllowed(target)
+		stop := a.stopWord(secret)
+		if a.and {
+			if a.commitsOrPaths {
 				continue
 			}
-			ok := len(a.Regexes) > 0 || len(a.StopWords) > 0
-			if len(a.Regexes) > 0 && !regex || len(a.StopWords) > 0 && !stop {
+			ok := a.regex != nil || len(a.stopWords) > 0
+			if a.regex != nil && !regex || len(a.stopWords) > 0 && !stop {
 				ok = false
 			}
 			if ok {
