@@ -83,6 +83,7 @@ func run(size bench.Size, reps, seedReps int, scaling, quick bool, out string) e
 	if b, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", cireport, "./cmd/ci-report").CombinedOutput(); err != nil {
 		return fmt.Errorf("build ci-report: %v\n%s", err, b)
 	}
+	startup := measureStartup(work, quick)
 	seed, err := filepath.Abs("testdata/bench/seed-collect.sh")
 	if err != nil {
 		return err
@@ -103,7 +104,7 @@ func run(size bench.Size, reps, seedReps int, scaling, quick bool, out string) e
 	if err := bench.Seed(ctx, c, size); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	res := &bench.Results{Date: time.Now().UTC(), Machine: machine(), Workload: size, Reps: reps, SeedTime: time.Since(t0).Round(time.Second).String(), KubeletProtocol: proto}
+	res := &bench.Results{Date: time.Now().UTC(), Machine: machine(), Workload: size, Reps: reps, SeedTime: time.Since(t0).Round(time.Second).String(), KubeletProtocol: proto, Startup: &startup}
 	e.Calibrate(5 * time.Second)
 
 	contenders := bench.Contenders()
@@ -215,6 +216,34 @@ func run(size bench.Size, reps, seedReps int, scaling, quick bool, out string) e
 		}
 	}
 	return nil
+}
+
+// measureStartup measures `ci-report version` as a user has it, the linux release
+// archive extracted by tar, before the cluster starts (nothing else running): 30 runs, 5
+// in the quick size.
+func measureStartup(work string, quick bool) bench.Startup {
+	n := 30
+	if quick {
+		n = 5
+	}
+	dist, dir := filepath.Join(work, "dist"), filepath.Join(work, "installed")
+	rel := exec.Command("bash", "scripts/release.sh")
+	rel.Env = append(os.Environ(), "PLATFORMS=linux/"+runtime.GOARCH, "DIST="+dist, "VERSION=bench", "CGO_ENABLED=0")
+	if b, err := rel.CombinedOutput(); err != nil {
+		return bench.Startup{Runs: n, Err: fmt.Sprintf("make release: %v: %s", err, lastLine(b))}
+	}
+	os.MkdirAll(dir, 0o755)
+	if b, err := exec.Command("tar", "-C", dir, "-xzf", filepath.Join(dist, "ci-report_linux_"+runtime.GOARCH+".tar.gz")).CombinedOutput(); err != nil {
+		return bench.Startup{Runs: n, Err: fmt.Sprintf("extract: %v: %s", err, lastLine(b))}
+	}
+	s := bench.MeasureStartup(filepath.Join(dir, "ci-report"), n)
+	logf("startup: ci-report version, %d runs: %d–%d MiB RSS %s", n, s.Min>>20, s.Max>>20, s.Err)
+	return s
+}
+
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return lines[len(lines)-1]
 }
 
 func renderPoint(e *bench.Env, bundleDir, what string) bench.Point {

@@ -80,6 +80,7 @@ type Results struct {
 	Collect         []Result `json:"collect"`
 	Scaling         []Point  `json:"scaling"`
 	Render          []Point  `json:"render"`
+	Startup         *Startup `json:"startup,omitempty"`
 	TotalTime       string   `json:"totalTime"`
 }
 
@@ -142,6 +143,9 @@ func (res *Results) Write(w io.Writer) {
 		for _, p := range res.Render {
 			fmt.Fprintf(w, "| %s%s | %.2f s | %s | %s |\n", p.What, errNote(p.Err), p.Wall.Seconds(), mib(p.MaxRSS), mib(p.Bytes))
 		}
+	}
+	if res.Startup != nil {
+		fmt.Fprintf(w, "\n%s\n", res.Startup.line())
 	}
 	fmt.Fprintf(w, "\nSeeding took %s; the whole benchmark %s. Requests are apiserver_request_total deltas minus the idle rate (%.1f/s), so approximate.\n", res.SeedTime, res.TotalTime, res.IdleRate)
 }
