@@ -23,7 +23,7 @@ type Startup struct {
 const StartupGoal = 40 << 20
 
 // MeasureStartup runs `bin version` n times. Give it the binary as a user has it: built
-// as a release is (CGO_ENABLED=0: a cgo binary also maps the C library, about 6 MiB more)
+// as a release is (CGO_ENABLED=0: a cgo binary also maps the C library, about 7 MiB more)
 // and extracted from the archive by tar (the file the Go linker writes itself can measure
 // several MiB more: its page cache is laid out differently).
 func MeasureStartup(bin string, n int) Startup {
