@@ -63,20 +63,21 @@ func TestMain(m *testing.M) {
 // context: it may build the archive.
 func useRelease(t *testing.T, files map[string][]byte, r *runner) {
 	t.Helper()
-	srv := releaseServer(t, "org/k8s-e2e-report", releaseVersion, files)
+	srv := releaseServer(t, "org/k8s-e2e-report", map[string]map[string][]byte{releaseVersion: files})
 	r.env["GITHUB_SERVER_URL"] = srv.URL
 	r.actionRef, r.actionRepo = releaseVersion, "org/k8s-e2e-report"
 }
 
-// releaseServer serves files as GitHub serves a release's assets:
-// /OWNER/REPO/releases/download/TAG/NAME. files maps NAME to its bytes; a missing name
-// is a 404.
-func releaseServer(t *testing.T, repo, tag string, files map[string][]byte) *httptest.Server {
+// releaseServer serves releases as GitHub serves their assets:
+// /OWNER/REPO/releases/download/TAG/NAME. releases maps TAG to its assets (NAME to its
+// bytes); anything else is a 404.
+func releaseServer(t *testing.T, repo string, releases map[string]map[string][]byte) *httptest.Server {
 	t.Helper()
-	prefix := "/" + repo + "/releases/download/" + tag + "/"
+	prefix := "/" + repo + "/releases/download/"
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name, ok := strings.CutPrefix(r.URL.Path, prefix)
-		b, found := files[name]
+		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+		tag, name, _ := strings.Cut(rest, "/")
+		b, found := releases[tag][name]
 		if !ok || !found {
 			http.NotFound(w, r)
 			return
@@ -125,27 +126,36 @@ func TestIntegrationActionRelease(t *testing.T) {
 	gh := githubtest.New()
 	defer gh.Close()
 	sum := sha256.Sum256(good[asset])
+	bad := map[string][]byte{asset: good[asset], "checksums.txt": []byte(strings.Repeat("0", 64) + "  " + asset + "\n")}
+	pointer := func(tag string) map[string][]byte { return map[string][]byte{"release-tag.txt": []byte(tag)} }
 	for _, c := range []struct {
 		name, ref, repo string
-		files           map[string][]byte
-		found           string // the step's output; "" = the step fails
+		releases        map[string]map[string][]byte // tag → assets
+		found           string                       // the step's output; "" = the step fails
+		says            string                       // in the step's output
 	}{
-		{"release of the tag", releaseVersion, "org/k8s-e2e-report", good, "true"},
-		{"moving major tag", "v1", "org/k8s-e2e-report", good, "true"},
-		{"branch ref", "main", "org/k8s-e2e-report", good, "false"},
-		{"sha ref", "0123456789abcdef0123456789abcdef01234567", "org/k8s-e2e-report", good, "false"},
-		{"fork without releases", releaseVersion, "fork/k8s-e2e-report", good, "false"},
-		{"no archive for this platform", releaseVersion, "org/k8s-e2e-report", map[string][]byte{"checksums.txt": good["checksums.txt"]}, "false"},
-		{"bad checksum", releaseVersion, "org/k8s-e2e-report", map[string][]byte{asset: good[asset],
-			"checksums.txt": []byte(strings.Repeat("0", 64) + "  " + asset + "\n")}, ""},
-		{"truncated archive", releaseVersion, "org/k8s-e2e-report", map[string][]byte{asset: good[asset][:len(good[asset])/2],
-			"checksums.txt": []byte(hex.EncodeToString(sum[:]) + "  " + asset + "\n")}, ""},
-		{"no checksum line", releaseVersion, "org/k8s-e2e-report", map[string][]byte{asset: good[asset],
-			"checksums.txt": []byte(strings.Repeat("0", 64) + "  ci-report_darwin_arm64.tar.gz\n")}, ""},
+		{"release of the tag", releaseVersion, "org/k8s-e2e-report", map[string]map[string][]byte{releaseVersion: good}, "true", "using release v1.2.3 (ci-report_"},
+		// A moving tag's release names the release to take: the archive and its checksums
+		// always come from that one release.
+		{"moving major tag", "v1", "org/k8s-e2e-report", map[string]map[string][]byte{"v1": pointer(releaseVersion + "\n"), releaseVersion: good}, "true", "using release v1.2.3 (through v1)"},
+		{"moving minor tag", "v1.2", "org/k8s-e2e-report", map[string]map[string][]byte{"v1.2": pointer(releaseVersion), releaseVersion: good}, "true", "(through v1.2)"},
+		{"moving tag without a pointer", "v1", "org/k8s-e2e-report", map[string]map[string][]byte{"v1": good, releaseVersion: good}, "false", "moving tag v1 of org/k8s-e2e-report names no release"},
+		{"pointer to another major", "v1", "org/k8s-e2e-report", map[string]map[string][]byte{"v1": pointer("v2.0.0"), "v2.0.0": good}, "false", "does not name a v1.x release"},
+		{"pointer to v10 from v1", "v1", "org/k8s-e2e-report", map[string]map[string][]byte{"v1": pointer("v10.0.0"), "v10.0.0": good}, "false", "does not name a v1.x release"},
+		{"hostile pointer", "v1", "org/k8s-e2e-report", map[string]map[string][]byte{"v1": pointer("v1.2.3/../../evil\n::error::pwned"), releaseVersion: good}, "false", "does not name a v1.x release"},
+		{"pointer to a bad release", "v1", "org/k8s-e2e-report", map[string]map[string][]byte{"v1": pointer(releaseVersion), releaseVersion: bad}, "", ""},
+		{"branch ref", "main", "org/k8s-e2e-report", map[string]map[string][]byte{"main": good}, "false", "is not a release tag"},
+		{"sha ref", "0123456789abcdef0123456789abcdef01234567", "org/k8s-e2e-report", nil, "false", "is not a release tag"},
+		{"fork without releases", releaseVersion, "fork/k8s-e2e-report", map[string]map[string][]byte{releaseVersion: good}, "false", "has no checksums.txt"},
+		{"no archive for this platform", releaseVersion, "org/k8s-e2e-report", map[string]map[string][]byte{releaseVersion: {"checksums.txt": good["checksums.txt"]}}, "false", "has no " + asset},
+		{"bad checksum", releaseVersion, "org/k8s-e2e-report", map[string]map[string][]byte{releaseVersion: bad}, "", ""},
+		{"truncated archive", releaseVersion, "org/k8s-e2e-report", map[string]map[string][]byte{releaseVersion: {asset: good[asset][:len(good[asset])/2],
+			"checksums.txt": []byte(hex.EncodeToString(sum[:]) + "  " + asset + "\n")}}, "", ""},
+		{"no checksum line", releaseVersion, "org/k8s-e2e-report", map[string]map[string][]byte{releaseVersion: {asset: good[asset],
+			"checksums.txt": []byte(strings.Repeat("0", 64) + "  ci-report_darwin_arm64.tar.gz\n")}}, "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			tag := c.ref
-			srv := releaseServer(t, "org/k8s-e2e-report", tag, c.files)
+			srv := releaseServer(t, "org/k8s-e2e-report", c.releases)
 			r := newRunner(t, gh, "", "ghs_installation", map[string]string{})
 			r.env["GITHUB_SERVER_URL"] = srv.URL
 			r.actionRef, r.actionRepo = c.ref, c.repo
@@ -165,6 +175,12 @@ func TestIntegrationActionRelease(t *testing.T) {
 			}
 			if out["found"] != c.found {
 				t.Fatalf("found=%q, want %q\n%s", out["found"], c.found, r.stdout.String())
+			}
+			if !strings.Contains(r.stdout.String(), c.says) {
+				t.Errorf("the step says %q, want %q in it", r.stdout.String(), c.says)
+			}
+			if strings.Contains(r.stdout.String(), "::error::pwned") {
+				t.Errorf("the step echoed the release's pointer as a workflow command: %q", r.stdout.String())
 			}
 			if c.found == "true" {
 				v, err := exec.Command(bin, "version").Output()
