@@ -91,11 +91,7 @@ func gitleaksRules(text string) ([]*glRule, []*glAllowlist, error) {
 		for _, k := range tr.Keywords {
 			r.Keywords = append(r.Keywords, strings.ToLower(k))
 		}
-		lists := tr.Allowlists
-		if tr.AllowList != nil {
-			lists = append(lists, tr.AllowList)
-		}
-		for _, ta := range lists {
+		for _, ta := range withDeprecated(tr.Allowlists, tr.AllowList) {
 			a, err := glAllow(ta)
 			if err != nil {
 				return nil, nil, fmt.Errorf("gitleaks rule %s: allowlist: %w", tr.ID, err)
@@ -106,11 +102,7 @@ func gitleaksRules(text string) ([]*glRule, []*glAllowlist, error) {
 		byID[r.RuleID] = r
 	}
 	var global []*glAllowlist
-	lists := c.Allowlists
-	if c.AllowList != nil {
-		lists = append(lists, c.AllowList)
-	}
-	for _, ta := range lists {
+	for _, ta := range withDeprecated(c.Allowlists, c.AllowList) {
 		a, err := glAllow(ta)
 		if err != nil {
 			return nil, nil, fmt.Errorf("gitleaks allowlist: %w", err)
@@ -128,6 +120,14 @@ func gitleaksRules(text string) ([]*glRule, []*glAllowlist, error) {
 		}
 	}
 	return rules, global, nil
+}
+
+// withDeprecated is a list of allowlists with the deprecated single one, if any, after them.
+func withDeprecated(lists []*glAllowlistTOML, one *glAllowlistTOML) []*glAllowlistTOML {
+	if one != nil {
+		lists = append(lists, one)
+	}
+	return lists
 }
 
 func glAllow(t *glAllowlistTOML) (*glAllowlist, error) {
