@@ -4,11 +4,12 @@ package action
 
 import (
 	"fmt"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"os"
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // Step is one step of a composite action or a workflow job.

@@ -3,7 +3,6 @@ package collect
 import (
 	"context"
 	"fmt"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"sort"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"k8s.io/kubectl/pkg/describe"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"github.com/org/k8s-e2e-report/internal/redact"
 )
 

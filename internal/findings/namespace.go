@@ -2,12 +2,12 @@ package findings
 
 import (
 	"fmt"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // namespaceFindings: a namespace stuck Terminating (tests that delete their namespaces

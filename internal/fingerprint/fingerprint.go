@@ -9,11 +9,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"sort"
 	"strings"
 
 	"github.com/agnivade/levenshtein"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // MaxLen bounds the text a fingerprint is taken from: past it, only the head and tail

@@ -6,7 +6,6 @@ package ghactions
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
 

@@ -1,10 +1,10 @@
 package history
 
 import (
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"sort"
 
 	"github.com/org/k8s-e2e-report/internal/fingerprint"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/results"
 )

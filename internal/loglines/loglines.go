@@ -4,9 +4,10 @@
 package loglines
 
 import (
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"regexp"
 	"strings"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // errorLine and warnLine classify log lines.

@@ -3,7 +3,6 @@ package model
 import (
 	"context"
 	"fmt"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/timeline"
 	"github.com/org/k8s-e2e-report/internal/traces"

@@ -7,12 +7,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"io"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // Object is what an action was about.

@@ -1,8 +1,9 @@
 package redact
 
 import (
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strings"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // Lines scrubs a stream in blocks of lines, remembering what spans lines: a PEM private

@@ -9,10 +9,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // Mask replaces every redacted value.

@@ -2,11 +2,12 @@ package redact
 
 import (
 	"encoding/base64"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // rule is one of ci-report's own patterns, for the shapes Kubernetes, CLIs and logs give

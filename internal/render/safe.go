@@ -1,10 +1,10 @@
 package render
 
 import (
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"net/url"
 	"strings"
 
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
 

@@ -1,9 +1,10 @@
 package results
 
 import (
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strconv"
 	"strings"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 func firstLine(s string) string {

@@ -2,11 +2,12 @@ package results
 
 import (
 	"bytes"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strings"
 
 	"github.com/jstemmer/go-junit-report/v2/gtr"
 	"github.com/jstemmer/go-junit-report/v2/parser/gotest"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // goTestText recognises plain `go test -v` output (no -json).

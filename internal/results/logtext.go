@@ -2,9 +2,10 @@ package results
 
 import (
 	"fmt"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strconv"
 	"strings"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // Test tools' console output, as a test Job leaves it in its pod's log when it wrote no

@@ -5,12 +5,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strconv"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"github.com/org/k8s-e2e-report/internal/metrics"
 )
 

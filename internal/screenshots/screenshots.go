@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"log/slog"
 	"net/url"
 	"os"
@@ -23,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // Page is one page to capture: a path under the console's URL and a name for its file.

@@ -5,9 +5,10 @@
 package textsafe
 
 import (
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // escapes matches terminal escape sequences: CSI (ESC [ … final, or the C1 byte 0x9b),

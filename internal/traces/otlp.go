@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"net/url"
 	"sort"
 	"time"
@@ -17,6 +16,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"net/http"
+
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // fetchV3 queries api_v3's /api/v3/traces and converts its OTLP result.
