@@ -1,10 +1,12 @@
 package action
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,7 +111,7 @@ func TestIntegrationReleaseWorkflowPublishes(t *testing.T) {
 		}
 	}
 	if len(published["v1"]) != 1 || strings.TrimSpace(string(published["v1"]["release-tag.txt"])) != "v1.2.4" {
-		t.Errorf("release v1 holds %v, want only release-tag.txt naming v1.2.4", keys(published["v1"]))
+		t.Errorf("release v1 holds %v, want only release-tag.txt naming v1.2.4", slices.Sorted(maps.Keys(published["v1"])))
 	}
 	if gitLog, _ := os.ReadFile(filepath.Join(work, "git.log")); !strings.Contains(string(gitLog), "tag -f v1 v1.2.4^{commit}") {
 		t.Errorf("the major tag was not moved to v1.2.4: git was asked %q", gitLog)
@@ -135,12 +137,4 @@ func TestIntegrationReleaseWorkflowPublishes(t *testing.T) {
 	if err := exec.Command(filepath.Join(r.temp, "ci-report", "bin", "ci-report"), "version").Run(); err != nil {
 		t.Errorf("the downloaded binary does not run: %v", err)
 	}
-}
-
-func keys(m map[string][]byte) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
