@@ -79,11 +79,13 @@ func run(size bench.Size, reps, seedReps int, scaling, quick bool, out string) e
 	if err != nil {
 		return err
 	}
-	cireport := filepath.Join(work, "ci-report")
-	if b, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", cireport, "./cmd/ci-report").CombinedOutput(); err != nil {
-		return fmt.Errorf("build ci-report: %v\n%s", err, b)
+	// Every contender that is ci-report runs the binary users run: the release archive's,
+	// extracted by tar (CGO_ENABLED=0, -trimpath, -s -w).
+	cireport, err := releaseBinary(work)
+	if err != nil {
+		return err
 	}
-	startup := measureStartup(work, quick)
+	startup := measureStartup(cireport, quick)
 	seed, err := filepath.Abs("testdata/bench/seed-collect.sh")
 	if err != nil {
 		return err
@@ -218,25 +220,32 @@ func run(size bench.Size, reps, seedReps int, scaling, quick bool, out string) e
 	return nil
 }
 
-// measureStartup measures `ci-report version` as a user has it, the linux release
-// archive extracted by tar, before the cluster starts (nothing else running): 30 runs, 5
-// in the quick size.
-func measureStartup(work string, quick bool) bench.Startup {
-	n := 30
-	if quick {
-		n = 5
-	}
+// releaseBinary builds this platform's release archive with scripts/release.sh and
+// extracts its ci-report with tar, as the action installs it.
+func releaseBinary(work string) (string, error) {
 	dist, dir := filepath.Join(work, "dist"), filepath.Join(work, "installed")
 	rel := exec.Command("bash", "scripts/release.sh")
 	rel.Env = append(os.Environ(), "PLATFORMS=linux/"+runtime.GOARCH, "DIST="+dist, "VERSION=bench", "CGO_ENABLED=0")
 	if b, err := rel.CombinedOutput(); err != nil {
-		return bench.Startup{Runs: n, Err: fmt.Sprintf("make release: %v: %s", err, lastLine(b))}
+		return "", fmt.Errorf("build the release archive: %v: %s", err, lastLine(b))
 	}
-	os.MkdirAll(dir, 0o755)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
 	if b, err := exec.Command("tar", "-C", dir, "-xzf", filepath.Join(dist, "ci-report_linux_"+runtime.GOARCH+".tar.gz")).CombinedOutput(); err != nil {
-		return bench.Startup{Runs: n, Err: fmt.Sprintf("extract: %v: %s", err, lastLine(b))}
+		return "", fmt.Errorf("extract the release archive: %v: %s", err, lastLine(b))
 	}
-	s := bench.MeasureStartup(filepath.Join(dir, "ci-report"), n)
+	return filepath.Join(dir, "ci-report"), nil
+}
+
+// measureStartup measures `ci-report version` before the cluster starts (nothing else
+// running): 30 runs, 5 in the quick size.
+func measureStartup(cireport string, quick bool) bench.Startup {
+	n := 30
+	if quick {
+		n = 5
+	}
+	s := bench.MeasureStartup(cireport, n)
 	logf("startup: ci-report version, %d runs: %d–%d MiB RSS %s", n, s.Min>>20, s.Max>>20, s.Err)
 	return s
 }
