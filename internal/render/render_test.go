@@ -263,7 +263,10 @@ func FuzzFence(f *testing.F) {
 // than ours into the bundle (or the Jaeger UI the user gave), no autolink (URL or
 // e-mail) and no raw HTML appears.
 func FuzzCell(f *testing.F) {
-	for _, s := range []string{"a | b", "`|`\\|", "x\\", "trace|<img src=x onerror=alert(1)>", "a\\|b", "dir\\x|y.png", "mail evil@example.com", "[x](https://evil.example)|", "``|``"} {
+	for _, s := range []string{"a | b", "`|`\\|", "x\\", "trace|<img src=x onerror=alert(1)>", "a\\|b", "dir\\x|y.png", "mail evil@example.com", "[x](https://evil.example)|", "``|``",
+		// Every character goldmark takes in an e-mail's local part (RFC 5322), not only GFM's.
+		"o'brien@example.com", "a/b@example.com", "x=y@host.io", "a?b@host.io", "a^b@host.io", "a{b}@host.io",
+		"a!b@host.io", "a#b@host.io", "a$b@host.io", "a&b@host.io", "a*b@host.io", "a~b@host.io", "a`b@host.io"} {
 		f.Add(s)
 	}
 	escapers := map[string]func(s string, comment bool) string{

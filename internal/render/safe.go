@@ -70,7 +70,7 @@ var (
 	ghRef    = lazyre.New(`(?i)\b(GH)-(\d)`)
 	autolink = lazyre.New(`(?i)(\b[a-z][a-z0-9+.-]*:)(//)|\b(www)(\.)`)
 	marker   = lazyre.New(`(?i)<!--(\s*ci-report)`)
-	email    = lazyre.New(`([A-Za-z0-9._%+-])@([A-Za-z0-9])`)
+	email    = lazyre.New(`(\S)@([A-Za-z0-9])`) // any local part goldmark takes (RFC 5322 characters too)
 	listMark = lazyre.New(`^(\s*)([-+]|\d+[.)])(\s)`)
 )
 
