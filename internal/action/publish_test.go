@@ -76,8 +76,10 @@ func TestIntegrationReleaseWorkflowPublishes(t *testing.T) {
 	good := releaseFiles(t) // this checkout's archive for this platform, and checksums.txt
 	work := t.TempDir()
 	bin, releases := filepath.Join(work, "bin"), filepath.Join(work, "releases")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for name, body := range map[string]string{"gh": fakeGH, "git": fakeGit} {
-		os.MkdirAll(bin, 0o755)
 		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
 			t.Fatal(err)
 		}
