@@ -28,6 +28,7 @@ func ParseJUnit(b []byte) ([]Case, error) { return parseJUnit(context.Background
 // junitSuite is an open <testsuite> while parsing.
 type junitSuite struct {
 	name                  string
+	hostname              bool // pytest writes hostname= on every suite it writes
 	start                 time.Time
 	offset                time.Duration
 	first                 int // index in out of its first case
@@ -121,7 +122,7 @@ func (p *junitParser) start(t xml.StartElement) error {
 	case name == "system-out" && cur == nil && len(p.suites) > 0 && p.depth == p.suites[len(p.suites)-1].depth+1:
 		p.capture(&p.suites[len(p.suites)-1].out)
 	case name == "testsuite" && cur == nil:
-		s := &junitSuite{name: attr("name"), start: parseJUnitTime(attr("timestamp")), first: len(p.out), depth: p.depth}
+		s := &junitSuite{name: attr("name"), hostname: attr("hostname") != "", start: parseJUnitTime(attr("timestamp")), first: len(p.out), depth: p.depth}
 		s.tests, _ = strconv.Atoi(attr("tests"))
 		s.skipped, _ = strconv.Atoi(attr("skipped"))
 		if len(p.suites) > 0 {
@@ -198,6 +199,17 @@ func pytestLocation(c *Case) {
 	}
 }
 
+// pytestCase: a case pytest wrote. Its suite is named "pytest" unless junit_suite_name
+// renamed it; then the shape tells: a suite with hostname= whose case has pytest's
+// xunit1 file= (a .py file) and line= but no timestamp= of its own (unittest-xml-reporting,
+// whose line= is 1-based, stamps every case).
+func pytestCase(s *junitSuite, attrs map[string]string) bool {
+	if s.name == "pytest" {
+		return true
+	}
+	return s.hostname && strings.HasSuffix(attrs["file"], ".py") && attrs["line"] != "" && attrs["timestamp"] == ""
+}
+
 func (p *junitParser) endCase() {
 	var s *junitSuite
 	if len(p.suites) > 0 {
@@ -206,10 +218,10 @@ func (p *junitParser) endCase() {
 	cur := p.cur
 	p.cur = nil
 	c := cur.toCase()
-	if s != nil && s.name == "pytest" && c.Line > 0 && cur.attrs["line"] != "" {
-		c.Line++ // pytest's line= is 0-based
-	}
-	if s != nil && s.name == "pytest" {
+	if s != nil && pytestCase(s, cur.attrs) {
+		if l, err := strconv.Atoi(cur.attrs["line"]); err == nil && l >= 0 {
+			c.Line = l + 1 // pytest writes item.location, whose line is 0-based
+		}
 		pytestLocation(&c)
 	}
 	if s != nil {

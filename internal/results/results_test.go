@@ -152,6 +152,43 @@ func TestPytest(t *testing.T) {
 	want(t, c, "test_pool_warms", Passed, func(c Case) bool { return c.File == "test_envmanager.py" && c.Line == 4 })
 }
 
+// pytest's suite renamed with -o junit_suite_name: its xunit1 line= is still 0-based, and
+// a test defined on the file's first line has line="0". unittest-xml-reporting's
+// 1-based line= (each case stamped) is left as it is.
+func TestPytestRenamedSuiteLines(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(fixtures, "pytest-junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := strings.Replace(string(b), `<testsuite name="pytest"`, `<testsuite name="e2e-smoke"`, 1)
+	renamed = strings.Replace(renamed, `name="test_pool_warms" file="test_envmanager.py" line="3"`, `name="test_pool_warms" file="test_envmanager.py" line="0"`, 1)
+	cs, err := junitByName([]byte(renamed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, cs, "test_pool_warms", Passed, func(c Case) bool { return c.Line == 1 })
+	want(t, cs, "test_parallel[1]", Passed, func(c Case) bool { return c.Line == 17 })
+	// A failure keeps the traceback's line (the assert), as with the default name.
+	want(t, cs, "test_pool_survives_oom", Failed, func(c Case) bool { return c.Line == 9 })
+
+	xmlrunner := `<testsuites><testsuite name="tests.TestEnv-20261122" tests="1" file="tests/test_env.py" time="0.001" timestamp="2026-11-22T16:55:46" failures="0" errors="0" skipped="0" hostname="vm">` +
+		`<testcase classname="tests.TestEnv" name="test_warm" time="0.001" timestamp="2026-11-22T16:55:46" file="tests/test_env.py" line="12"/></testsuite></testsuites>`
+	cs, err = junitByName([]byte(xmlrunner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, cs, "test_warm", Passed, func(c Case) bool { return c.Line == 12 })
+}
+
+func junitByName(b []byte) (map[string]Case, error) {
+	cs, err := ParseJUnit(b)
+	m := map[string]Case{}
+	for _, c := range cs {
+		m[c.Name] = c
+	}
+	return m, err
+}
+
 func TestBadInputNamesTheFile(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "broken.xml")
