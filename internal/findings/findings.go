@@ -68,11 +68,14 @@ type Finding struct {
 	Time        time.Time        `json:"time,omitzero"`
 	Related     []string         `json:"related,omitempty"`  // IDs of findings this one is caused by or causes
 	CausedBy    []string         `json:"causedBy,omitempty"` // IDs of the findings that explain this one; they rank above it
+	Causes      []string         `json:"causes,omitempty"`   // IDs of the findings this one explains; it ranks above them
 	File        string           `json:"file,omitempty"`     // source file, for a test failure annotation
 	Line        int              `json:"line,omitempty"`
 	Shards      []string         `json:"shards,omitempty"`  // matrix legs it was seen in (merged reports)
 	History     *results.History `json:"history,omitempty"` // what the base branch's earlier runs say
 	rank        int
+	explains    []string // IDs of findings (perhaps another detector's) this one explains; linked after detection
+	recovered   bool     // history: from before a restart long past, on a pod healthy since; never a cause
 }
 
 // Category is a kind of finding and its place in the causal order: a higher rank is
@@ -159,6 +162,7 @@ func dedupe(fs []Finding) []Finding {
 			out[i].Count += f.Count
 			out[i].Evidence = appendUnique(out[i].Evidence, f.Evidence...)
 			out[i].Refs = appendUnique(out[i].Refs, f.Refs...)
+			out[i].explains = appendUnique(out[i].explains, f.explains...)
 			if !f.Time.IsZero() && (out[i].Time.IsZero() || f.Time.Before(out[i].Time)) {
 				out[i].Time = f.Time
 			}

@@ -242,9 +242,12 @@ func TestNestedRouteConditionFinding(t *testing.T) {
 
 // fakeLogs serves container logs from functions.
 type fakeLogs struct {
+	lines  []LogLine
 	tail   func(ns, pod, ctr string, previous bool, n int) []string
 	around func(ns, pod, ctr string, at time.Time, before, after int) []string
 }
+
+func (f fakeLogs) Lines() []LogLine { return f.lines }
 
 func (f fakeLogs) Tail(ns, pod, ctr string, previous bool, n int) []string {
 	if f.tail == nil {

@@ -31,8 +31,15 @@ func operatorFindings(s *Scope) []Finding {
 		if ctrl == "" {
 			ctrl = a.Pod
 		}
-		f := newFinding(operatorError, Error, subj, fmt.Sprintf("Operator %s fails to reconcile %s", ctrl, subj.String()),
-			oneLine(a.Message+": "+what))
+		sev, title := Error, fmt.Sprintf("Operator %s fails to reconcile %s", ctrl, subj.String())
+		recovered := a.Previous && s.recovered(a.Namespace, a.Pod, a.Container)
+		if recovered {
+			// A previous container's error before a restart long past, on a pod healthy
+			// since (a lost leader election): history, not a failure.
+			sev, title = Info, fmt.Sprintf("Operator %s failed before its restart (healthy since): %s", ctrl, subj.String())
+		}
+		f := newFinding(operatorError, sev, subj, title, oneLine(a.Message+": "+what))
+		f.recovered = recovered
 		f.ID += "-" + shortHash(loglines.Normalise(what))
 		line := fmt.Sprintf("%s  %s", a.Time.UTC().Format("15:04:05.000"), oneLine(a.Message))
 		if a.ReconcileID != "" {

@@ -2,6 +2,7 @@ package findings
 
 import (
 	"strings"
+	"time"
 
 	"github.com/org/k8s-e2e-report/internal/loglines"
 	corev1 "k8s.io/api/core/v1"
@@ -72,4 +73,44 @@ func quoteDeath(lines []string) (string, []string) {
 		return strings.TrimSpace(lines[i]), lines
 	}
 	return "", lines
+}
+
+// recovered: a previous container's log, of a pod Ready now whose container has run
+// since a restart long past (before every failed test's window and a minute before
+// collect, with fewer than 3 restarts): its errors are history, not failures.
+func (s *Scope) recovered(ns, pod, ctr string) bool {
+	k := ns + "/" + pod + "/" + ctr
+	if v, ok := s.recoveredMemo[k]; ok {
+		return v
+	}
+	v := s.isRecovered(ns, pod, ctr)
+	s.recoveredMemo[k] = v
+	return v
+}
+
+func (s *Scope) isRecovered(ns, pod, ctr string) bool {
+	p := s.pod(Subject{Kind: "Pod", Namespace: ns, Name: pod})
+	if p == nil || !podReady(p) || p.DeletionTimestamp != nil {
+		return false
+	}
+	for _, cs := range containerStatuses(p) {
+		if cs.Name != ctr {
+			continue
+		}
+		run := cs.State.Running
+		if run == nil || !cs.Ready || cs.RestartCount >= 3 {
+			return false
+		}
+		since := run.StartedAt.Time
+		if !s.Collected.At.IsZero() && since.After(s.Collected.At.Add(-time.Minute)) {
+			return false
+		}
+		for _, c := range s.Tests {
+			if c.Status.Failing() && !c.Start.IsZero() && !since.Before(c.Start.Add(-time.Minute)) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

@@ -27,8 +27,10 @@ var detectors = []detector{
 	jobDetector,
 	pvcDetector,
 	namespaceDetector,
+	pdbDetector,
 	resourceNotReadyDetector,
 	operatorDetector,
+	logCauseDetector,
 	warningEventDetector,
 	testDetector,
 	resultsUnreadableDetector,
@@ -46,13 +48,15 @@ func Categories() []Category {
 	return out
 }
 
-// Detect runs every detector and returns the findings, deduplicated and ranked.
+// Detect runs every detector and returns the findings, deduplicated, linked to the
+// findings that explain them (links.go) and ranked.
 func Detect(in *Input) []Finding {
 	s := newScope(in)
 	for _, d := range detectors {
 		s.found = append(s.found, d.run(s)...)
 	}
 	fs := dedupe(s.found)
+	link(s, fs)
 	Rank(fs)
 	return fs
 }

@@ -8,6 +8,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
@@ -40,6 +41,8 @@ type Input struct {
 	StatefulSets       []appsv1.StatefulSet
 	DaemonSets         []appsv1.DaemonSet
 	Services           []corev1.Service
+	PDBs               []policyv1.PodDisruptionBudget
+	Secrets            []SecretRef // names and types only: a finding may name a Secret, never its data
 	Ingresses          []networkingv1.Ingress
 	MutatingWebhooks   []admissionv1.MutatingWebhookConfiguration
 	ValidatingWebhooks []admissionv1.ValidatingWebhookConfiguration
@@ -52,13 +55,50 @@ type Input struct {
 	ErrorSpans         []Span
 	Pages              []bundle.Page // console pages the browser captured
 	Logs               Logs          // the containers' logs; nil: none
+	// Collected is what collect was asked for (namespaces, or all) and when it ran; a
+	// Terminating namespace outside it matters only when the run touched it.
+	Collected Collected
 	// ObjectFile names the bundle file that holds an object of this apiVersion and kind
 	// (what the bundle's manifest says collect wrote); nil or "": resources.json.
 	ObjectFile func(apiVersion, kind string) string
 }
 
+// SecretRef is a Secret's name and type.
+type SecretRef struct{ Namespace, Name, Type string }
+
+// Collected is the scope and time of the collection.
+type Collected struct {
+	Namespaces []string
+	All        bool
+	At         time.Time // when collect started; zero: unknown
+}
+
+// In reports whether collect was asked for this namespace.
+func (c Collected) In(ns string) bool {
+	if c.All {
+		return true
+	}
+	for _, n := range c.Namespaces {
+		if n == ns {
+			return true
+		}
+	}
+	return false
+}
+
+// LogLine is one line of a container log's tail, as the model read it.
+type LogLine struct {
+	Namespace, Pod, Container string
+	Previous                  bool
+	Time                      time.Time
+	Text                      string
+}
+
 // Logs reads container logs of the bundle, already scrubbed.
 type Logs interface {
+	// Lines are the tails' lines: an unhealthy container's whole tail, a healthy one's
+	// error and warning lines and its last lines.
+	Lines() []LogLine
 	// Tail is the last n lines of a container's log (nil if absent).
 	Tail(namespace, pod, container string, previous bool, n int) []string
 	// Around is the lines of a container's current log written just before and from at.
@@ -75,10 +115,13 @@ type Scope struct {
 	found     []Finding
 	explained map[string]bool      // "Kind/ns/name|Reason" of events a finding explains
 	onPod     map[string][]Finding // pod ns/name -> the findings on it, causes of its workload's
+	// recoveredMemo: ns/pod/container -> whether its previous log is history (recovered)
+	recoveredMemo map[string]bool
+	index         *index // built at first use (index.go)
 }
 
 func newScope(in *Input) *Scope {
-	return &Scope{Input: in, explained: map[string]bool{}, onPod: map[string][]Finding{}}
+	return &Scope{Input: in, explained: map[string]bool{}, onPod: map[string][]Finding{}, recoveredMemo: map[string]bool{}}
 }
 
 // explain marks events of these reasons on the subject as explained by a finding.
@@ -137,12 +180,7 @@ func (s *Scope) pod(subj Subject) *corev1.Pod {
 	if subj.Kind != "Pod" {
 		return nil
 	}
-	for i := range s.Pods {
-		if s.Pods[i].Namespace == subj.Namespace && s.Pods[i].Name == subj.Name {
-			return &s.Pods[i]
-		}
-	}
-	return nil
+	return s.idx().pods[subj.Namespace+"/"+subj.Name]
 }
 
 func podSubject(p *corev1.Pod) Subject {

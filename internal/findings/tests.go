@@ -15,7 +15,7 @@ func testFindings(s *Scope) (out []Finding) {
 		subj := Subject{Kind: "Test", Namespace: c.Suite, Name: c.Name}
 		switch {
 		case c.Status.Failing():
-			f := newFinding(testFailed, Error, subj, fmt.Sprintf("Test %s %s", c.Name, c.Status), oneLine(c.Message))
+			f := newFinding(testFailed, Error, subj, testTitle(c), oneLine(c.Message))
 			if c.Details != "" {
 				lines := strings.Split(c.Details, "\n")
 				if len(lines) > evidenceLines {
@@ -42,6 +42,8 @@ func testFindings(s *Scope) (out []Finding) {
 	}
 	return out
 }
+
+func testTitle(c results.Case) string { return fmt.Sprintf("Test %s %s", c.Name, c.Status) }
 
 // jobOfLog is the failed Job whose pod's log a test was read from (tests run as a Job
 // in the cluster); that Job's finding is then caused by the test's (a Job of tests fails

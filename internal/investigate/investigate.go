@@ -70,12 +70,14 @@ type Finding struct {
 	Subject     string           `json:"subject"`
 	Explanation string           `json:"explanation"`
 	Evidence    []string         `json:"evidence,omitempty"` // at most evidenceLines
-	CausedBy    []string         `json:"causedBy,omitempty"`
+	CausedBy    []string         `json:"causedBy,omitempty"` // IDs of the findings that explain it (they rank above it)
+	Causes      []string         `json:"causes,omitempty"`   // IDs of the findings it explains
 	Count       int              `json:"count"`
 	Time        string           `json:"time,omitempty"`
 	Open        string           `json:"open,omitempty"`    // the bundle file to open next
 	Refs        []string         `json:"refs,omitempty"`    // every bundle file it names
 	History     *results.History `json:"history,omitempty"` // with --store: the base branch's runs
+	ranks       map[string]int   // every finding's rank by ID, to name links by place
 }
 
 // Pod is one pod's health.
@@ -328,12 +330,16 @@ func (f focusSpec) finding(fd findings.Finding) bool {
 // findingsOf are the report's findings in focus, ranked, evidence cut to what says why.
 func findingsOf(r *model.Report, focus focusSpec) []Finding {
 	var out []Finding
+	ranks := map[string]int{}
+	for i, f := range r.Findings {
+		ranks[f.ID] = i + 1
+	}
 	for i, f := range r.Findings {
 		if !focus.finding(f) {
 			continue
 		}
 		fd := Finding{Rank: i + 1, ID: f.ID, Category: f.Category, Severity: string(f.Severity), Title: capped(f.Title), Subject: capped(f.Subject.String()),
-			Explanation: capped(f.Explanation), CausedBy: f.CausedBy, Count: f.Count, Refs: bundlePaths(f.Refs), History: f.History}
+			Explanation: capped(f.Explanation), CausedBy: f.CausedBy, Causes: f.Causes, Count: f.Count, Refs: bundlePaths(f.Refs), History: f.History, ranks: ranks}
 		for _, e := range pickEvidence(f.Evidence, evidenceLines) {
 			fd.Evidence = append(fd.Evidence, capped(e))
 		}

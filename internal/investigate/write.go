@@ -106,7 +106,10 @@ func writeFindings(b *strings.Builder, fs []Finding) {
 			fmt.Fprintf(b, "    | %s\n", one(e))
 		}
 		if len(f.CausedBy) > 0 {
-			fmt.Fprintf(b, "    caused by: %s\n", strings.Join(f.CausedBy, ", "))
+			fmt.Fprintf(b, "    caused by: %s\n", f.refs(f.CausedBy))
+		}
+		if len(f.Causes) > 0 {
+			fmt.Fprintf(b, "    causes: %s\n", f.refs(f.Causes))
 		}
 		if f.Open != "" {
 			fmt.Fprintf(b, "    open: %s\n", one(f.Open))
@@ -160,4 +163,16 @@ func writeResources(b *strings.Builder, rs []Resource) {
 		}
 	}
 
+}
+
+// refs names linked findings by their rank and ID ("#1 CrashLoopBackOff-942ff6a9").
+func (f Finding) refs(ids []string) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = one(id)
+		if n := f.ranks[id]; n > 0 {
+			parts[i] = fmt.Sprintf("#%d %s", n, parts[i])
+		}
+	}
+	return strings.Join(parts, ", ")
 }

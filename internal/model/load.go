@@ -171,6 +171,7 @@ func (l *loader) manifest(context.Context) error {
 		}
 	}
 	l.in.ObjectFile = objectFiles(&m)
+	l.in.Collected = findings.Collected{Namespaces: m.Namespaces, All: m.AllNamespaces, At: m.StartedAt}
 	return nil
 }
 
@@ -201,6 +202,11 @@ func (l *loader) objects(context.Context) error {
 			in.DaemonSets, ok = appendAs(in.DaemonSets, u)
 		case "v1/Service":
 			in.Services, ok = appendAs(in.Services, u)
+		case "policy/v1/PodDisruptionBudget":
+			in.PDBs, ok = appendAs(in.PDBs, u)
+		case "v1/Secret": // its data was never written; only its name and type are read
+			typ, _, _ := unstructured.NestedString(u.Object, "type")
+			in.Secrets, ok = append(in.Secrets, findings.SecretRef{Namespace: u.GetNamespace(), Name: u.GetName(), Type: typ}), true
 		case "networking.k8s.io/v1/Ingress":
 			in.Ingresses, ok = appendAs(in.Ingresses, u)
 		case "admissionregistration.k8s.io/v1/MutatingWebhookConfiguration":

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/loglines"
 	"github.com/org/k8s-e2e-report/internal/opactions"
 	"github.com/org/k8s-e2e-report/internal/redact"
@@ -37,6 +38,16 @@ func (l bundleLogs) Tail(ns, pod, ctr string, previous bool, n int) []string {
 		}
 	}
 	return nil
+}
+
+func (l bundleLogs) Lines() []findings.LogLine {
+	var out []findings.LogLine
+	for _, t := range l.tails {
+		for _, line := range t.Lines {
+			out = append(out, findings.LogLine{Namespace: t.Namespace, Pod: t.Pod, Container: t.Container, Previous: t.Previous, Time: line.Time, Text: line.Text})
+		}
+	}
+	return out
 }
 
 func (l bundleLogs) Around(ns, pod, ctr string, at time.Time, before, after int) []string {

@@ -75,8 +75,8 @@ func (t *LogTail) scrub(rd *redact.Redactor) {
 // the records (events, operator actions, tests, metrics, spans, pages). Every field but
 // the log reader and the file namer is in one (a test checks).
 func inputParts(in *findings.Input) (objects, records []any) {
-	return []any{&in.Pods, &in.ReplicaSets, &in.Deployments, &in.Jobs, &in.PVCs, &in.Namespaces, &in.StatefulSets, &in.DaemonSets, &in.Services, &in.Ingresses, &in.MutatingWebhooks, &in.ValidatingWebhooks, &in.Objects},
-		[]any{&in.Events, &in.Actions, &in.Tests, &in.Sources, &in.Metrics, &in.ErrorSpans, &in.Pages}
+	return []any{&in.Pods, &in.ReplicaSets, &in.Deployments, &in.Jobs, &in.PVCs, &in.Namespaces, &in.StatefulSets, &in.DaemonSets, &in.Services, &in.Ingresses, &in.MutatingWebhooks, &in.ValidatingWebhooks, &in.Objects, &in.PDBs, &in.Secrets},
+		[]any{&in.Events, &in.Actions, &in.Tests, &in.Sources, &in.Metrics, &in.ErrorSpans, &in.Pages, &in.Collected}
 }
 
 // scrubAll scrubs every string the pointed-to values hold.

@@ -346,6 +346,20 @@ func (o Options) funcs(comment bool) template.FuncMap {
 			return fence(truncate(s, limit), lang, comment)
 		},
 		"history": func(h *model.History) string { return historyLine(h, comment) },
+		// findingRefs names findings by their place in the ranked list and their IDs.
+		"findingRefs": func(r *model.Report, ids []string) string {
+			parts := make([]string, len(ids))
+			for k, id := range ids {
+				parts[k] = inlineCode(id, comment)
+				for i, f := range r.Findings {
+					if f.ID == id {
+						parts[k] = mdText(fmt.Sprintf("#%d", i+1), comment) + " " + parts[k]
+						break
+					}
+				}
+			}
+			return strings.Join(parts, ", ")
+		},
 		"label":   func(h *results.History) string { return mdText(h.Label(), comment) },
 		"groups":  memo(groupFailures),
 		"fgroups": memo(groupFindings),
