@@ -119,11 +119,8 @@ func declaredLinks(_ *Scope, g *graph) {
 // has a finding of its own (no ready endpoints, missing) is explained by it: its
 // crash loop or failing probe is two services downstream of the cause.
 func callsToServices(s *Scope, g *graph) {
-	if s.Logs == nil {
-		return
-	}
 	seen := map[[2]string]bool{}
-	for _, l := range s.Logs.Lines() {
+	for _, l := range s.lines() {
 		if !networkFailure().MatchString(l.Text) {
 			continue
 		}

@@ -21,9 +21,6 @@ import (
 // loop) or a failed test (its line fell in the test's window, or the test names the pod
 // or the host). Lines of a previous container of a pod healthy since are history.
 func logCauseFindings(s *Scope) (out []Finding) {
-	if s.Logs == nil {
-		return nil
-	}
 	type group struct {
 		cat    Category
 		ns     string
@@ -31,10 +28,22 @@ func logCauseFindings(s *Scope) (out []Finding) {
 		what   string // what the lines say, once
 		pods   []string
 		lines  []LogLine
+		tests  []string // failed tests whose own output says it (their finding IDs)
+		quotes []string // and what it says
 	}
 	groups := map[string]*group{}
 	var order []string
-	for _, l := range s.Logs.Lines() {
+	add := func(cat Category, ns, target, what string) *group {
+		k := cat.Name + "|" + ns + "|" + target
+		g, ok := groups[k]
+		if !ok {
+			g = &group{cat: cat, ns: ns, target: target, what: what}
+			groups[k] = g
+			order = append(order, k)
+		}
+		return g
+	}
+	for _, l := range s.lines() {
 		if l.Previous && s.recovered(l.Namespace, l.Pod, l.Container) {
 			continue
 		}
@@ -42,31 +51,52 @@ func logCauseFindings(s *Scope) (out []Finding) {
 		if cat.Name == "" {
 			continue
 		}
-		k := cat.Name + "|" + l.Namespace + "|" + target
-		g, ok := groups[k]
-		if !ok {
-			g = &group{cat: cat, ns: l.Namespace, target: target, what: what}
-			groups[k] = g
-			order = append(order, k)
-		}
+		g := add(cat, l.Namespace, target, what)
 		g.pods = appendUnique(g.pods, l.Pod)
 		if len(g.lines) < evidenceLines {
 			g.lines = append(g.lines, l)
 		}
 	}
+	// A failed test's own output that looks up a Service that does not exist (the test
+	// calls the Service directly): in the namespace its name gives, else the only one
+	// collected.
+	only := ""
+	if len(s.Collected.Namespaces) == 1 && !s.Collected.All {
+		only = s.Collected.Namespaces[0]
+	}
+	for _, c := range s.Tests {
+		if !c.Status.Failing() {
+			continue
+		}
+		for _, m := range noSuchHost().FindAllStringSubmatch(c.Message+"\n"+c.Details, 3) {
+			host := strings.ToLower(strings.TrimSuffix(firstNonEmpty(m[1:]...), "."))
+			name, ns, ok := inClusterName(only, host, s.namespaceKnown)
+			if !ok || ns == "" || !s.Collected.In(ns) || s.serviceExists(ns, name) {
+				continue
+			}
+			g := add(serviceMissing, ns, name, "no such host")
+			g.tests = appendUnique(g.tests, testID(c))
+			g.quotes = appendUnique(g.quotes, "test "+oneLine(c.Name)+": "+oneLine(m[0]))
+		}
+	}
 	for _, k := range order {
 		g := groups[k]
-		var explains []string
+		explains := g.tests
 		for _, p := range g.pods {
 			for _, f := range s.onPod[g.ns+"/"+p] {
 				explains = appendUnique(explains, f.ID)
 			}
 		}
-		explains = append(explains, s.testsTouched(g.lines, append([]string{g.target}, g.pods...))...)
+		explains = appendUnique(explains, s.testsTouched(g.lines, append([]string{g.target}, g.pods...))...)
 		if len(explains) == 0 && g.cat != serviceMissing {
 			continue // an error line that explains nothing here: REPORT.md's log section has it
 		}
-		f := s.logCauseFinding(g.cat, g.ns, g.target, g.what, g.pods)
+		who := append([]string{}, g.pods...)
+		if len(who) == 0 {
+			who = []string{"the failed tests"}
+		}
+		f := s.logCauseFinding(g.cat, g.ns, g.target, g.what, who)
+		f.Evidence = g.quotes
 		for _, l := range g.lines {
 			line := oneLine(l.Text)
 			if !l.Time.IsZero() {
@@ -92,7 +122,11 @@ func (s *Scope) logCauseFinding(cat Category, ns, target, what string, pods []st
 	pod := Subject{Kind: "Pod", Namespace: ns, Name: pods[0]}
 	switch cat {
 	case serviceMissing:
-		expl := fmt.Sprintf("pod %s%s looks up %s, and namespace %s has no Service %s: every call to it fails", pods[0], also, target, ns, target)
+		looks := "pod " + pods[0]
+		if strings.HasPrefix(pods[0], "the ") {
+			looks = pods[0]
+		}
+		expl := fmt.Sprintf("%s%s looks up %s, and namespace %s has no Service %s: every call to it fails", looks, also, target, ns, target)
 		if near := s.closestService(ns, target); near != "" {
 			expl += fmt.Sprintf("; did you mean Service %s?", near)
 		}

@@ -27,8 +27,8 @@ func pdbFindings(s *Scope) (out []Finding) {
 		}
 	}
 	var evictions []LogLine // log lines that report an eviction refused
-	if s.Logs != nil && len(blocking) > 0 {
-		for _, l := range s.Logs.Lines() {
+	if len(blocking) > 0 {
+		for _, l := range s.lines() {
 			if evictionRefused().MatchString(l.Text) {
 				evictions = append(evictions, l)
 			}

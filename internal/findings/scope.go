@@ -153,6 +153,14 @@ func (s *Scope) foundIn(c Category) []Finding {
 	return out
 }
 
+// lines are the logs' tail lines (none without logs).
+func (s *Scope) lines() []LogLine {
+	if s.Logs == nil {
+		return nil
+	}
+	return s.Logs.Lines()
+}
+
 func (s *Scope) tail(ns, pod, ctr string, previous bool) []string {
 	if s.Logs == nil {
 		return nil
