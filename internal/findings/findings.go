@@ -10,7 +10,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/org/k8s-e2e-report/internal/results"
@@ -151,6 +153,29 @@ func Rank(fs []Finding) {
 		}
 		return a.Title < b.Title
 	})
+	// Links read in rank order: the first cause named is the one ranked highest.
+	pos := map[string]int{}
+	for i := range fs {
+		pos[fs[i].ID] = i
+	}
+	byPos := func(a, b string) int {
+		pa, oka := pos[a]
+		pb, okb := pos[b]
+		switch {
+		case oka && okb:
+			return pa - pb
+		case oka != okb: // a finding not in this list (a shard's) last
+			if oka {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	}
+	for i := range fs {
+		slices.SortStableFunc(fs[i].CausedBy, byPos)
+		slices.SortStableFunc(fs[i].Causes, byPos)
+	}
 }
 
 // dedupe merges findings with the same ID, adding counts and evidence.
