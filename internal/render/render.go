@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/results"
 	deftemplates "github.com/org/k8s-e2e-report/templates"
@@ -363,6 +364,16 @@ func (o Options) funcs(comment bool) template.FuncMap {
 		"label":   func(h *results.History) string { return mdText(h.Label(), comment) },
 		"groups":  memo(groupFailures),
 		"fgroups": memo(groupFindings),
+		// rootCause is the title of the deepest finding a finding's causes lead to (its
+		// first cause's first cause, …), "" when nothing causes it or its explanation
+		// names it already.
+		"rootCause": func(r *model.Report, f findings.Finding) string {
+			title := rootCause(r.Findings, f)
+			if title == "" || strings.Contains(f.Explanation, title) {
+				return ""
+			}
+			return mdText(title, comment)
+		},
 		"status": func(s model.Status) string {
 			icon := map[string]string{"failed": "🔴", "warning": "🟡", "passed": "🟢"}[s.Level]
 			if icon == "" {
@@ -398,4 +409,23 @@ func logsSize(tails []model.LogTail) func(n, lines int) int {
 		}
 		return total
 	}
+}
+
+// rootCause follows a finding's first cause (the one ranked highest) to the finding
+// nothing causes, and returns its title ("" when f has no cause in fs).
+func rootCause(fs []findings.Finding, f findings.Finding) string {
+	byID := make(map[string]*findings.Finding, len(fs))
+	for i := range fs {
+		byID[fs[i].ID] = &fs[i]
+	}
+	title, seen := "", map[string]bool{f.ID: true}
+	for len(f.CausedBy) > 0 {
+		c, ok := byID[f.CausedBy[0]]
+		if !ok || seen[c.ID] {
+			break
+		}
+		seen[c.ID] = true
+		f, title = *c, c.Title
+	}
+	return title
 }

@@ -378,3 +378,36 @@ func TestMarkdownDoesNotWriteIntoTheModel(t *testing.T) {
 		t.Errorf("evidence after rendering REPORT.md is %d bytes, want the %d it had", len(got), len(long))
 	}
 }
+
+// The comment names a finding's root cause (its causes' deepest) when its explanation
+// does not already: a crash loop two services downstream of a config error says so.
+func TestCommentNamesRootCause(t *testing.T) {
+	r := load(t, "demo")
+	r.Findings = []findings.Finding{
+		{ID: "cfg", Category: "CreateContainerConfigError", Severity: findings.Error, Title: "Pod orders-api-1: container api cannot start", Explanation: "missing key", Count: 1, Causes: []string{"svc"}},
+		{ID: "svc", Category: "ServiceNoEndpoints", Severity: findings.Warning, Title: "Service orders-api has no ready endpoints", Explanation: "— caused by: Pod orders-api-1: container api cannot start", Count: 1, CausedBy: []string{"cfg"}, Causes: []string{"crash"}},
+		{ID: "crash", Category: "CrashLoopBackOff", Severity: findings.Critical, Title: "Pod checkout-1 is in CrashLoopBackOff", Explanation: "connection refused", Count: 1, CausedBy: []string{"svc"}},
+	}
+	comment, err := Comment(r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lineOf := func(title string) string {
+		for _, l := range strings.Split(comment, "\n") {
+			if strings.Contains(l, "**"+title+"**") {
+				return l
+			}
+		}
+		t.Fatalf("no line for %q in:\n%s", title, comment)
+		return ""
+	}
+	if l := lineOf("Pod checkout-1 is in CrashLoopBackOff"); !strings.Contains(l, "root cause: Pod orders-api-1: container api cannot start") {
+		t.Errorf("the crash does not name its root cause: %s", l)
+	}
+	if l := lineOf("Service orders-api has no ready endpoints"); strings.Contains(l, "root cause") {
+		t.Errorf("the Service names its cause twice: %s", l)
+	}
+	if l := lineOf("Pod orders-api-1: container api cannot start"); strings.Contains(l, "root cause") {
+		t.Errorf("the root cause names a cause: %s", l)
+	}
+}
