@@ -116,3 +116,21 @@ func TestTestCausesBounded(t *testing.T) {
 		t.Errorf("the test is linked to %d findings, want 1..%d", n, maxTestCauses)
 	}
 }
+
+// A Service of the looked-up name in another namespace is suggested with its DNS name.
+func TestMissingServiceSuggestsOtherNamespace(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ledger := service("ledger", map[string]string{"app": "ledger"})
+	ledger.Namespace = "finance"
+	in := &Input{
+		Pods:      []corev1.Pod{readyPod("ledger-0", map[string]string{"app": "ledger"})},
+		Services:  []corev1.Service{ledger},
+		Collected: Collected{Namespaces: []string{"ns", "finance"}},
+		Tests:     []results.Case{{Suite: "s", Name: "test_balance", Status: results.Failed, Start: at, Attempts: 1, Message: "lookup ledger.ns.svc on 10.96.0.10:53: no such host"}},
+	}
+	in.Pods[0].Namespace = "finance"
+	fs := Detect(in)
+	if len(fs) == 0 || fs[0].Category != "ServiceMissing" || !strings.Contains(fs[0].Explanation, "did you mean ledger.finance") {
+		t.Fatalf("want the missing Service suggesting ledger.finance: %+v", fs)
+	}
+}

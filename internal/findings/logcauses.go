@@ -127,8 +127,17 @@ func (s *Scope) logCauseFinding(cat Category, ns, target, what string, pods []st
 			looks = pods[0]
 		}
 		expl := fmt.Sprintf("%s%s looks up %s, and namespace %s has no Service %s: every call to it fails", looks, also, target, ns, target)
+		var meant []string
 		if near := s.closestService(ns, target); near != "" {
-			expl += fmt.Sprintf("; did you mean Service %s?", near)
+			meant = append(meant, "Service "+near)
+		}
+		for _, svc := range s.Services {
+			if svc.Name == target && svc.Namespace != ns {
+				meant = append(meant, fmt.Sprintf("%s.%s (Service %s in namespace %s)", target, svc.Namespace, target, svc.Namespace))
+			}
+		}
+		if len(meant) > 0 {
+			expl += "; did you mean " + strings.Join(meant, " or ") + "?"
 		}
 		f := newFinding(serviceMissing, Error, Subject{Kind: "Service", Namespace: ns, Name: target},
 			fmt.Sprintf("Service %s does not exist (pods look it up: no such host)", target), expl)
