@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -42,6 +43,36 @@ type FetchedDigest struct {
 // DigestStats says what a fetch saw.
 type DigestStats struct {
 	Runs, Known, Fetched, Expired, Missing, Foreign int
+	// Skipped counts the runs whose digest could not be had, by reason ("artifact
+	// unavailable", "rate limited", "time budget spent", …); Why says of each which run
+	// and what happened (never a storage URL).
+	Skipped map[string]int
+	Why     []string
+}
+
+// skip counts a run skipped for reason.
+func (st *DigestStats) skip(runID, reason string, err error) {
+	if st.Skipped == nil {
+		st.Skipped = map[string]int{}
+	}
+	st.Skipped[reason]++
+	st.Why = append(st.Why, fmt.Sprintf("run %s: %s: %v", runID, reason, err))
+}
+
+// skipReason is what a failed digest download counts as.
+func skipReason(ctx context.Context, err error) string {
+	var rl *RateLimitedError
+	switch {
+	case ctx.Err() != nil:
+		return "time budget spent"
+	case errors.As(err, &rl):
+		return "rate limited"
+	case errors.Is(err, errTooLarge):
+		return "digest too large"
+	case errors.Is(err, errNotZip):
+		return "malformed artifact"
+	}
+	return "artifact unavailable"
 }
 
 // ErrNoActionsRead means the token may not read the Actions API (no actions: read).
@@ -70,7 +101,9 @@ func (c *Client) BaseDigests(ctx context.Context, q DigestQuery) ([]FetchedDiges
 			continue
 		}
 		g.Go(func() error {
-			body, err := c.runDigest(gctx, q, run.GetID())
+			actx, cancel := context.WithTimeout(gctx, c.ArtifactTimeout)
+			body, err := c.runDigest(actx, q, run.GetID())
+			cancel()
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -79,7 +112,8 @@ func (c *Client) BaseDigests(ctx context.Context, q DigestQuery) ([]FetchedDiges
 			case errors.Is(err, errNoDigest):
 				st.Missing++
 			case err != nil:
-				return fmt.Errorf("run %s: %w", id, err)
+				// One run's trouble is that run's: counted, and the others go on.
+				st.skip(id, skipReason(ctx, err), err)
 			default:
 				st.Fetched++
 				out = append(out, FetchedDigest{RunID: id, HeadSHA: run.GetHeadSHA(), Created: run.GetCreatedAt().Time, Body: body})
@@ -87,7 +121,8 @@ func (c *Client) BaseDigests(ctx context.Context, q DigestQuery) ([]FetchedDiges
 			return nil
 		})
 	}
-	return out, st, g.Wait()
+	err = g.Wait()
+	return out, st, err
 }
 
 // baseRuns lists the workflow's completed runs on the branch, newest first, keeping the
@@ -108,8 +143,12 @@ func (c *Client) baseRuns(ctx context.Context, q DigestQuery, st *DigestStats) (
 			}
 			return resp, e
 		})
-		if errors.Is(err, ErrForbidden) || (resp != nil && resp.Response != nil && resp.StatusCode == http.StatusForbidden) {
-			return nil, fmt.Errorf("%w: %v", ErrNoActionsRead, err)
+		var rl *RateLimitedError
+		switch {
+		case errors.As(err, &rl):
+			return nil, fmt.Errorf("list runs of %s: %w", q.Workflow, err)
+		case errors.Is(err, ErrForbidden) || (resp != nil && resp.Response != nil && resp.StatusCode == http.StatusForbidden):
+			return nil, fmt.Errorf("%w (HTTP 403 listing the runs of %s)", ErrNoActionsRead, q.Workflow)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("list runs of %s in %s: %w", q.Workflow, self, err)
@@ -137,6 +176,8 @@ func (c *Client) baseRuns(ctx context.Context, q DigestQuery, st *DigestStats) (
 var (
 	errExpired  = errors.New("digest artifact expired")
 	errNoDigest = errors.New("run has no digest artifact")
+	errTooLarge = errors.New("larger than the digest bound")
+	errNotZip   = errors.New("artifact is not a zip")
 )
 
 // runDigest downloads the run's newest digest artifact and returns the digest file.
@@ -199,22 +240,22 @@ func (c *Client) unzip(ctx context.Context, u string, q DigestQuery) ([]byte, er
 	}
 	resp, err := c.storage.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("artifact storage: %w", withoutURL(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("artifact download: HTTP %d", resp.StatusCode)
+		return nil, fmt.Errorf("artifact storage: HTTP %d", resp.StatusCode)
 	}
 	zipped, err := io.ReadAll(io.LimitReader(resp.Body, q.MaxBytes+1))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("artifact storage: %w", withoutURL(err))
 	}
 	if int64(len(zipped)) > q.MaxBytes {
-		return nil, fmt.Errorf("artifact larger than %d bytes", q.MaxBytes)
+		return nil, fmt.Errorf("artifact %w (%d bytes)", errTooLarge, q.MaxBytes)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(zipped), int64(len(zipped)))
 	if err != nil {
-		return nil, fmt.Errorf("artifact is not a zip: %w", err)
+		return nil, fmt.Errorf("%w: %v", errNotZip, err)
 	}
 	for _, f := range zr.File {
 		if path.Base(f.Name) != q.File || !f.Mode().IsRegular() {
@@ -230,9 +271,22 @@ func (c *Client) unzip(ctx context.Context, u string, q DigestQuery) ([]byte, er
 			return nil, err
 		}
 		if int64(len(b)) > q.MaxBytes {
-			return nil, fmt.Errorf("%s larger than %d bytes", q.File, q.MaxBytes)
+			return nil, fmt.Errorf("%s %w (%d bytes)", q.File, errTooLarge, q.MaxBytes)
 		}
 		return b, nil
 	}
 	return nil, errNoDigest
+}
+
+// withoutURL drops the URL from a transport error: a signed storage URL is a credential
+// and never reaches a message.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if errors.Is(ue.Err, context.DeadlineExceeded) || ue.Timeout() {
+			return fmt.Errorf("%s: timed out", ue.Op)
+		}
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
 }

@@ -97,3 +97,70 @@ func TestBaseDigestsWithoutActionsRead(t *testing.T) {
 		t.Errorf("err = %v, want ErrNoActionsRead", err)
 	}
 }
+
+// One base run's bad artifact (storage 500, a storage that stalls, a download redirect
+// that never answers) costs that run only: the others are fetched, each skip counted with
+// its reason, within the per-artifact deadline, and no storage URL reaches any message.
+func TestBadArtifactsSkipOnlyTheirRuns(t *testing.T) {
+	s := githubtest.New()
+	defer s.Close()
+	s.Tokens["ghs_x"] = "github-actions[bot]"
+	var runs []*githubtest.WorkflowRun
+	for i := 1; i <= 5; i++ {
+		runs = append(runs, s.AddRun(baseRun(i, fmt.Sprintf(`{"n": %d}`, i))))
+	}
+	s.StorageFails[runs[1].Artifacts[1].ID] = 500
+	s.StorageHangs[runs[2].Artifacts[1].ID] = true
+	s.RedirectHangs[runs[3].Artifacts[1].ID] = true
+	c := client(t, s, "ghs_x")
+	c.ArtifactTimeout = 2 * time.Second
+	c.MaxWait = time.Second // no long backoff on the 500s
+	start := time.Now()
+	got, st, err := c.BaseDigests(context.Background(), query(20, nil))
+	if err != nil {
+		t.Fatalf("one bad artifact failed the whole fetch: %v", err)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("took %s: a stalled download was not bounded", took)
+	}
+	if len(got) != 2 || st.Fetched != 2 || st.Skipped["artifact unavailable"] != 3 {
+		t.Errorf("fetched %d (stats %+v), want the 2 good runs and 3 skipped as unavailable", len(got), st)
+	}
+	for _, why := range st.Why {
+		if strings.Contains(why, "sig=") || strings.Contains(why, s.Storage.URL) || strings.Contains(why, "/blob/") {
+			t.Errorf("a storage URL in a reason: %s", why)
+		}
+	}
+}
+
+// A rate limit is said as one, with its reset, not as a missing permission.
+func TestRateLimitIsNotAMissingPermission(t *testing.T) {
+	s := githubtest.New()
+	defer s.Close()
+	s.Tokens["ghs_x"] = "github-actions[bot]"
+	s.RateLimited["ghs_x"] = true
+	s.AddRun(baseRun(1, `{}`))
+	c := client(t, s, "ghs_x")
+	c.MaxWait = time.Second // the reset is an hour away: do not wait for it
+	_, _, err := c.BaseDigests(context.Background(), query(20, nil))
+	var rl *RateLimitedError
+	if !errors.As(err, &rl) || errors.Is(err, ErrNoActionsRead) {
+		t.Fatalf("err = %v, want a rate limit", err)
+	}
+	if !strings.Contains(err.Error(), "rate limit") || !strings.Contains(err.Error(), "resets at") || rl.Reset.IsZero() {
+		t.Errorf("the rate limit does not say when it resets: %v", err)
+	}
+}
+
+// Without actions: read the error says that one cause, not also the comment's.
+func TestNoActionsReadSaysOneCause(t *testing.T) {
+	s := githubtest.New()
+	defer s.Close()
+	s.Tokens["ghs_x"] = "github-actions[bot]"
+	s.NoActionsRead["ghs_x"] = true
+	s.AddRun(baseRun(1, `{}`))
+	_, _, err := client(t, s, "ghs_x").BaseDigests(context.Background(), query(20, nil))
+	if !errors.Is(err, ErrNoActionsRead) || errors.Is(err, ErrForbidden) || strings.Contains(err.Error(), "comments") {
+		t.Errorf("err = %v, want only the missing actions: read", err)
+	}
+}

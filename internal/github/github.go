@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -36,6 +37,9 @@ type Client struct {
 	sleep   func(context.Context, time.Duration) error
 	// MaxWait bounds the total time spent waiting for retries.
 	MaxWait time.Duration
+	// ArtifactTimeout bounds one base run's digest: listing its artifacts, the download
+	// redirect and the storage download together.
+	ArtifactTimeout time.Duration
 	// Author is the login comments are posted as when the token cannot read /user (an
 	// installation token): github-actions[bot] (GITHUB_TOKEN's, New's default), or a
 	// GitHub App's own bot (my-app[bot]). "" means unknown: no existing comment is ours,
@@ -49,7 +53,9 @@ const ActionsBot = "github-actions[bot]"
 
 // New returns a client for apiURL (GITHUB_API_URL; GitHub Enterprise works) with token.
 func New(apiURL, token string, log *slog.Logger) (*Client, error) {
-	c := gh.NewClient(&http.Client{Timeout: 30 * time.Second}).WithAuthToken(token)
+	// go-github follows the artifact download's redirect with the transport itself,
+	// past the client's Timeout: the transport's own deadlines bound every request.
+	c := gh.NewClient(&http.Client{Timeout: 30 * time.Second, Transport: boundedTransport()}).WithAuthToken(token)
 	if apiURL != "" && apiURL != "https://api.github.com" && apiURL != "https://api.github.com/" {
 		u := strings.TrimSuffix(apiURL, "/") + "/"
 		parsed, err := url.Parse(u)
@@ -62,7 +68,19 @@ func New(apiURL, token string, log *slog.Logger) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{gh: c, storage: &http.Client{Timeout: 2 * time.Minute}, log: log, sleep: sleepCtx, MaxWait: 2 * time.Minute, Author: ActionsBot}, nil
+	return &Client{gh: c, storage: &http.Client{Timeout: time.Minute, Transport: boundedTransport()}, log: log, sleep: sleepCtx,
+		MaxWait: 2 * time.Minute, ArtifactTimeout: 30 * time.Second, Author: ActionsBot}, nil
+}
+
+// boundedTransport is http.DefaultTransport's, with a deadline for connecting, for the
+// TLS handshake and for the answer's headers: a server that accepts a request and
+// never answers costs at most that.
+func boundedTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 30 * time.Second
+	return t
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -124,7 +142,32 @@ func retryAfter(resp *gh.Response, err error, backoff time.Duration) (time.Durat
 	return 0, false
 }
 
+// RateLimitedError is GitHub's rate limit (primary, with its reset, or secondary).
+type RateLimitedError struct {
+	Reset     time.Time // zero: not said (a secondary limit)
+	Secondary bool
+}
+
+func (e *RateLimitedError) Error() string {
+	what := "GitHub API rate limit exceeded"
+	if e.Secondary {
+		what = "GitHub secondary rate limit exceeded"
+	}
+	if !e.Reset.IsZero() {
+		what += "; it resets at " + e.Reset.UTC().Format("15:04:05Z")
+	}
+	return what
+}
+
 func classify(resp *gh.Response, err error) error {
+	var rl *gh.RateLimitError
+	if errors.As(err, &rl) {
+		return &RateLimitedError{Reset: rl.Rate.Reset.Time}
+	}
+	var abuse *gh.AbuseRateLimitError
+	if errors.As(err, &abuse) {
+		return &RateLimitedError{Secondary: true}
+	}
 	var er *gh.ErrorResponse
 	if errors.As(err, &er) && er.Response != nil {
 		switch {
@@ -313,7 +356,43 @@ func (c *Client) identity(ctx context.Context) identity {
 	if err == nil && u.GetLogin() != "" {
 		return identity{login: u.GetLogin()}
 	}
+	// An installation token (GITHUB_TOKEN's, a GitHub App's) cannot read /user; GraphQL's
+	// viewer names its bot (my-app[bot]) all the same.
+	if login := c.viewer(ctx); login != "" {
+		return identity{login: login}
+	}
 	return identity{login: c.Author}
+}
+
+// viewer is the token's login as GraphQL's viewer says ("" when it cannot be asked).
+func (c *Client) viewer(ctx context.Context) string {
+	req, err := c.gh.NewRequest(http.MethodPost, c.graphqlURL(), map[string]string{"query": "query { viewer { login } }"})
+	if err != nil {
+		return ""
+	}
+	var out struct {
+		Data struct {
+			Viewer struct {
+				Login string `json:"login"`
+			} `json:"viewer"`
+		} `json:"data"`
+	}
+	if _, err := c.gh.Do(ctx, req, &out); err != nil {
+		c.log.Debug("GraphQL viewer unavailable", "err", err)
+		return ""
+	}
+	return out.Data.Viewer.Login
+}
+
+// graphqlURL is GitHub.com's /graphql, or GitHub Enterprise's /api/graphql beside its
+// REST API's /api/v3/.
+func (c *Client) graphqlURL() string {
+	u := *c.gh.BaseURL
+	if p, ok := strings.CutSuffix(u.Path, "/api/v3/"); ok {
+		u.Path = p + "/api/graphql"
+		return u.String()
+	}
+	return u.ResolveReference(&url.URL{Path: "graphql"}).String()
 }
 
 // ours reports whether cm was written by us (never, when we do not know who we are).

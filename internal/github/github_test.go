@@ -83,7 +83,7 @@ func TestUpsertOneCommentPerKeyAcrossPages(t *testing.T) {
 		t.Errorf("unchanged body: %+v %v", res, err)
 	}
 	for _, call := range s.Calls[before:] {
-		if strings.HasPrefix(call, "PATCH") || strings.HasPrefix(call, "POST") {
+		if strings.HasPrefix(call, "PATCH") || strings.HasPrefix(call, "POST /") { // GraphQL's viewer query reads
 			t.Errorf("wrote although unchanged: %s", call)
 		}
 	}
@@ -345,5 +345,26 @@ func TestHostileOtherBotsComments(t *testing.T) {
 				t.Errorf("our comments: %+v, want one, up to date", got)
 			}
 		})
+	}
+}
+
+// Each run is its own process, with its own client: with a GitHub App's installation
+// token (which cannot read /user), the second run must still find the first run's
+// comment, through GraphQL's viewer, and leave one comment.
+func TestAppTokenAcrossRunsLeavesOneComment(t *testing.T) {
+	s := githubtest.New()
+	defer s.Close()
+	s.Apps["ghs_app"] = "turbo-ci"
+	s.AddComment(7, "other-app[bot]", marker+"\nanother bot's, with our marker")
+	for run := 1; run <= 2; run++ {
+		if _, err := client(t, s, "ghs_app").Upsert(context.Background(), target(), ModeUpsert, fmt.Sprintf("%s\nrun %d", marker, run), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if mine := ours(s, "turbo-ci[bot]"); len(mine) != 1 || !strings.HasSuffix(mine[0].Body, "run 2") {
+		t.Fatalf("app comments after two runs: %+v, want exactly one, up to date", mine)
+	}
+	if other := ours(s, "other-app[bot]"); len(other) != 1 {
+		t.Errorf("another bot's comment was touched: %+v", other)
 	}
 }

@@ -58,6 +58,15 @@ func (s *Server) handleActions(w http.ResponseWriter, r *http.Request, tok strin
 	if len(parts) < 4 || parts[0] != "repos" || parts[3] != "actions" || r.Method != http.MethodGet {
 		return false
 	}
+	if s.RateLimited[tok] {
+		w.Header().Set("X-RateLimit-Limit", "1000")
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Used", "1000")
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
+		writeJSON(w, http.StatusForbidden, map[string]string{"message": "API rate limit exceeded for installation ID 4242.",
+			"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"})
+		return true
+	}
 	if s.NoActionsRead[tok] {
 		writeJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration",
 			"documentation_url": "https://docs.github.com/rest/actions/workflow-runs"})
@@ -124,9 +133,24 @@ func blobSig(id int64) string { return fmt.Sprintf("sas%08x", id*2654435761) }
 // is the only credential, and a request that also carries an Authorization header is
 // refused as Azure Blob Storage refuses it (and the token is recorded as leaked).
 func (s *Server) blob(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/blob/"), ".zip"), 10, 64)
+	s.mu.Lock()
+	hangs := s.StorageHangs[id]
+	s.Calls = append(s.Calls, r.Method+" storage"+r.URL.Path)
+	s.mu.Unlock()
+	if hangs {
+		w.WriteHeader(http.StatusOK) // headers sent, then nothing: a stalled download
+		w.(http.Flusher).Flush()
+		s.hang(r)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.Calls = append(s.Calls, r.Method+" storage"+r.URL.Path)
+	if code := s.StorageFails[id]; code != 0 {
+		w.Header().Set("x-ms-error-code", "ServerBusy")
+		w.WriteHeader(code)
+		return
+	}
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		s.StorageTokens = append(s.StorageTokens, auth)
 		w.Header().Set("x-ms-error-code", "AuthenticationFailed")
@@ -135,7 +159,6 @@ func (s *Server) blob(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.</Message></Error>`)
 		return
 	}
-	id, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/blob/"), ".zip"), 10, 64)
 	a := s.artifact(id)
 	if a == nil || a.Expired || r.URL.Query().Get("sig") != blobSig(id) {
 		w.Header().Set("x-ms-error-code", "AuthenticationFailed")

@@ -78,23 +78,37 @@ type Server struct {
 	// StorageTokens are the Authorization headers that reached the artifact storage
 	// (a token sent to another origin: a leak).
 	StorageTokens []string
-	runs          []*WorkflowRun
+	// StorageFails makes the storage answer this HTTP status for these artifact IDs.
+	StorageFails map[int64]int
+	// StorageHangs and RedirectHangs make the storage, or the API's download redirect,
+	// accept the request for these artifact IDs and never answer (until the client
+	// gives up or the server closes).
+	StorageHangs, RedirectHangs map[int64]bool
+	// RateLimited tokens get GitHub's primary rate-limit answer from the Actions API:
+	// 403, x-ratelimit-remaining 0, the reset an hour ahead.
+	RateLimited map[string]bool
+	runs        []*WorkflowRun
+	closing     chan struct{}
 }
 
 // New starts a fake GitHub.
 func New() *Server {
 	s := &Server{comments: map[int][]*Comment{}, nextID: 1000, heads: map[int]string{}, Tokens: map[string]string{},
-		ReadOnly: map[string]bool{}, Apps: map[string]string{}, MaxBody: 65536, RetryAfter: 1, NoActionsRead: map[string]bool{}}
+		ReadOnly: map[string]bool{}, Apps: map[string]string{}, MaxBody: 65536, RetryAfter: 1, NoActionsRead: map[string]bool{},
+		StorageFails: map[int64]int{}, StorageHangs: map[int64]bool{}, RedirectHangs: map[int64]bool{}, RateLimited: map[string]bool{},
+		closing: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v3/", s.handle)
+	mux.HandleFunc("/api/graphql", s.graphql)
 	s.Server = httptest.NewServer(mux)
 	s.URL = s.Server.URL + "/api/v3/"
 	s.Storage = httptest.NewServer(http.HandlerFunc(s.blob))
 	return s
 }
 
-// Close stops the API and the storage.
+// Close stops the API and the storage (and whatever hangs).
 func (s *Server) Close() {
+	close(s.closing)
 	s.Storage.Close()
 	s.Server.Close()
 }
@@ -154,7 +168,43 @@ func (s *Server) login(r *http.Request) (string, string) {
 	return s.Tokens[tok], tok
 }
 
+// hang holds a request open until its client gives up or the server closes.
+func (s *Server) hang(r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-s.closing:
+	}
+}
+
+// graphql answers the one query ci-report asks, viewer { login }, as GitHub does for
+// every kind of token: an installation token's viewer is its app's bot.
+func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Calls = append(s.Calls, r.Method+" graphql")
+	login, _ := s.login(r)
+	var in struct{ Query string }
+	_ = json.NewDecoder(r.Body).Decode(&in)
+	switch {
+	case r.Method != http.MethodPost:
+		w.WriteHeader(http.StatusMethodNotAllowed)
+	case login == "":
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
+	case !strings.Contains(in.Query, "viewer"):
+		writeJSON(w, 200, map[string]any{"errors": []map[string]string{{"message": "unsupported query"}}})
+	default:
+		writeJSON(w, 200, map[string]any{"data": map[string]any{"viewer": map[string]string{"login": login}}})
+	}
+}
+
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	if id, ok := s.hangingRedirect(r); ok {
+		s.mu.Lock()
+		s.Calls = append(s.Calls, r.Method+" hang "+strconv.FormatInt(id, 10))
+		s.mu.Unlock()
+		s.hang(r)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
@@ -285,6 +335,18 @@ func (s *Server) byID(id int64) (*Comment, int) {
 		}
 	}
 	return nil, 0
+}
+
+// hangingRedirect: the request is a download redirect the server is told to hang on.
+func (s *Server) hangingRedirect(r *http.Request) (int64, bool) {
+	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/api/v3"), "/"), "/")
+	if len(parts) != 7 || parts[4] != "artifacts" || parts[6] != "zip" {
+		return 0, false
+	}
+	id, _ := strconv.ParseInt(parts[5], 10, 64)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return id, s.RedirectHangs[id]
 }
 
 // list serves one page, with a Link header like GitHub's.
