@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ type historyFlags struct {
 	store      string
 	baseBranch string
 	runs       int
+	timeout    time.Duration // budget of the base branch's import, all requests together
 	tree       string
 	fetch      bool // run in GitHub Actions: import the base branch's digests first
 	// rd redacts what history says of its own troubles (a store path or an API error
@@ -37,9 +39,26 @@ func addHistoryFlags(cmd *cobra.Command, f *historyFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.store, "store", "", "history store: a SQLite file, or a postgres:// URL; labels failures new, failing, flaky or fixed against the base branch's recorded runs")
 	fl.StringVar(&f.baseBranch, "base-branch", "", "branch whose recorded runs the labels compare with (default: the PR's base branch, else the current branch)")
-	fl.IntVar(&f.runs, "history-runs", 20, "how many of the base branch's latest recorded runs count")
+	fl.IntVar(&f.runs, "history-runs", 20, "how many of the base branch's latest recorded runs count (1 to 1000)")
+	fl.DurationVar(&f.timeout, "history-timeout", defaultHistoryTimeout, "time budget for fetching the base branch's runs from GitHub (in Actions); past it, what was fetched is used and the History line says so")
 	fl.StringVar(&f.tree, "tree", "", "git tree of the tested commit (git rev-parse HEAD^{tree}): a test whose outcome differs on the same tree is flaky")
 }
+
+// check refuses history flags out of range, naming the flag.
+func (f *historyFlags) check() error {
+	if f.runs < 1 || f.runs > maxHistoryRuns {
+		return usageErrorf("--history-runs must be 1 to %d, not %d", maxHistoryRuns, f.runs)
+	}
+	if f.timeout < 0 {
+		return usageErrorf("--history-timeout must be a duration such as 60s (0: the default), not %s", f.timeout)
+	}
+	return nil
+}
+
+const (
+	maxHistoryRuns        = 1000        // bound of --history-runs
+	defaultHistoryTimeout = time.Minute // --history-timeout
+)
 
 // historyMeta is what the environment says about this run, for its digest.
 func historyMeta(g *globals, key, headSHA, tree string) history.Meta {
@@ -92,8 +111,19 @@ func applyHistory(ctx context.Context, g *globals, r *model.Report, f historyFla
 	defer st.Close()
 	scope := history.Scope{Repo: digest.Repo, Key: digest.Key}
 	var fetchErr error
+	var fetched importResult
 	if f.fetch {
-		if fetchErr = importBase(ctx, g, st, scope, base, f.runs); fetchErr != nil {
+		budget := f.timeout
+		if budget <= 0 {
+			budget = defaultHistoryTimeout // a zero historyFlags (tests, callers in code)
+		}
+		ictx, cancel := context.WithTimeout(ctx, budget)
+		fetched, fetchErr = importBase(ictx, g, st, scope, base, f.runs)
+		if fetchErr == nil && ictx.Err() != nil {
+			fetchErr = fmt.Errorf("the %s time budget (--history-timeout) ran out", budget)
+		}
+		cancel()
+		if fetchErr != nil {
 			g.log.Warn("base branch history not fetched; labels use what the store has", "err", clean(fetchErr))
 		}
 	}
@@ -104,8 +134,13 @@ func applyHistory(ctx context.Context, g *globals, r *model.Report, f historyFla
 		return
 	}
 	history.Label(r, w)
-	if len(w.Runs) == 0 && fetchErr != nil {
+	switch {
+	case len(w.Runs) == 0 && fetchErr != nil:
 		r.History.Note = "no history of " + base + ": " + clean(fetchErr)
+	case fetchErr != nil:
+		r.History.Fetch = "refresh failed: " + clean(fetchErr) + "; labels from the runs recorded before"
+	case len(fetched.skipped) > 0:
+		r.History.Fetch = fetched.summary()
 	}
 	g.log.Info("history labels", "base", base, "runs", len(w.Runs), "took", time.Since(start).Round(time.Millisecond))
 	if ctx.Err() != nil || digest.SHA == "" || digest.Branch != base || g.getenv("GITHUB_HEAD_REF") != "" {
@@ -154,46 +189,75 @@ func historyArtifact(g *globals, key string) string {
 	return historyPrefix(key) + id + "-" + attempt
 }
 
+// importResult is what an import recorded and what it skipped, by reason.
+type importResult struct {
+	recorded int
+	skipped  map[string]int
+}
+
+// summary is the skips as the History line says them: "2 runs skipped: 1 artifact
+// unavailable, 1 malformed digest".
+func (ir importResult) summary() string {
+	n := 0
+	var reasons []string
+	for why, k := range ir.skipped {
+		n += k
+		reasons = append(reasons, fmt.Sprintf("%d %s", k, why))
+	}
+	sort.Strings(reasons)
+	return fmt.Sprintf("%d %s skipped: %s", n, map[bool]string{true: "run", false: "runs"}[n == 1], strings.Join(reasons, ", "))
+}
+
 // importBase records the digests of the base branch's latest runs of this workflow that
-// the store does not have yet.
-func importBase(ctx context.Context, g *globals, st *history.Store, scope history.Scope, base string, runs int) error {
+// the store does not have yet. Each run is recorded or skipped on its own (an artifact
+// unavailable, a malformed digest): what was fetched is recorded even when the listing
+// fails or the budget in ctx runs out.
+func importBase(ctx context.Context, g *globals, st *history.Store, scope history.Scope, base string, runs int) (importResult, error) {
+	res := importResult{skipped: map[string]int{}}
 	owner, repo, ok := strings.Cut(scope.Repo, "/")
 	wf := workflowFile(g.getenv("GITHUB_WORKFLOW_REF"))
 	if !ok || wf == "" {
-		return errors.New("GITHUB_REPOSITORY or GITHUB_WORKFLOW_REF is not set")
+		return res, errors.New("GITHUB_REPOSITORY or GITHUB_WORKFLOW_REF is not set")
 	}
 	c, err := gh.New(g.getenv("GITHUB_API_URL"), g.getenv("GITHUB_TOKEN"), g.log)
 	if err != nil {
-		return err
+		return res, err
 	}
 	known, err := st.Recorded(ctx, scope)
 	if err != nil {
-		return err
+		return res, err
 	}
 	start := time.Now()
-	got, stats, err := c.BaseDigests(ctx, gh.DigestQuery{Owner: owner, Repo: repo, Workflow: wf, Branch: base, Prefix: historyPrefix(scope.Key),
+	got, stats, fetchErr := c.BaseDigests(ctx, gh.DigestQuery{Owner: owner, Repo: repo, Workflow: wf, Branch: base, Prefix: historyPrefix(scope.Key),
 		File: history.DigestFile, Runs: runs, MaxBytes: history.MaxDigest, Known: func(id string) bool { return known[id] }})
-	if err != nil {
-		return err
+	for why, n := range stats.Skipped {
+		res.skipped[why] += n
 	}
-	recorded := 0
+	for _, why := range stats.Why {
+		g.log.Warn("a base run was skipped", "why", why)
+	}
+	// Recorded under a context of its own: the fetch's budget may be spent, and what
+	// was fetched is worth keeping.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	for _, fd := range got {
 		d, err := history.DecodeDigest(bytes.NewReader(fd.Body))
 		if err != nil {
 			g.log.Warn("a base run's digest is unreadable; skipped", "run", fd.RunID, "err", err)
+			res.skipped["malformed digest"]++
 			continue
 		}
 		// What the API says of the run wins over what its file says.
 		d.Repo, d.Key, d.Branch, d.SHA, d.Run, d.Time = scope.Repo, scope.Key, base, fd.HeadSHA, fd.RunID, fd.Created
-		if ok, err := st.Record(ctx, d); err != nil {
-			return err
+		if ok, err := st.Record(rctx, d); err != nil {
+			return res, err
 		} else if ok {
-			recorded++
+			res.recorded++
 		}
 	}
-	g.log.Info("base branch history fetched", "branch", base, "runs", stats.Runs, "known", stats.Known, "recorded", recorded,
-		"expired", stats.Expired, "without digest", stats.Missing, "ignored (forks, PRs)", stats.Foreign, "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	g.log.Info("base branch history fetched", "branch", base, "runs", stats.Runs, "known", stats.Known, "recorded", res.recorded,
+		"expired", stats.Expired, "without digest", stats.Missing, "skipped", stats.Skipped, "ignored (forks, PRs)", stats.Foreign, "took", time.Since(start).Round(time.Millisecond))
+	return res, fetchErr
 }
 
 // workflowFile is the workflow's file name from GITHUB_WORKFLOW_REF

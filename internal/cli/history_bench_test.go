@@ -64,7 +64,7 @@ func BenchmarkHistoryImport(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := importBase(ctx, g, st, scope, "main", 100); err != nil {
+			if _, err := importBase(ctx, g, st, scope, "main", 100); err != nil {
 				b.Fatal(err)
 			}
 			st.Close()
@@ -76,11 +76,11 @@ func BenchmarkHistoryImport(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer st.Close()
-		if err := importBase(ctx, g, st, scope, "main", 100); err != nil {
+		if _, err := importBase(ctx, g, st, scope, "main", 100); err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if err := importBase(ctx, g, st, scope, "main", 100); err != nil {
+			if _, err := importBase(ctx, g, st, scope, "main", 100); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -98,7 +98,7 @@ func BenchmarkRenderHistory(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := importBase(context.Background(), benchGlobals(getenv), st, history.Scope{Repo: "o/r", Key: key}, "main", 100); err != nil {
+	if _, err := importBase(context.Background(), benchGlobals(getenv), st, history.Scope{Repo: "o/r", Key: key}, "main", 100); err != nil {
 		b.Fatal(err)
 	}
 	st.Close()

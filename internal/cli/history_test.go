@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/org/k8s-e2e-report/internal/history"
 	"github.com/org/k8s-e2e-report/internal/history/pgtest"
@@ -75,5 +76,76 @@ func TestHistoryWithoutActionsRead(t *testing.T) {
 		history.Digest{Repo: "o/r", Key: "e2e"})
 	if r.History.Base.Runs != 3 || r.Tests.Cases[0].History == nil {
 		t.Errorf("history with actions: read: %+v", r.History)
+	}
+}
+
+// One base run whose artifact the storage cannot serve costs that run only: the others
+// label the failure, and the History line says what was skipped and why.
+func TestHistoryOneBadArtifactKeepsTheRest(t *testing.T) {
+	gh, getenv := historyAPI(t, 3, "e2e")
+	defer gh.Close()
+	gh.StorageFails[gh.Runs()[1].Artifacts[1].ID] = 500
+	r := &model.Report{Tests: &results.Results{Cases: []results.Case{{Suite: "e2e", Name: "TestCase001", Status: results.Failed}}}}
+	applyHistory(context.Background(), benchGlobals(getenv), r, historyFlags{store: filepath.Join(t.TempDir(), "h.db"), runs: 20, fetch: true},
+		history.Digest{Repo: "o/r", Key: "e2e"})
+	if r.History == nil || r.History.Base.Runs != 2 || r.Tests.Cases[0].History == nil {
+		t.Fatalf("history after one bad artifact: %+v", r.History)
+	}
+	if r.History.Fetch != "1 run skipped: 1 artifact unavailable" {
+		t.Errorf("the History line's note: %q", r.History.Fetch)
+	}
+}
+
+// A store refreshed once, then rate limited: the labels stay, and the History line says
+// they are not current and why (a rate limit, not a permission).
+func TestHistoryStaleStoreSaysSo(t *testing.T) {
+	gh, getenv := historyAPI(t, 3, "e2e")
+	defer gh.Close()
+	store := filepath.Join(t.TempDir(), "h.db")
+	g := benchGlobals(getenv)
+	flags := historyFlags{store: store, runs: 20, fetch: true}
+	r := &model.Report{Tests: &results.Results{Cases: []results.Case{{Suite: "e2e", Name: "TestCase001", Status: results.Failed}}}}
+	applyHistory(context.Background(), g, r, flags, history.Digest{Repo: "o/r", Key: "e2e"})
+	if r.History == nil || r.History.Base.Runs != 3 || r.History.Fetch != "" {
+		t.Fatalf("first import: %+v", r.History)
+	}
+	gh.RateLimited["ghs_bench"] = true
+	r = &model.Report{Tests: &results.Results{Cases: []results.Case{{Suite: "e2e", Name: "TestCase001", Status: results.Failed}}}}
+	applyHistory(context.Background(), g, r, flags, history.Digest{Repo: "o/r", Key: "e2e"})
+	if r.History.Base.Runs != 3 || r.Tests.Cases[0].History == nil {
+		t.Fatalf("the stored runs were not used: %+v", r.History)
+	}
+	if f := r.History.Fetch; !strings.Contains(f, "refresh failed") || !strings.Contains(f, "rate limit") || strings.Contains(f, "actions: read") {
+		t.Errorf("the stale store's note: %q", f)
+	}
+}
+
+// A download redirect that never answers costs the import its budget, not the run: the
+// render goes on and says why there is no history.
+func TestHistoryHungAPIWithinBudget(t *testing.T) {
+	gh, getenv := historyAPI(t, 2, "e2e")
+	defer gh.Close()
+	for _, run := range gh.Runs() {
+		gh.RedirectHangs[run.Artifacts[1].ID] = true
+	}
+	r := &model.Report{Tests: &results.Results{Cases: []results.Case{{Suite: "e2e", Name: "t", Status: results.Failed}}}}
+	start := time.Now()
+	applyHistory(context.Background(), benchGlobals(getenv), r, historyFlags{store: filepath.Join(t.TempDir(), "h.db"), runs: 20, fetch: true, timeout: 2 * time.Second},
+		history.Digest{Repo: "o/r", Key: "e2e"})
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("took %s with a 2s budget", took)
+	}
+	if r.History == nil || !strings.Contains(r.History.Note, "time budget") {
+		t.Errorf("history with a hung API: %+v", r.History)
+	}
+}
+
+// --history-runs out of 1..1000 is a usage error that names the flag.
+func TestHistoryRunsBounded(t *testing.T) {
+	for _, n := range []string{"0", "-1", "1001"} {
+		code, _, stderr := run("render", "../../testdata/bundles/demo", "--history-runs", n, "--report-dir", t.TempDir())
+		if code != 2 || !strings.Contains(stderr, "--history-runs must be 1 to 1000") {
+			t.Errorf("--history-runs %s: exit %d, %s", n, code, stderr)
+		}
 	}
 }

@@ -79,6 +79,9 @@ func runInvestigate(cmd *cobra.Command, g *globals, f *investigateFlags) error {
 	if f.tail < 1 {
 		return usageErrorf("--tail must be at least 1")
 	}
+	if err := f.history.check(); err != nil {
+		return err
+	}
 	if f.since < 0 {
 		return usageErrorf("--since must not be negative")
 	}

@@ -48,6 +48,9 @@ go test -json or -v output and Ginkgo JSON reports; files under the bundle's res
   ci-report render ci-report --results 'test-results/*.xml' --metrics metrics.json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.history.check(); err != nil {
+				return err
+			}
 			dir := "ci-report"
 			if len(args) == 1 {
 				dir = args[0]

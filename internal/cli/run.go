@@ -40,6 +40,9 @@ results). run does not fail the job for its own troubles unless --strict.`,
 }
 
 func runRun(cmd *cobra.Command, g *globals, cf *collectFlags, rf *renderFlags, mf *commentFlags) error {
+	if err := rf.history.check(); err != nil {
+		return err
+	}
 	inActions := ghactions.InActions(g.getenv)
 	group := func(name string, f func() error) error {
 		if inActions {

@@ -104,6 +104,9 @@ func (c *Client) retry(ctx context.Context, what string, op func() (*gh.Response
 			return nil
 		}
 		wait, retryable := retryAfter(resp, err, backoff)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			retryable = false // the caller's budget ends first: say why, not "deadline exceeded"
+		}
 		if !retryable || waited+wait > c.MaxWait {
 			return classify(resp, err)
 		}

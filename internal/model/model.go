@@ -63,6 +63,7 @@ type History struct {
 	Streak  int    `json:"streak,omitempty"` // and its length in runs
 	Of      string `json:"of"`               // what the counts count: "tests" or "findings"
 	Note    string `json:"note,omitempty"`   // why there are no labels (no history, no access)
+	Fetch   string `json:"fetch,omitempty"`  // what refreshing from GitHub left out or why it failed (labels still shown)
 }
 
 // HistoryBase is the window of base-branch runs the labels come from.

@@ -40,10 +40,14 @@ func historyLine(h *model.History, comment bool) string {
 	if h.Of == "findings" {
 		of = "findings: "
 	}
-	if len(parts) == 0 {
-		return fmt.Sprintf("**History:** nothing failed; compared with %s's last %d %s", branch, h.Base.Runs, plural(h.Base.Runs, "run", "runs"))
+	window := fmt.Sprintf("%s's last %d %s", branch, h.Base.Runs, plural(h.Base.Runs, "run", "runs"))
+	if h.Fetch != "" {
+		window += "; " + mdText(h.Fetch, comment)
 	}
-	return "**History:** " + of + strings.Join(parts, " · ") + fmt.Sprintf(" <sub>(%s's last %d %s)</sub>", branch, h.Base.Runs, plural(h.Base.Runs, "run", "runs"))
+	if len(parts) == 0 {
+		return "**History:** nothing failed; compared with " + window
+	}
+	return "**History:** " + of + strings.Join(parts, " · ") + " <sub>(" + window + ")</sub>"
 }
 
 func plural(n int, one, many string) string {

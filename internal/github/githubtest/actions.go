@@ -52,6 +52,13 @@ func (s *Server) AddRun(r *WorkflowRun) *WorkflowRun {
 	return r
 }
 
+// Runs are the workflow runs added, oldest first.
+func (s *Server) Runs() []*WorkflowRun {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*WorkflowRun(nil), s.runs...)
+}
+
 // handleActions serves the Actions API's runs, artifacts and artifact downloads;
 // false if the path is not one of them.
 func (s *Server) handleActions(w http.ResponseWriter, r *http.Request, tok string, parts []string) bool {
