@@ -7,6 +7,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/fingerprint"
 	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/results"
 )
 
 // historyLine is the reports' first line on cross-run memory, e.g. "2 new · 3 already
@@ -73,7 +74,11 @@ type FindingGroup struct {
 
 func groupFailures(fts []model.FailedTest) []FailureGroup {
 	var out []FailureGroup
-	for _, g := range group(fts, func(ft model.FailedTest) (string, string) { return "", fingerprint.Normalise(ft.Case.Message) }) {
+	// Failures with different history labels are never one line: a new failure among
+	// known ones must be named where a person reads the comment.
+	for _, g := range group(fts, func(ft model.FailedTest) (string, string) {
+		return historyState(ft.Case.History), fingerprint.Normalise(ft.Case.Message)
+	}) {
 		fg := FailureGroup{FailedTest: g[0]}
 		for _, ft := range g[1:] {
 			fg.Others = append(fg.Others, ft.Case.Name)
@@ -89,7 +94,7 @@ func groupFindings(fs []findings.Finding) []FindingGroup {
 		if f.Explanation == "" {
 			return "", ""
 		}
-		return f.Category + "\x00" + string(f.Severity), fingerprint.Normalise(f.Explanation)
+		return f.Category + "\x00" + string(f.Severity) + "\x00" + historyState(f.History), fingerprint.Normalise(f.Explanation)
 	}) {
 		fg := FindingGroup{Finding: g[0]}
 		for _, f := range g[1:] {
@@ -98,6 +103,14 @@ func groupFindings(fs []findings.Finding) []FindingGroup {
 		out = append(out, fg)
 	}
 	return out
+}
+
+// historyState is a label's state ("" without history).
+func historyState(h *results.History) string {
+	if h == nil {
+		return ""
+	}
+	return h.State
 }
 
 // memo remembers f's result for the last slice it was given (the same backing array and

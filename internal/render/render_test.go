@@ -411,3 +411,32 @@ func TestCommentNamesRootCause(t *testing.T) {
 		t.Errorf("the root cause names a cause: %s", l)
 	}
 }
+
+// Three tests failing with messages alike but for a name and a request ID fold into
+// one line only among the same history label: the new one is named on its own line,
+// labelled new (issue 30: grouping must not hide the new failure).
+func TestCommentNamesTheNewFailure(t *testing.T) {
+	r := load(t, "demo")
+	failing := &results.History{State: "failing", Since: "abc1234", Runs: 6, Failures: 6}
+	r.FailedTests = nil
+	for _, tc := range []struct {
+		name string
+		h    *results.History
+	}{{"TestA", failing}, {"TestB", &results.History{State: "new"}}, {"TestC", failing}} {
+		r.FailedTests = append(r.FailedTests, model.FailedTest{Case: results.Case{Suite: "e2e", Name: tc.name, Status: results.Failed,
+			Message: fmt.Sprintf("GET /api/%s: 503 (request id %s-8f2c)", strings.ToLower(tc.name), tc.name), History: tc.h}})
+	}
+	comment, err := Comment(r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lineB string
+	for _, l := range strings.Split(comment, "\n") {
+		if strings.Contains(l, "TestB") {
+			lineB = l
+		}
+	}
+	if !strings.Contains(lineB, "new") || strings.Contains(lineB, "TestA") || strings.Contains(lineB, "TestC") {
+		t.Errorf("the new failure is not on a line of its own, labelled new: %q\n%s", lineB, comment)
+	}
+}
