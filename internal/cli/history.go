@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type historyFlags struct {
 	baseBranch string
 	runs       int
 	timeout    time.Duration // budget of the base branch's import, all requests together
+	keep       int           // runs kept per branch and key
 	tree       string
 	fetch      bool // run in GitHub Actions: import the base branch's digests first
 	// rd redacts what history says of its own troubles (a store path or an API error
@@ -41,6 +43,7 @@ func addHistoryFlags(cmd *cobra.Command, f *historyFlags) {
 	fl.StringVar(&f.baseBranch, "base-branch", "", "branch whose recorded runs the labels compare with (default: the PR's base branch, else the current branch)")
 	fl.IntVar(&f.runs, "history-runs", 20, "how many of the base branch's latest recorded runs count (1 to 1000)")
 	fl.DurationVar(&f.timeout, "history-timeout", defaultHistoryTimeout, "time budget for fetching the base branch's runs from GitHub (in Actions); past it, what was fetched is used and the History line says so")
+	fl.IntVar(&f.keep, "history-keep", history.DefaultKeep, "runs the store keeps per branch and job key; recording one more deletes the oldest")
 	fl.StringVar(&f.tree, "tree", "", "git tree of the tested commit (git rev-parse HEAD^{tree}): a test whose outcome differs on the same tree is flaky")
 }
 
@@ -48,6 +51,9 @@ func addHistoryFlags(cmd *cobra.Command, f *historyFlags) {
 func (f *historyFlags) check() error {
 	if f.runs < 1 || f.runs > maxHistoryRuns {
 		return usageErrorf("--history-runs must be 1 to %d, not %d", maxHistoryRuns, f.runs)
+	}
+	if f.keep < 0 || f.keep > 0 && f.keep < f.runs {
+		return usageErrorf("--history-keep must be at least --history-runs (%d), not %d", f.runs, f.keep)
 	}
 	if f.timeout < 0 {
 		return usageErrorf("--history-timeout must be a duration such as 60s (0: the default), not %s", f.timeout)
@@ -63,7 +69,7 @@ const (
 // historyMeta is what the environment says about this run, for its digest.
 func historyMeta(g *globals, key, headSHA, tree string) history.Meta {
 	m := history.Meta{Repo: g.getenv("GITHUB_REPOSITORY"), Key: key, SHA: headSHA, Branch: g.getenv("GITHUB_HEAD_REF"),
-		Run: g.getenv("GITHUB_RUN_ID"), Tree: tree, Time: time.Now()}
+		Run: runKey(g), Tree: tree, Time: time.Now()}
 	if m.Repo == "" {
 		m.Repo = "local"
 	}
@@ -74,6 +80,16 @@ func historyMeta(g *globals, key, headSHA, tree string) history.Meta {
 		m.Branch = g.getenv("GITHUB_REF_NAME")
 	}
 	return m
+}
+
+// runKey is this run's key in the store: its ID and attempt (GITHUB_RUN_ATTEMPT).
+func runKey(g *globals) string {
+	id := g.getenv("GITHUB_RUN_ID")
+	if id == "" {
+		return ""
+	}
+	attempt, _ := strconv.Atoi(g.getenv("GITHUB_RUN_ATTEMPT"))
+	return history.RunKey(id, attempt)
 }
 
 func (f *historyFlags) base(g *globals) string {
@@ -109,6 +125,7 @@ func applyHistory(ctx context.Context, g *globals, r *model.Report, f historyFla
 		return
 	}
 	defer st.Close()
+	st.Keep = f.keep
 	scope := history.Scope{Repo: digest.Repo, Key: digest.Key}
 	var fetchErr error
 	var fetched importResult
@@ -229,7 +246,7 @@ func importBase(ctx context.Context, g *globals, st *history.Store, scope histor
 	}
 	start := time.Now()
 	got, stats, fetchErr := c.BaseDigests(ctx, gh.DigestQuery{Owner: owner, Repo: repo, Workflow: wf, Branch: base, Prefix: historyPrefix(scope.Key),
-		File: history.DigestFile, Runs: runs, MaxBytes: history.MaxDigest, Known: func(id string) bool { return known[id] }})
+		File: history.DigestFile, Runs: runs, MaxBytes: history.MaxDigest, Known: func(id string, attempt int) bool { return known[history.RunKey(id, attempt)] }})
 	for why, n := range stats.Skipped {
 		res.skipped[why] += n
 	}
@@ -247,8 +264,9 @@ func importBase(ctx context.Context, g *globals, st *history.Store, scope histor
 			res.skipped["malformed digest"]++
 			continue
 		}
-		// What the API says of the run wins over what its file says.
-		d.Repo, d.Key, d.Branch, d.SHA, d.Run, d.Time = scope.Repo, scope.Key, base, fd.HeadSHA, fd.RunID, fd.Created
+		// What the API says of the run wins over what its file says, its tree included:
+		// a tree only the file claims never makes a failure "flaky".
+		d.Repo, d.Key, d.Branch, d.SHA, d.Tree, d.Run, d.Time = scope.Repo, scope.Key, base, fd.HeadSHA, fd.Tree, history.RunKey(fd.RunID, fd.Attempt), fd.Created
 		if ok, err := st.Record(rctx, d); err != nil {
 			return res, err
 		} else if ok {

@@ -3,12 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/org/k8s-e2e-report/internal/github/githubtest"
 	"github.com/org/k8s-e2e-report/internal/history"
 	"github.com/org/k8s-e2e-report/internal/history/pgtest"
 	"github.com/org/k8s-e2e-report/internal/model"
@@ -147,5 +150,64 @@ func TestHistoryRunsBounded(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, "--history-runs must be 1 to 1000") {
 			t.Errorf("--history-runs %s: exit %d, %s", n, code, stderr)
 		}
+	}
+}
+
+// addDigestRun adds a base run of o/r on main whose digest says test t has status st.
+func addDigestRun(gh *githubtest.Server, i int, st string, mutate func(*history.Digest)) *githubtest.WorkflowRun {
+	d := history.Digest{Version: history.DigestVersion, Repo: "o/r", Key: "e2e", Branch: "main", SHA: fmt.Sprintf("%040x", 100+i), Time: time.Unix(int64(i)*600, 0),
+		Tests: []history.Test{{Suite: "e2e", Name: "t", Status: st, Attempts: 1}}}
+	if mutate != nil {
+		mutate(&d)
+	}
+	body, _ := json.Marshal(d)
+	run := &githubtest.WorkflowRun{Workflow: "e2e.yml", HeadBranch: "main", HeadSHA: d.SHA, Event: "push", Status: "completed", Conclusion: "success", RunAttempt: 1, CreatedAt: d.Time}
+	run.HeadRepo.FullName = "o/r"
+	run.Artifacts = []*githubtest.Artifact{{Name: historyPrefix("e2e") + "1-1", CreatedAt: d.Time, Files: map[string][]byte{history.DigestFile: body}}}
+	return gh.AddRun(run)
+}
+
+// The tree a digest file claims is not trusted: only the API's head commit says a run's
+// tree, so a digest that copies this run's tree cannot make its failure "flaky".
+func TestHistoryTreeFromTheAPIOnly(t *testing.T) {
+	gh, getenv := historyAPI(t, 0, "e2e")
+	defer gh.Close()
+	addDigestRun(gh, 1, "passed", func(d *history.Digest) { d.Tree = "feedface" })
+	r := &model.Report{Tests: &results.Results{Cases: []results.Case{{Suite: "e2e", Name: "t", Status: results.Failed}}}}
+	applyHistory(context.Background(), benchGlobals(getenv), r, historyFlags{store: filepath.Join(t.TempDir(), "h.db"), runs: 20, fetch: true, tree: "feedface"},
+		history.Digest{Repo: "o/r", Key: "e2e"})
+	if h := r.Tests.Cases[0].History; h == nil || h.State != "new" {
+		t.Errorf("label %+v, want new: the digest's own tree was trusted", h)
+	}
+}
+
+// A base run re-run after its digest was imported: the later attempt's digest is
+// imported and replaces the earlier one, so the run's outcome is its latest attempt's.
+func TestHistoryReRunReplacesItsAttempt(t *testing.T) {
+	gh, getenv := historyAPI(t, 0, "e2e")
+	defer gh.Close()
+	run := addDigestRun(gh, 1, "failed", nil)
+	store := filepath.Join(t.TempDir(), "h.db")
+	g := benchGlobals(getenv)
+	label := func() *results.History {
+		r := &model.Report{Tests: &results.Results{Cases: []results.Case{{Suite: "e2e", Name: "t", Status: results.Failed}}}}
+		applyHistory(context.Background(), g, r, historyFlags{store: store, runs: 20, fetch: true}, history.Digest{Repo: "o/r", Key: "e2e"})
+		if r.History == nil || r.History.Base.Runs != 1 {
+			t.Fatalf("history: %+v, want one base run", r.History)
+		}
+		return r.Tests.Cases[0].History
+	}
+	if h := label(); h == nil || h.State != "failing" {
+		t.Fatalf("before the re-run: %+v, want failing", h)
+	}
+	// The re-run passed: GitHub lists the run with attempt 2 and a second digest artifact.
+	d := history.Digest{Version: history.DigestVersion, Repo: "o/r", Key: "e2e", Branch: "main", SHA: run.HeadSHA, Time: run.CreatedAt,
+		Tests: []history.Test{{Suite: "e2e", Name: "t", Status: "passed", Attempts: 1}}}
+	body, _ := json.Marshal(d)
+	run.RunAttempt = 2
+	run.Artifacts = append(run.Artifacts, &githubtest.Artifact{ID: run.Artifacts[0].ID + 500, Name: historyPrefix("e2e") + "1-2", CreatedAt: run.CreatedAt.Add(time.Hour),
+		Files: map[string][]byte{history.DigestFile: body}})
+	if h := label(); h == nil || h.State != "new" {
+		t.Errorf("after a passing re-run: %+v, want new (the run's latest attempt passed)", h)
 	}
 }

@@ -28,14 +28,17 @@ type DigestQuery struct {
 	File        string // the digest's file name inside the artifact
 	Runs        int    // how many of the newest eligible runs
 	MaxBytes    int64  // bound on the artifact's zip and on the file
-	// Known says whether a run (by ID) is already recorded: it is not downloaded again.
-	Known func(runID string) bool
+	// Known says whether a run's attempt (by run ID and attempt) is already recorded: it is
+	// not downloaded again. A re-run's later attempt is a new one.
+	Known func(runID string, attempt int) bool
 }
 
 // FetchedDigest is one run's digest file, with what the API (not the file) says of it.
 type FetchedDigest struct {
 	RunID   string
+	Attempt int    // the run's latest attempt, whose digest this is
 	HeadSHA string
+	Tree    string // the head commit's tree as the API reports it ("" when it does not)
 	Created time.Time
 	Body    []byte
 }
@@ -96,7 +99,7 @@ func (c *Client) BaseDigests(ctx context.Context, q DigestQuery) ([]FetchedDiges
 	g.SetLimit(8)
 	for _, run := range runs {
 		id := strconv.FormatInt(run.GetID(), 10)
-		if q.Known != nil && q.Known(id) {
+		if q.Known != nil && q.Known(id, max(run.GetRunAttempt(), 1)) {
 			st.Known++
 			continue
 		}
@@ -116,7 +119,8 @@ func (c *Client) BaseDigests(ctx context.Context, q DigestQuery) ([]FetchedDiges
 				st.skip(id, skipReason(ctx, err), err)
 			default:
 				st.Fetched++
-				out = append(out, FetchedDigest{RunID: id, HeadSHA: run.GetHeadSHA(), Created: run.GetCreatedAt().Time, Body: body})
+				out = append(out, FetchedDigest{RunID: id, Attempt: max(run.GetRunAttempt(), 1), HeadSHA: run.GetHeadSHA(),
+					Tree: run.GetHeadCommit().GetTreeID(), Created: run.GetCreatedAt().Time, Body: body})
 			}
 			return nil
 		})

@@ -26,7 +26,7 @@ func baseRun(i int, digest string) *githubtest.WorkflowRun {
 
 func query(runs int, known map[string]bool) DigestQuery {
 	return DigestQuery{Owner: "o", Repo: "r", Workflow: "e2e.yml", Branch: "main", Prefix: "ci-report-history-abc-",
-		File: "history-digest.json", Runs: runs, MaxBytes: 1 << 20, Known: func(id string) bool { return known[id] }}
+		File: "history-digest.json", Runs: runs, MaxBytes: 1 << 20, Known: func(id string, _ int) bool { return known[id] }}
 }
 
 func TestBaseDigests(t *testing.T) {

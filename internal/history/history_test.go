@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -245,5 +246,110 @@ func TestFailingUnderEachMode(t *testing.T) {
 	// Without labels (no store) every failure is new.
 	if got := Blocking(report(map[string]results.Status{"a": F}, "p-x2k9z"), FailOnNew); got != 2 {
 		t.Errorf("unlabelled: %d, want 2", got)
+	}
+}
+
+// A re-run's digest replaces its run's earlier attempt (the latest attempt decides the
+// run's outcome), an earlier attempt arriving late is not kept, and a branch keeps its
+// newest Keep runs: recording one more deletes the oldest, with what it recorded.
+func TestReRunsAndRetention(t *testing.T) {
+	for name, dsn := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st, err := Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			st.Keep = 3
+			sc := Scope{Repo: "o/retain", Key: "e2e/test"}
+			first := run("o/retain", "aaa", 1, map[string]results.Status{"t": F})
+			first.Run = RunKey("501", 1)
+			retry := run("o/retain", "aaa", 2, map[string]results.Status{"t": P})
+			retry.Run = RunKey("501", 2)
+			for _, d := range []Digest{first, retry} {
+				if ok, err := st.Record(ctx, d); err != nil || !ok {
+					t.Fatalf("record %s: %v %v", d.Run, ok, err)
+				}
+			}
+			if ok, err := st.Record(ctx, first); err != nil || ok {
+				t.Errorf("the earlier attempt was recorded again after the re-run: %v %v", ok, err)
+			}
+			w, err := st.Window(ctx, sc, "main", 20, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(w.Runs) != 1 || w.Runs[0].ID != "501#2" || len(w.Runs[0].Failed) != 0 {
+				t.Fatalf("after a passing re-run: %+v, want its one latest attempt", w.Runs)
+			}
+			for i := 3; i <= 7; i++ {
+				d := run("o/retain", fmt.Sprintf("s%d", i), i, map[string]results.Status{"t": F})
+				if _, err := st.Record(ctx, d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w, err = st.Window(ctx, sc, "main", 20, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var shas []string
+			for _, r := range w.Runs {
+				shas = append(shas, r.SHA)
+			}
+			if strings.Join(shas, ",") != "s7,s6,s5" {
+				t.Errorf("kept %v, want the newest 3", shas)
+			}
+			var orphans int
+			if err := st.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM tests WHERE run_id NOT IN (SELECT id FROM runs)`).Scan(&orphans); err != nil || orphans != 0 {
+				t.Errorf("%d tests of deleted runs left (%v)", orphans, err)
+			}
+		})
+	}
+}
+
+// Two jobs recording into one PostgreSQL database at once (the organisation's store):
+// every run is recorded once, and retention under contention keeps the newest.
+func TestConcurrentRecordsOnPostgres(t *testing.T) {
+	dsn := pgtest.Start(t)
+	ctx := context.Background()
+	var errs [2]error
+	done := make(chan int)
+	for j := range 2 {
+		go func() {
+			defer func() { done <- j }()
+			st, err := Open(ctx, dsn)
+			if err != nil {
+				errs[j] = err
+				return
+			}
+			defer st.Close()
+			st.Keep = 15
+			for i := range 10 {
+				d := run("o/pg", fmt.Sprintf("j%d-%d", j, i), j*10+i, map[string]results.Status{"t": F, "u": P})
+				if _, err := st.Record(ctx, d); err != nil {
+					errs[j] = fmt.Errorf("record %s: %w", d.SHA, err)
+					return
+				}
+			}
+		}()
+	}
+	<-done
+	<-done
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	w, err := st.Window(ctx, Scope{Repo: "o/pg", Key: "e2e/test"}, "main", 100, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Runs) != 15 || w.Runs[0].SHA != "j1-9" {
+		t.Errorf("%d runs kept, newest %v; want 15, newest j1-9", len(w.Runs), w.Runs[0].SHA)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,31 @@ import (
 type Store struct {
 	db *sql.DB
 	pg bool
+	// Keep bounds the runs kept per repository, key and branch: recording one more
+	// deletes the oldest beyond it, in the same transaction. 0: DefaultKeep.
+	Keep int
+}
+
+// DefaultKeep is how many runs of a branch a job's history keeps by default.
+const DefaultKeep = 200
+
+// RunKey is a run's key in the store: its ID, and the attempt after the first
+// ("123#2"), so a re-run is recorded and replaces its earlier attempt.
+func RunKey(id string, attempt int) string {
+	if attempt <= 1 {
+		return id
+	}
+	return fmt.Sprintf("%s#%d", id, attempt)
+}
+
+// splitRunKey is RunKey's inverse.
+func splitRunKey(key string) (string, int) {
+	id, a, ok := strings.Cut(key, "#")
+	n, err := strconv.Atoi(a)
+	if !ok || err != nil || n < 1 {
+		return key, 1
+	}
+	return id, n
 }
 
 // Scope is one job's history: runs of the same repository and key.
@@ -202,6 +228,11 @@ func (s *Store) Record(ctx context.Context, d Digest) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if stale, err := s.supersede(ctx, tx, d, id); err != nil {
+		return false, err
+	} else if stale {
+		return false, nil // a later attempt of this run is recorded already
+	}
 	const batch = 100
 	for i := 0; i < len(d.Tests); i += batch {
 		part := d.Tests[i:min(i+batch, len(d.Tests))]
@@ -223,7 +254,97 @@ func (s *Store) Record(ctx context.Context, d Digest) (bool, error) {
 			return false, err
 		}
 	}
+	if err := s.retain(ctx, tx, d); err != nil {
+		return false, err
+	}
 	return true, tx.Commit()
+}
+
+// supersede keeps one attempt of a run, the latest: it deletes the run's earlier
+// attempts, or reports that a later one is recorded (then this one is not kept).
+func (s *Store) supersede(ctx context.Context, tx *sql.Tx, d Digest, id int64) (bool, error) {
+	if d.Run == "" {
+		return false, nil
+	}
+	base, attempt := splitRunKey(d.Run)
+	var older []any
+	later := false
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, run FROM runs WHERE repo = ? AND job_key = ? AND (run = ? OR run LIKE ?) AND id <> ?`),
+		d.Repo, d.Key, base, base+"#%", id)
+	if err != nil {
+		return false, err
+	}
+	for rows.Next() {
+		var other int64
+		var run string
+		if err := rows.Scan(&other, &run); err != nil {
+			rows.Close()
+			return false, err
+		}
+		if b, a := splitRunKey(run); b == base && a < attempt {
+			older = append(older, other)
+		} else if b == base && a > attempt {
+			later = true
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	if later {
+		older = []any{id}
+	}
+	if err := s.deleteRuns(ctx, tx, older); err != nil {
+		return false, err
+	}
+	return later, nil
+}
+
+// retain deletes the branch's runs beyond the newest Keep.
+func (s *Store) retain(ctx context.Context, tx *sql.Tx, d Digest) error {
+	keep := s.Keep
+	if keep <= 0 {
+		keep = DefaultKeep
+	}
+	var old []any
+	err := func() error {
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT id FROM runs WHERE repo = ? AND job_key = ? AND branch = ? ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`),
+			d.Repo, d.Key, d.Branch, 1<<31-1, keep)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			old = append(old, id)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
+		return err
+	}
+	return s.deleteRuns(ctx, tx, old)
+}
+
+// deleteRuns deletes runs and what they recorded (without relying on the engine's
+// cascade, which SQLite applies only with foreign keys on).
+func (s *Store) deleteRuns(ctx context.Context, tx *sql.Tx, ids []any) error {
+	for i := 0; i < len(ids); i += 500 {
+		part := ids[i:min(i+500, len(ids))]
+		in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ") + ")"
+		for _, table := range []string{"tests", "findings"} {
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+table+` WHERE run_id IN `+in), part...); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM runs WHERE id IN `+in), part...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // values is "(?, ?), (?, ?)" for rows rows of cols columns.

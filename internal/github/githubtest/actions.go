@@ -24,6 +24,9 @@ type WorkflowRun struct {
 	HeadRepo   struct {
 		FullName string `json:"full_name"`
 	} `json:"head_repository"`
+	HeadCommit struct {
+		TreeID string `json:"tree_id,omitempty"`
+	} `json:"head_commit"`
 	Artifacts []*Artifact `json:"-"`
 }
 
