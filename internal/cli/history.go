@@ -245,33 +245,33 @@ func importBase(ctx context.Context, g *globals, st *history.Store, scope histor
 		return res, err
 	}
 	start := time.Now()
-	got, stats, fetchErr := c.BaseDigests(ctx, gh.DigestQuery{Owner: owner, Repo: repo, Workflow: wf, Branch: base, Prefix: historyPrefix(scope.Key),
-		File: history.DigestFile, Runs: runs, MaxBytes: history.MaxDigest, Known: func(id string, attempt int) bool { return known[history.RunKey(id, attempt)] }})
+	// Recorded as each arrives, under a context of its own: the fetch's budget may run
+	// out, and what was fetched is worth keeping.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	stats, fetchErr := c.BaseDigests(ctx, gh.DigestQuery{Owner: owner, Repo: repo, Workflow: wf, Branch: base, Prefix: historyPrefix(scope.Key),
+		File: history.DigestFile, Runs: runs, MaxBytes: history.MaxDigest, Known: func(id string, attempt int) bool { return known[history.RunKey(id, attempt)] }},
+		func(fd gh.FetchedDigest) error {
+			d, err := history.DecodeDigest(bytes.NewReader(fd.Body))
+			if err != nil {
+				g.log.Warn("a base run's digest is unreadable; skipped", "run", fd.RunID, "err", err)
+				res.skipped["malformed digest"]++
+				return nil
+			}
+			// What the API says of the run wins over what its file says, its tree
+			// included: a tree only the file claims never makes a failure "flaky".
+			d.Repo, d.Key, d.Branch, d.SHA, d.Tree, d.Run, d.Time = scope.Repo, scope.Key, base, fd.HeadSHA, fd.Tree, history.RunKey(fd.RunID, fd.Attempt), fd.Created
+			ok, err := st.Record(rctx, d)
+			if ok {
+				res.recorded++
+			}
+			return err
+		})
 	for why, n := range stats.Skipped {
 		res.skipped[why] += n
 	}
 	for _, why := range stats.Why {
 		g.log.Warn("a base run was skipped", "why", why)
-	}
-	// Recorded under a context of its own: the fetch's budget may be spent, and what
-	// was fetched is worth keeping.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	for _, fd := range got {
-		d, err := history.DecodeDigest(bytes.NewReader(fd.Body))
-		if err != nil {
-			g.log.Warn("a base run's digest is unreadable; skipped", "run", fd.RunID, "err", err)
-			res.skipped["malformed digest"]++
-			continue
-		}
-		// What the API says of the run wins over what its file says, its tree included:
-		// a tree only the file claims never makes a failure "flaky".
-		d.Repo, d.Key, d.Branch, d.SHA, d.Tree, d.Run, d.Time = scope.Repo, scope.Key, base, fd.HeadSHA, fd.Tree, history.RunKey(fd.RunID, fd.Attempt), fd.Created
-		if ok, err := st.Record(rctx, d); err != nil {
-			return res, err
-		} else if ok {
-			res.recorded++
-		}
 	}
 	g.log.Info("base branch history fetched", "branch", base, "runs", stats.Runs, "known", stats.Known, "recorded", res.recorded,
 		"expired", stats.Expired, "without digest", stats.Missing, "skipped", stats.Skipped, "ignored (forks, PRs)", stats.Foreign, "took", time.Since(start).Round(time.Millisecond))

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,11 +20,16 @@ import (
 // historyAPI is a fake GitHub with n completed runs of e2e.yml on main, each with a
 // digest of 300 tests (a few failing) and 10 findings, and a bundle artifact beside it.
 func historyAPI(b testing.TB, n int, key string) (*githubtest.Server, func(string) string) {
+	return historyAPIWith(b, n, 300, key)
+}
+
+// historyAPIWith is historyAPI with tests tests a digest.
+func historyAPIWith(b testing.TB, n, tests int, key string) (*githubtest.Server, func(string) string) {
 	gh := githubtest.New()
 	gh.Tokens["ghs_bench"] = "github-actions[bot]"
 	for i := 0; i < n; i++ {
 		d := history.Digest{Version: history.DigestVersion, Repo: "o/r", Key: key, Branch: "main", SHA: fmt.Sprintf("%040x", i), Time: time.Unix(int64(i)*600, 0)}
-		for j := 0; j < 300; j++ {
+		for j := 0; j < tests; j++ {
 			st := "passed"
 			if j%50 == i%50 {
 				st = "failed"
@@ -85,6 +92,51 @@ func BenchmarkHistoryImport(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkHistoryImportLarge: 100 base runs of 2,000 tests each into an empty store,
+// and again warm, with the process's peak RSS (VmHWM) as a metric. Goals (issue 30): cold
+// ≤ 10 s, warm ≤ 1 s, peak RSS ≤ 150 MiB. Run alone for a true peak:
+// go test -run '^$' -bench HistoryImportLarge ./internal/cli
+func BenchmarkHistoryImportLarge(b *testing.B) {
+	const key = "k8s-e2e/e2e"
+	gh, getenv := historyAPIWith(b, 100, 2000, key)
+	defer gh.Close()
+	g := benchGlobals(getenv)
+	ctx := context.Background()
+	scope := history.Scope{Repo: "o/r", Key: key}
+	for i := 0; b.Loop(); i++ {
+		st, err := history.Open(ctx, filepath.Join(b.TempDir(), fmt.Sprintf("h%d.db", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := importBase(ctx, g, st, scope, "main", 100)
+		if err != nil || res.recorded != 100 {
+			b.Fatalf("recorded %d: %v", res.recorded, err)
+		}
+		start := time.Now()
+		if _, err := importBase(ctx, g, st, scope, "main", 100); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds()*1000, "warm-ms")
+		st.Close()
+	}
+	b.ReportMetric(peakRSSMiB(), "peak-MiB")
+}
+
+// peakRSSMiB is the process's peak resident set (VmHWM), in MiB; 0 where /proc has none.
+func peakRSSMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return float64(kb) / 1024
+		}
+	}
+	return 0
 }
 
 // BenchmarkRenderHistory: render of the demo bundle without and with a store holding

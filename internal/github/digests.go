@@ -82,21 +82,22 @@ func skipReason(ctx context.Context, err error) string {
 var ErrNoActionsRead = errors.New("the token cannot read workflow runs and artifacts (the workflow needs permissions: actions: read)")
 
 // BaseDigests fetches the digests of the newest q.Runs completed runs of the workflow on
-// the base branch. Only runs of the repository itself on that branch count: a fork's run
-// (or a pull request's) never does, whatever it uploaded. Runs already known, and runs
-// whose digest expired or was never uploaded, are skipped and counted.
-func (c *Client) BaseDigests(ctx context.Context, q DigestQuery) ([]FetchedDigest, DigestStats, error) {
+// the base branch and hands each to each as it arrives (one at a time: each need not be
+// safe for concurrent use), so no more than a few digests are held at once. Only runs of
+// the repository itself on that branch count: a fork's run (or a pull request's) never
+// does, whatever it uploaded. Runs already known, and runs whose digest expired or was
+// never uploaded, are skipped and counted; so is a run whose digest could not be had (an
+// artifact the storage cannot serve, a download past its deadline): one run's trouble
+// never costs the others. An error from each stops the fetch and is returned.
+func (c *Client) BaseDigests(ctx context.Context, q DigestQuery, each func(FetchedDigest) error) (DigestStats, error) {
 	var st DigestStats
 	runs, err := c.baseRuns(ctx, q, &st)
 	if err != nil {
-		return nil, st, err
+		return st, err
 	}
-	var (
-		mu  sync.Mutex
-		out = make([]FetchedDigest, 0, len(runs))
-	)
+	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
+	g.SetLimit(fetchers)
 	for _, run := range runs {
 		id := strconv.FormatInt(run.GetID(), 10)
 		if q.Known != nil && q.Known(id, max(run.GetRunAttempt(), 1)) {
@@ -119,15 +120,17 @@ func (c *Client) BaseDigests(ctx context.Context, q DigestQuery) ([]FetchedDiges
 				st.skip(id, skipReason(ctx, err), err)
 			default:
 				st.Fetched++
-				out = append(out, FetchedDigest{RunID: id, Attempt: max(run.GetRunAttempt(), 1), HeadSHA: run.GetHeadSHA(),
+				return each(FetchedDigest{RunID: id, Attempt: max(run.GetRunAttempt(), 1), HeadSHA: run.GetHeadSHA(),
 					Tree: run.GetHeadCommit().GetTreeID(), Created: run.GetCreatedAt().Time, Body: body})
 			}
 			return nil
 		})
 	}
-	err = g.Wait()
-	return out, st, err
+	return st, g.Wait()
 }
+
+// fetchers is how many digests download at once (and so at most are held in memory).
+const fetchers = 8
 
 // baseRuns lists the workflow's completed runs on the branch, newest first, keeping the
 // repository's own push-like runs.

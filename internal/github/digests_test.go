@@ -24,6 +24,13 @@ func baseRun(i int, digest string) *githubtest.WorkflowRun {
 	return r
 }
 
+// collect runs BaseDigests and returns the digests it handed over.
+func collect(ctx context.Context, c *Client, q DigestQuery) ([]FetchedDigest, DigestStats, error) {
+	var got []FetchedDigest
+	st, err := c.BaseDigests(ctx, q, func(d FetchedDigest) error { got = append(got, d); return nil })
+	return got, st, err
+}
+
 func query(runs int, known map[string]bool) DigestQuery {
 	return DigestQuery{Owner: "o", Repo: "r", Workflow: "e2e.yml", Branch: "main", Prefix: "ci-report-history-abc-",
 		File: "history-digest.json", Runs: runs, MaxBytes: 1 << 20, Known: func(id string, _ int) bool { return known[id] }}
@@ -53,7 +60,7 @@ func TestBaseDigests(t *testing.T) {
 	pr.Event = "pull_request"
 	s.AddRun(pr)
 	known := map[string]bool{ids[129]: true} // the newest is in the store already
-	got, st, err := client(t, s, "ghs_x").BaseDigests(context.Background(), query(100, known))
+	got, st, err := collect(context.Background(), client(t, s, "ghs_x"), query(100, known))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +99,7 @@ func TestBaseDigestsWithoutActionsRead(t *testing.T) {
 	s.Tokens["ghs_x"] = "github-actions[bot]"
 	s.NoActionsRead["ghs_x"] = true
 	s.AddRun(baseRun(1, `{}`))
-	_, _, err := client(t, s, "ghs_x").BaseDigests(context.Background(), query(20, nil))
+	_, _, err := collect(context.Background(), client(t, s, "ghs_x"), query(20, nil))
 	if !errors.Is(err, ErrNoActionsRead) {
 		t.Errorf("err = %v, want ErrNoActionsRead", err)
 	}
@@ -116,7 +123,7 @@ func TestBadArtifactsSkipOnlyTheirRuns(t *testing.T) {
 	c.ArtifactTimeout = 2 * time.Second
 	c.MaxWait = time.Second // no long backoff on the 500s
 	start := time.Now()
-	got, st, err := c.BaseDigests(context.Background(), query(20, nil))
+	got, st, err := collect(context.Background(), c, query(20, nil))
 	if err != nil {
 		t.Fatalf("one bad artifact failed the whole fetch: %v", err)
 	}
@@ -142,7 +149,7 @@ func TestRateLimitIsNotAMissingPermission(t *testing.T) {
 	s.AddRun(baseRun(1, `{}`))
 	c := client(t, s, "ghs_x")
 	c.MaxWait = time.Second // the reset is an hour away: do not wait for it
-	_, _, err := c.BaseDigests(context.Background(), query(20, nil))
+	_, _, err := collect(context.Background(), c, query(20, nil))
 	var rl *RateLimitedError
 	if !errors.As(err, &rl) || errors.Is(err, ErrNoActionsRead) {
 		t.Fatalf("err = %v, want a rate limit", err)
@@ -159,7 +166,7 @@ func TestNoActionsReadSaysOneCause(t *testing.T) {
 	s.Tokens["ghs_x"] = "github-actions[bot]"
 	s.NoActionsRead["ghs_x"] = true
 	s.AddRun(baseRun(1, `{}`))
-	_, _, err := client(t, s, "ghs_x").BaseDigests(context.Background(), query(20, nil))
+	_, _, err := collect(context.Background(), client(t, s, "ghs_x"), query(20, nil))
 	if !errors.Is(err, ErrNoActionsRead) || errors.Is(err, ErrForbidden) || strings.Contains(err.Error(), "comments") {
 		t.Errorf("err = %v, want only the missing actions: read", err)
 	}
