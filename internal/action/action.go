@@ -44,9 +44,11 @@ type Action struct {
 
 // Workflow is a workflow file.
 type Workflow struct {
-	Name string `json:"name"`
-	Jobs map[string]struct {
-		Steps []Step `json:"steps"`
+	Name        string            `json:"name"`
+	Permissions map[string]string `json:"permissions"`
+	Jobs        map[string]struct {
+		Permissions map[string]string `json:"permissions"`
+		Steps       []Step            `json:"steps"`
 	} `json:"jobs"`
 }
 

@@ -85,7 +85,7 @@ func addCommentFlags(cmd *cobra.Command, f *commentFlags) {
 	fl.IntVar(&f.PR, "pr", 0, "pull request number (default: from the event payload)")
 	fl.StringVar(&f.Key, "key", "", "comment key; one comment per key (default: workflow/job/matrix values)")
 	fl.StringVar(&f.Mode, "mode", "upsert", "upsert (edit in place), recreate (delete and post anew) or off")
-	fl.BoolVar(&f.Strict, "strict", false, "fail when the comment cannot be posted (default: warn and go on)")
+	fl.BoolVar(&f.Strict, "strict", false, "fail when the comment cannot be posted, and (run) when nothing could be collected (default: warn and go on)")
 	fl.StringVar(&f.Token, "token", "", "GitHub token (default: $GITHUB_TOKEN)")
 	fl.StringVar(&f.Author, "comment-author", github.ActionsBot, "login the comment is posted as when the token cannot read /user: github-actions[bot] for GITHUB_TOKEN, my-app[bot] for a GitHub App's token; empty: unknown, so no existing comment is edited")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/org/k8s-e2e-report/internal/ghactions"
+	"github.com/org/k8s-e2e-report/internal/history"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/prcomment"
 	"github.com/org/k8s-e2e-report/internal/redact"
@@ -50,6 +51,11 @@ not race on one comment.`,
 				if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 					return fmt.Errorf("bundle %s: not a directory (a shard's bundle or rendered report): %v", dir, err)
 				}
+				if historyDigestOnly(dir) {
+					// The action's ci-report-history-… artifact, downloaded with the bundles.
+					g.log.Info("not a bundle: a history digest artifact; skipped", "dir", dir)
+					continue
+				}
 				r, err := reportjson.Read(dir)
 				switch {
 				case err == nil:
@@ -71,6 +77,9 @@ not race on one comment.`,
 				reports = append(reports, r)
 				shardNames = append(shardNames, name)
 			}
+			if len(reports) == 0 {
+				return usageErrorf("no bundle among the %d directories given (only history digests)", len(args))
+			}
 			m := model.Merge(shardNames, reports)
 			m.Bundle = out
 			if err := os.MkdirAll(out, 0o755); err != nil {
@@ -88,4 +97,15 @@ not race on one comment.`,
 	cmd.Flags().StringArrayVar(&redactPatterns, "redact", nil, "extra regular expression to redact (repeatable)")
 	cmd.Flags().StringArrayVar(&names, "name", nil, "shard name for each bundle, in order (default: the directory name)")
 	return cmd
+}
+
+// historyDigestOnly: the directory is a history digest artifact (its digest file, no
+// report.json, no bundle), not a shard.
+func historyDigestOnly(dir string) bool {
+	fi, err := os.Lstat(filepath.Join(dir, history.DigestFile))
+	if err != nil || !fi.Mode().IsRegular() || bundle.IsBundle(dir) {
+		return false
+	}
+	_, err = os.Lstat(filepath.Join(dir, "report.json"))
+	return errors.Is(err, fs.ErrNotExist)
 }

@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/org/k8s-e2e-report/internal/ghactions"
 )
 
 // README's command list is what `ci-report --help` offers: every command listed, none
@@ -39,5 +44,36 @@ func TestREADMEListsTheCommands(t *testing.T) {
 	status, _, _ := strings.Cut(readme, "## Quick start")
 	if regexp.MustCompile(`(?i)do(es)? not exist yet|not yet implemented|coming soon`).MatchString(status) {
 		t.Error("README's status says a command does not exist yet")
+	}
+}
+
+// What README says of a flag is what the flag does: investigate's --timeout default,
+// annotate's per-level cap (errors, warnings and notices), --strict's two causes.
+func TestREADMEFlagFacts(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	root := newRootCmd(&globals{getenv: os.Getenv})
+	find := func(name string) *cobra.Command {
+		c, _, err := root.Find([]string{name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	def := strings.TrimSuffix(strings.TrimSuffix(find("investigate").Flags().Lookup("timeout").DefValue, "0s"), "0m")
+	if !strings.Contains(readme, "| `--timeout` | `"+def+"` | live: time limit for reading the cluster |") {
+		t.Errorf("README's investigate --timeout row does not give its default %s", def)
+	}
+	annotate := regexp.MustCompile(`(?m)^  annotate \[BUNDLE\].*$`).FindString(readme)
+	if !strings.Contains(annotate, "::notice") || !strings.Contains(annotate, fmt.Sprintf("≤ %d each", ghactions.MaxPerLevel)) {
+		t.Errorf("README's annotate line %q does not say it emits up to %d annotations of each level, notices too", annotate, ghactions.MaxPerLevel)
+	}
+	for _, cmd := range []string{"run", "comment"} {
+		if usage := find(cmd).Flags().Lookup("strict").Usage; cmd == "run" && !strings.Contains(usage, "nothing could be collected") {
+			t.Errorf("%s --strict: %q does not say it fails when nothing could be collected", cmd, usage)
+		}
 	}
 }

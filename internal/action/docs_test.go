@@ -1,0 +1,86 @@
+package action
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// readme is README.md's text.
+func readme(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// README's inputs table lists exactly action.yml's inputs, and says what the defaults
+// the scripts compute are (the artifact name's pattern) as action.yml does.
+func TestREADMEInputsMirrorActionYML(t *testing.T) {
+	a, err := Load(filepath.Join(root, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := readme(t)
+	_, table, ok := strings.Cut(md, "| input | default |")
+	if !ok {
+		t.Fatal("README has no inputs table (| input | default | …)")
+	}
+	table, _, _ = strings.Cut(table, "\n\n")
+	var listed []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z-]+)`(?:, `([a-z-]+)`)* \\|").FindAllStringSubmatch(table, -1) {
+		for _, n := range strings.Split(strings.SplitN(m[0], " |", 2)[0], ",") {
+			listed = append(listed, strings.Trim(strings.TrimSpace(strings.TrimPrefix(n, "|")), "`"))
+		}
+	}
+	var inputs []string
+	for name := range a.Inputs {
+		inputs = append(inputs, name)
+	}
+	slices.Sort(listed)
+	slices.Sort(inputs)
+	if !slices.Equal(listed, inputs) {
+		t.Errorf("README's inputs table lists %v;\naction.yml has %v", listed, inputs)
+	}
+	pattern := regexp.MustCompile(`ci-report-<job>(?:\[[^\]]*\])*-<attempt>`)
+	inYML := pattern.FindString(a.Inputs["artifact-name"].Description)
+	inMD := pattern.FindString(table[strings.Index(table, "| `artifact-name`"):])
+	if inYML == "" || inYML != inMD {
+		t.Errorf("artifact-name: action.yml says %q, README %q", inYML, inMD)
+	}
+	if !strings.Contains(a.Inputs["strict"].Description, "nothing could be collected") ||
+		!regexp.MustCompile("(?m)^\\| `strict` \\|[^\\n]*nothing could be collected").MatchString(table) {
+		t.Error("strict: action.yml and README do not both say it also fails when nothing could be collected")
+	}
+}
+
+// An example workflow that keeps the action's default history: true grants what
+// history needs (actions: read), or its History line always says "no history".
+func TestExampleWorkflowsGrantWhatHistoryNeeds(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(root, "workflows", "*.yml"))
+	for _, f := range files {
+		w, err := LoadWorkflow(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, job := range w.Jobs {
+			for _, s := range job.Steps {
+				if !strings.Contains(s.Uses, "k8s-e2e-report@") || s.With["history"] == "false" || s.With["mode"] == "start" {
+					continue
+				}
+				perm := job.Permissions
+				if perm == nil {
+					perm = w.Permissions
+				}
+				if perm["actions"] != "read" && perm["actions"] != "write" {
+					t.Errorf("%s: job %s uses the action with history on, without permissions actions: read", filepath.Base(f), name)
+				}
+			}
+		}
+	}
+}
