@@ -36,7 +36,7 @@ type DigestQuery struct {
 // FetchedDigest is one run's digest file, with what the API (not the file) says of it.
 type FetchedDigest struct {
 	RunID   string
-	Attempt int    // the run's latest attempt, whose digest this is
+	Attempt int // the run's latest attempt, whose digest this is
 	HeadSHA string
 	Tree    string // the head commit's tree as the API reports it ("" when it does not)
 	Created time.Time
