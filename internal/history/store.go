@@ -219,6 +219,13 @@ func (s *Store) Record(ctx context.Context, d Digest) (bool, error) {
 		return false, err
 	}
 	defer tx.Rollback()
+	if s.pg {
+		// One recording at a time per job and branch (SQLite's immediate transactions
+		// already are): two jobs recording into one database then keep exactly Keep runs.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, d.Repo+"\n"+d.Key+"\n"+d.Branch); err != nil {
+			return false, err
+		}
+	}
 	var id int64
 	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO runs (repo, job_key, branch, sha, tree, run, at) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING RETURNING id`), d.Repo, d.Key, d.Branch, d.SHA, d.Tree, d.Run, d.Time.UnixMilli()).Scan(&id)
