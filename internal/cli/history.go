@@ -1,13 +1,14 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -244,6 +245,7 @@ func importBase(ctx context.Context, g *globals, st *history.Store, scope histor
 	if err != nil {
 		return res, err
 	}
+	defer limitImportMemory(g)()
 	start := time.Now()
 	// Recorded as each arrives, under a context of its own: the fetch's budget may run
 	// out, and what was fetched is worth keeping.
@@ -252,7 +254,7 @@ func importBase(ctx context.Context, g *globals, st *history.Store, scope histor
 	stats, fetchErr := c.BaseDigests(ctx, gh.DigestQuery{Owner: owner, Repo: repo, Workflow: wf, Branch: base, Prefix: historyPrefix(scope.Key),
 		File: history.DigestFile, Runs: runs, MaxBytes: history.MaxDigest, Known: func(id string, attempt int) bool { return known[history.RunKey(id, attempt)] }},
 		func(fd gh.FetchedDigest) error {
-			d, err := history.DecodeDigest(bytes.NewReader(fd.Body))
+			d, err := history.DecodeDigestBytes(fd.Body)
 			if err != nil {
 				g.log.Warn("a base run's digest is unreadable; skipped", "run", fd.RunID, "err", err)
 				res.skipped["malformed digest"]++
@@ -276,6 +278,23 @@ func importBase(ctx context.Context, g *globals, st *history.Store, scope histor
 	g.log.Info("base branch history fetched", "branch", base, "runs", stats.Runs, "known", stats.Known, "recorded", res.recorded,
 		"expired", stats.Expired, "without digest", stats.Missing, "skipped", stats.Skipped, "ignored (forks, PRs)", stats.Foreign, "took", time.Since(start).Round(time.Millisecond))
 	return res, fetchErr
+}
+
+// importHeadroom is how much the import may add to the heap before the Go runtime
+// collects harder: its live data is a few digests in flight (up to 16 MiB each), while
+// the default GOGC lets garbage from decoded digests grow to twice the live heap.
+const importHeadroom = 160 << 20
+
+// limitImportMemory sets a soft memory limit of the heap in use now plus importHeadroom,
+// unless the user set GOMEMLIMIT, and returns a function that restores the previous one.
+func limitImportMemory(g *globals) (restore func()) {
+	if g.getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	prev := debug.SetMemoryLimit(int64(ms.HeapInuse) + importHeadroom)
+	return func() { debug.SetMemoryLimit(prev) }
 }
 
 // workflowFile is the workflow's file name from GITHUB_WORKFLOW_REF

@@ -124,6 +124,27 @@ func BenchmarkHistoryImportLarge(b *testing.B) {
 	b.ReportMetric(peakRSSMiB(), "peak-MiB")
 }
 
+// BenchmarkHistoryImportHugeDigests: 20 base runs whose digests are 15 MiB each (170,000
+// tests), as issue 30 measured; "import-MiB" is how much the import raised the process's
+// peak RSS above what building the fake API's digests had reached.
+func BenchmarkHistoryImportHugeDigests(b *testing.B) {
+	const key = "k8s-e2e/e2e"
+	gh, getenv := historyAPIWith(b, 20, 170000, key)
+	defer gh.Close()
+	before := peakRSSMiB()
+	for i := 0; b.Loop(); i++ {
+		st, err := history.Open(context.Background(), filepath.Join(b.TempDir(), fmt.Sprintf("h%d.db", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res, err := importBase(context.Background(), benchGlobals(getenv), st, history.Scope{Repo: "o/r", Key: key}, "main", 20); err != nil || res.recorded != 20 {
+			b.Fatalf("recorded %d: %v", res.recorded, err)
+		}
+		st.Close()
+	}
+	b.ReportMetric(peakRSSMiB()-before, "import-MiB")
+}
+
 // peakRSSMiB is the process's peak resident set (VmHWM), in MiB; 0 where /proc has none.
 func peakRSSMiB() float64 {
 	b, err := os.ReadFile("/proc/self/status")

@@ -130,7 +130,7 @@ func (c *Client) BaseDigests(ctx context.Context, q DigestQuery, each func(Fetch
 }
 
 // fetchers is how many digests download at once (and so at most are held in memory).
-const fetchers = 8
+const fetchers = 4
 
 // baseRuns lists the workflow's completed runs on the branch, newest first, keeping the
 // repository's own push-like runs.

@@ -126,6 +126,11 @@ func DecodeDigest(r io.Reader) (Digest, error) {
 	if err != nil {
 		return Digest{}, err
 	}
+	return DecodeDigestBytes(b)
+}
+
+// DecodeDigestBytes is DecodeDigest of a digest already in memory (not copied again).
+func DecodeDigestBytes(b []byte) (Digest, error) {
 	if len(b) > MaxDigest {
 		return Digest{}, fmt.Errorf("larger than %d MiB", MaxDigest>>20)
 	}
