@@ -8,7 +8,7 @@ TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
 FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell ./internal/render:FuzzUnlink ./internal/fingerprint:FuzzNormalise
 
-.PHONY: all build release prereqs test unit fuzz testenv jaeger chromium postgres sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
+.PHONY: all build release prereqs test unit fuzz actionlint testenv jaeger chromium postgres sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
 
 all: build
 
@@ -54,7 +54,7 @@ prereqs:
 
 # Every test, including the integration tests against the real local cluster.
 # Fails if a cluster process is left running afterwards.
-test: prereqs vet
+test: prereqs vet actionlint
 	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) CI_REPORT_JAEGER=$$(bash internal/traces/jaegertest/build.sh) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... ; rc=$$?; \
 	  $(MAKE) --no-print-directory check-leaks || rc=1; exit $$rc
 
@@ -72,6 +72,12 @@ fuzz:
 
 unit:
 	$(GO) test -count=1 -short -skip '^TestIntegration' ./...
+
+# actionlint over the example workflows (README's YAML blocks are checked against
+# action.yml's inputs by internal/action's tests). Built from the module proxy, pinned.
+ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+actionlint:
+	$(GO) run $(ACTIONLINT) -color=false workflows/*.yml
 
 vet:
 	$(GO) vet ./...

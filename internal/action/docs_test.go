@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 )
 
 // readme is README.md's text.
@@ -81,6 +83,69 @@ func TestExampleWorkflowsGrantWhatHistoryNeeds(t *testing.T) {
 					t.Errorf("%s: job %s uses the action with history on, without permissions actions: read", filepath.Base(f), name)
 				}
 			}
+		}
+	}
+}
+
+// Every step of README's YAML blocks and of the example workflows that uses the action
+// passes only inputs action.yml declares: a recipe cannot drift from the action.
+func TestRecipesUseRealInputs(t *testing.T) {
+	a, err := Load(filepath.Join(root, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sources []string
+	for _, m := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(readme(t), -1) {
+		sources = append(sources, m[1])
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "workflows", "*.yml"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources = append(sources, string(b))
+	}
+	checked := 0
+	for i, src := range sources {
+		if !strings.Contains(src, "k8s-e2e-report@") {
+			continue
+		}
+		var doc any
+		if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+			t.Errorf("YAML block %d does not parse: %v\n%s", i, err, src)
+			continue
+		}
+		walk(doc, func(m map[string]any) {
+			uses, _ := m["uses"].(string)
+			if !strings.Contains(uses, "k8s-e2e-report@") {
+				return
+			}
+			checked++
+			with, _ := m["with"].(map[string]any)
+			for k := range with {
+				if _, ok := a.Inputs[k]; !ok {
+					t.Errorf("a step using the action passes %q, which action.yml does not declare", k)
+				}
+			}
+		})
+	}
+	if checked < 3 {
+		t.Errorf("only %d steps use the action in README and workflows/: the scan is broken", checked)
+	}
+}
+
+// walk calls f on every mapping in v.
+func walk(v any, f func(map[string]any)) {
+	switch x := v.(type) {
+	case map[string]any:
+		f(x)
+		for _, c := range x {
+			walk(c, f)
+		}
+	case []any:
+		for _, c := range x {
+			walk(c, f)
 		}
 	}
 }
