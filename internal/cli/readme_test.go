@@ -41,7 +41,7 @@ func TestREADMEListsTheCommands(t *testing.T) {
 	if !slices.Equal(listed, real) {
 		t.Errorf("README lists %v; ci-report --help offers %v", listed, real)
 	}
-	status, _, _ := strings.Cut(readme, "## Quick start")
+	status, _, _ := strings.Cut(readme, "## The GitHub Action")
 	if regexp.MustCompile(`(?i)do(es)? not exist yet|not yet implemented|coming soon`).MatchString(status) {
 		t.Error("README's status says a command does not exist yet")
 	}
@@ -74,6 +74,23 @@ func TestREADMEFlagFacts(t *testing.T) {
 	for _, cmd := range []string{"run", "comment"} {
 		if usage := find(cmd).Flags().Lookup("strict").Usage; cmd == "run" && !strings.Contains(usage, "nothing could be collected") {
 			t.Errorf("%s --strict: %q does not say it fails when nothing could be collected", cmd, usage)
+		}
+	}
+}
+
+// Every file README links to under docs/ exists (the comment's screenshot).
+func TestREADMEDocsLinksExist(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := regexp.MustCompile(`\]\((docs/[^)\s]+)\)`).FindAllStringSubmatch(string(b), -1)
+	if len(links) == 0 {
+		t.Fatal("README links to nothing under docs/ (the comment's screenshot is gone)")
+	}
+	for _, m := range links {
+		if fi, err := os.Stat("../../" + m[1]); err != nil || fi.Size() == 0 {
+			t.Errorf("README links to %s: %v", m[1], err)
 		}
 	}
 }
