@@ -73,11 +73,13 @@ fuzz:
 unit:
 	$(GO) test -count=1 -short -skip '^TestIntegration' ./...
 
-# actionlint over the example workflows (README's YAML blocks are checked against
-# action.yml's inputs by internal/action's tests). Built from the module proxy, pinned.
+# actionlint over the example workflows and every whole workflow in README and docs/
+# (internal/action's tests also check each step's inputs against action.yml). Built
+# from the module proxy, pinned.
 ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 actionlint:
-	$(GO) run $(ACTIONLINT) -color=false workflows/*.yml
+	@d=$$(mktemp -d) && bash scripts/workflow-blocks.sh "$$d" README.md docs/*.md >/dev/null && \
+	  $(GO) run $(ACTIONLINT) -color=false workflows/*.yml "$$d"/*.yml; rc=$$?; rm -rf "$$d"; exit $$rc
 
 vet:
 	$(GO) vet ./...

@@ -87,7 +87,7 @@ func TestExampleWorkflowsGrantWhatHistoryNeeds(t *testing.T) {
 	}
 }
 
-// Every step of README's YAML blocks and of the example workflows that uses the action
+// Every step of the YAML blocks of README and docs/ and of the example workflows that uses the action
 // passes only inputs action.yml declares: a recipe cannot drift from the action.
 func TestRecipesUseRealInputs(t *testing.T) {
 	a, err := Load(filepath.Join(root, "action.yml"))
@@ -95,8 +95,19 @@ func TestRecipesUseRealInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sources []string
-	for _, m := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(readme(t), -1) {
-		sources = append(sources, m[1])
+	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	texts := []string{readme(t)}
+	for _, d := range docs {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, string(b))
+	}
+	for _, text := range texts {
+		for _, m := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(text, -1) {
+			sources = append(sources, m[1])
+		}
 	}
 	files, _ := filepath.Glob(filepath.Join(root, "workflows", "*.yml"))
 	for _, f := range files {
@@ -130,7 +141,7 @@ func TestRecipesUseRealInputs(t *testing.T) {
 			}
 		})
 	}
-	if checked < 3 {
+	if checked < 7 {
 		t.Errorf("only %d steps use the action in README and workflows/: the scan is broken", checked)
 	}
 }
