@@ -11,6 +11,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/ghactions"
@@ -83,10 +84,12 @@ type commentFlags struct {
 func addCommentFlags(cmd *cobra.Command, f *commentFlags) {
 	fl := cmd.Flags()
 	fl.IntVar(&f.PR, "pr", 0, "pull request number (default: from the event payload)")
-	fl.StringVar(&f.Key, "key", "", "comment key; one comment per key (default: workflow/job/matrix values)")
-	fl.StringVar(&f.Mode, "mode", "upsert", "upsert (edit in place), recreate (delete and post anew) or off")
+	fl.StringVar(&f.Key, "comment-key", "", "comment key; one comment per key (default: workflow/job/matrix values)")
+	fl.StringVar(&f.Mode, "comment-mode", "upsert", "upsert (edit in place), recreate (delete and post anew) or off")
 	fl.BoolVar(&f.Strict, "strict", false, "fail when the comment cannot be posted, and (run) when nothing could be collected (default: warn and go on)")
-	fl.StringVar(&f.Token, "token", "", "GitHub token (default: $GITHUB_TOKEN)")
+	// --token stays kubectl's (the API server's bearer token), as on every command.
+	fl.StringVar(&f.Token, "github-token", "", "GitHub token (default: $GITHUB_TOKEN)")
+	aliasFlags(fl, map[string]string{"key": "comment-key", "mode": "comment-mode"})
 	fl.StringVar(&f.Author, "comment-author", github.ActionsBot, "login the comment is posted as when the token cannot read /user: github-actions[bot] for GITHUB_TOKEN, my-app[bot] for a GitHub App's token; empty: unknown, so no existing comment is edited")
 }
 
@@ -177,4 +180,15 @@ func readBundleFile(dir, name string, max int64) ([]byte, error) {
 	}
 	defer br.Close()
 	return br.ReadFile(name, max)
+}
+
+// aliasFlags accepts the older names of flags (--key, --mode) for their one name across
+// commands and action inputs (--comment-key, --comment-mode); help shows the one name.
+func aliasFlags(fl *pflag.FlagSet, old map[string]string) {
+	fl.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if n, ok := old[name]; ok {
+			return pflag.NormalizedName(n)
+		}
+		return pflag.NormalizedName(name)
+	})
 }

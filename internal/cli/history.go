@@ -366,7 +366,8 @@ render and run with --store then label failures against the base branch's record
 	fl.StringVar(&tree, "tree", "", "the commit's git tree (git rev-parse SHA^{tree})")
 	fl.StringVar(&run, "run", "", "the CI run's ID (default: none; with one, a run is recorded once)")
 	fl.StringVar(&repo, "repo", "", "owner/name the history belongs to (default: $GITHUB_REPOSITORY, else local)")
-	fl.StringVar(&key, "key", "", "the job's key (default: workflow/job/matrix values, as the comment's)")
+	fl.StringVar(&key, "comment-key", "", "the job's key, the comment's (default: workflow/job/matrix values)")
+	aliasFlags(fl, map[string]string{"key": "comment-key"})
 	return cmd
 }
 
@@ -384,7 +385,8 @@ func newHistoryKeyCmd(g *globals) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&key, "key", "", "the job's key (default: workflow/job/matrix values, as the comment's)")
+	cmd.Flags().StringVar(&key, "comment-key", "", "the job's key, the comment's (default: workflow/job/matrix values)")
+	aliasFlags(cmd.Flags(), map[string]string{"key": "comment-key"})
 	return cmd
 }
 

@@ -31,7 +31,7 @@ REPORT.md, summary.md and comment.md for all of them: a per-shard status table, 
 merged across shards (one per root cause, with the shards it was seen in), and every
 shard's failed tests, pods and gaps. Post it with ci-report comment, so parallel jobs do
 not race on one comment.`,
-		Example: `  ci-report merge artifacts/ci-report-* -o merged && ci-report comment merged --key e2e`,
+		Example: `  ci-report merge artifacts/ci-report-* -o merged && ci-report comment merged --comment-key e2e`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(names) > 0 && len(names) != len(args) {

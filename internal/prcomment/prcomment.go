@@ -79,7 +79,7 @@ func Resolve(f Flags, getenv func(string) string, event map[string]any) (Config,
 	switch c.Mode {
 	case gh.ModeUpsert, gh.ModeRecreate, gh.ModeOff:
 	default:
-		return Config{}, fmt.Errorf("%w: --mode %q: want upsert, recreate or off", ErrUsage, f.Mode)
+		return Config{}, fmt.Errorf("%w: --comment-mode %q: want upsert, recreate or off", ErrUsage, f.Mode)
 	}
 	if f.Templates != "" {
 		if info, err := os.Stat(f.Templates); err != nil || !info.IsDir() {
@@ -162,7 +162,7 @@ func Post(ctx context.Context, c Config, r *model.Report, dir string, env Env) (
 	case c.Repo == "" || !strings.Contains(c.Repo, "/"):
 		return "", c.soft(env, errors.New("GITHUB_REPOSITORY (owner/name) is not set"))
 	case c.Token == "":
-		return "", c.soft(env, errors.New("no token: set GITHUB_TOKEN or --token"))
+		return "", c.soft(env, errors.New("no GitHub token: set GITHUB_TOKEN or --github-token (--token is the API server's, as in kubectl)"))
 	}
 	client, err := gh.New(c.APIURL, c.Token, env.Log)
 	if err == nil {
@@ -252,7 +252,7 @@ func FromArtifact(ctx context.Context, c Config, dir, expectedHead string, env E
 	}
 	owner, name, ok := strings.Cut(c.Repo, "/")
 	if !ok || c.Token == "" {
-		return errors.New("GITHUB_REPOSITORY and a token (GITHUB_TOKEN or --token) are needed to post")
+		return errors.New("GITHUB_REPOSITORY and a GitHub token (GITHUB_TOKEN or --github-token) are needed to post")
 	}
 	r, err := reportjson.Read(dir)
 	if err != nil {
