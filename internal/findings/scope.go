@@ -117,7 +117,8 @@ type Scope struct {
 	onPod     map[string][]Finding // pod ns/name -> the findings on it, causes of its workload's
 	// recoveredMemo: ns/pod/container -> whether its previous log is history (recovered)
 	recoveredMemo map[string]bool
-	index         *index // built at first use (index.go)
+	index         *index    // built at first use (index.go)
+	logLines      []LogLine // the logs' lines, read at first use
 }
 
 func newScope(in *Input) *Scope {
@@ -153,12 +154,18 @@ func (s *Scope) foundIn(c Category) []Finding {
 	return out
 }
 
-// lines are the logs' tail lines (none without logs).
+// lines are the logs' tail lines (none without logs), read once per Detect.
 func (s *Scope) lines() []LogLine {
 	if s.Logs == nil {
 		return nil
 	}
-	return s.Logs.Lines()
+	if s.logLines == nil {
+		s.logLines = s.Logs.Lines()
+		if s.logLines == nil {
+			s.logLines = []LogLine{}
+		}
+	}
+	return s.logLines
 }
 
 func (s *Scope) tail(ns, pod, ctr string, previous bool) []string {
