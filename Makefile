@@ -8,7 +8,7 @@ TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
 FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell ./internal/render:FuzzUnlink ./internal/fingerprint:FuzzNormalise
 
-.PHONY: all build release prereqs test unit fuzz actionlint testenv jaeger chromium postgres sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
+.PHONY: all build release prereqs test unit fuzz actionlint docs testenv jaeger chromium postgres sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
 
 all: build
 
@@ -80,6 +80,10 @@ ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 actionlint:
 	@d=$$(mktemp -d) && bash scripts/workflow-blocks.sh "$$d" README.md docs/*.md >/dev/null && \
 	  $(GO) run $(ACTIONLINT) -color=false workflows/*.yml "$$d"/*.yml; rc=$$?; rm -rf "$$d"; exit $$rc
+
+# README's inputs and outputs reference, generated from action.yml.
+docs:
+	$(GO) test ./internal/action -run TestREADMEReferenceIsGenerated -update
 
 vet:
 	$(GO) vet ./...

@@ -34,7 +34,8 @@ type Action struct {
 	Name    string           `json:"name"`
 	Inputs  map[string]Input `json:"inputs"`
 	Outputs map[string]struct {
-		Value string `json:"value"`
+		Description string `json:"description"`
+		Value       string `json:"value"`
 	} `json:"outputs"`
 	Runs struct {
 		Using string `json:"using"`
@@ -160,4 +161,43 @@ func Condition(cond string, values map[string]string) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// inputLine is an input's or output's key line in action.yml, in file order.
+var inputLine = lazyre.New(`(?m)^  ([a-z][a-z0-9-]*):\s*$`)
+
+// Reference is README's inputs and outputs tables, made from action.yml (its text gives
+// the order, a the descriptions and defaults): one row a name, its description on one
+// line with table characters escaped.
+func Reference(text []byte, a *Action) string {
+	src := string(text)
+	ins, outs, _ := strings.Cut(src, "\noutputs:")
+	if i := strings.Index(ins, "\ninputs:"); i >= 0 {
+		ins = ins[i:]
+	}
+	outs, _, _ = strings.Cut(outs, "\nruns:")
+	cell := func(s string) string {
+		s = strings.Join(strings.Fields(s), " ")
+		return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s) // <job> is no HTML tag
+	}
+	var b strings.Builder
+	b.WriteString("| input | default | what it does |\n|---|---|---|\n")
+	for _, m := range inputLine().FindAllStringSubmatch(ins, -1) {
+		in, ok := a.Inputs[m[1]]
+		if !ok {
+			continue
+		}
+		def := "—"
+		if in.Default != "" {
+			def = "`" + cell(in.Default) + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", m[1], def, cell(in.Description))
+	}
+	b.WriteString("\n| output | what it is |\n|---|---|\n")
+	for _, m := range inputLine().FindAllStringSubmatch(outs, -1) {
+		if out, ok := a.Outputs[m[1]]; ok {
+			fmt.Fprintf(&b, "| `%s` | %s |\n", m[1], cell(out.Description))
+		}
+	}
+	return b.String()
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/org/k8s-e2e-report/internal/golden"
 )
 
 // readme is README.md's text.
@@ -51,7 +53,7 @@ func TestREADMEInputsMirrorActionYML(t *testing.T) {
 	}
 	pattern := regexp.MustCompile(`ci-report-<job>(?:\[[^\]]*\])*-<attempt>`)
 	inYML := pattern.FindString(a.Inputs["artifact-name"].Description)
-	inMD := pattern.FindString(table[strings.Index(table, "| `artifact-name`"):])
+	inMD := pattern.FindString(strings.NewReplacer("&lt;", "<", "&gt;", ">").Replace(table[strings.Index(table, "| `artifact-name`"):]))
 	if inYML == "" || inYML != inMD {
 		t.Errorf("artifact-name: action.yml says %q, README %q", inYML, inMD)
 	}
@@ -158,5 +160,34 @@ func walk(v any, f func(map[string]any)) {
 		for _, c := range x {
 			walk(c, f)
 		}
+	}
+}
+
+// README's inputs and outputs reference is action.yml's, generated: `make docs` (this
+// test with -update) rewrites it between its markers; a README that disagrees fails here.
+func TestREADMEReferenceIsGenerated(t *testing.T) {
+	text, err := os.ReadFile(filepath.Join(root, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Load(filepath.Join(root, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- inputs reference: generated from action.yml by make docs -->\n", "<!-- end of inputs reference -->"
+	md := readme(t)
+	i, j := strings.Index(md, begin), strings.Index(md, end)
+	if i < 0 || j < i {
+		t.Fatalf("README has no generated inputs reference between %q and %q", begin, end)
+	}
+	want := Reference(text, a)
+	if got := md[i+len(begin) : j]; got != want {
+		if golden.Updating() {
+			if err := os.WriteFile(filepath.Join(root, "README.md"), []byte(md[:i+len(begin)]+want+md[j:]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		t.Errorf("README's inputs reference is not action.yml's: run make docs")
 	}
 }
