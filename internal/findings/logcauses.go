@@ -91,11 +91,12 @@ func logCauseFindings(s *Scope) (out []Finding) {
 		if len(explains) == 0 && g.cat != serviceMissing {
 			continue // an error line that explains nothing here: REPORT.md's log section has it
 		}
-		who := append([]string{}, g.pods...)
-		if len(who) == 0 {
-			who = []string{"the failed tests"}
+		var f Finding
+		if g.cat == serviceMissing {
+			f = s.missingServiceFinding(g.ns, g.target, g.pods)
+		} else {
+			f = logCauseFinding(g.cat, g.ns, g.target, g.what, g.pods) // these groups come from logs: a pod each
 		}
-		f := s.logCauseFinding(g.cat, g.ns, g.target, g.what, who)
 		f.Evidence = g.quotes
 		for _, l := range g.lines {
 			line := oneLine(l.Text)
@@ -114,35 +115,44 @@ func logCauseFindings(s *Scope) (out []Finding) {
 	return out
 }
 
-func (s *Scope) logCauseFinding(cat Category, ns, target, what string, pods []string) Finding {
-	also := ""
-	if len(pods) > 1 {
-		also = fmt.Sprintf(" (and %s)", plural(len(pods)-1, "other pod", "other pods"))
+// alsoPods is " (and N other pods)" for a group's pods beyond the first.
+func alsoPods(pods []string) string {
+	if len(pods) < 2 {
+		return ""
 	}
-	pod := Subject{Kind: "Pod", Namespace: ns, Name: pods[0]}
+	return fmt.Sprintf(" (and %s)", plural(len(pods)-1, "other pod", "other pods"))
+}
+
+// missingServiceFinding: a Service that pods (or, with none, the failed tests' own output)
+// look up and that does not exist, with the Services that may have been meant.
+func (s *Scope) missingServiceFinding(ns, target string, pods []string) Finding {
+	who := "the failed tests"
+	if len(pods) > 0 {
+		who = "pod " + pods[0] + alsoPods(pods)
+	}
+	expl := fmt.Sprintf("%s looks up %s, and namespace %s has no Service %s: every call to it fails", who, target, ns, target)
+	var meant []string
+	if near := s.closestService(ns, target); near != "" {
+		meant = append(meant, "Service "+near)
+	}
+	for _, svc := range s.Services {
+		if svc.Name == target && svc.Namespace != ns {
+			meant = append(meant, fmt.Sprintf("%s.%s (Service %s in namespace %s)", target, svc.Namespace, target, svc.Namespace))
+		}
+	}
+	if len(meant) > 0 {
+		expl += "; did you mean " + strings.Join(meant, " or ") + "?"
+	}
+	f := newFinding(serviceMissing, Error, Subject{Kind: "Service", Namespace: ns, Name: target},
+		fmt.Sprintf("Service %s does not exist (pods look it up: no such host)", target), expl)
+	f.Refs = []string{bundle.ResourcesText}
+	return f
+}
+
+// logCauseFinding is a log-only cause on the first of the pods that logged it.
+func logCauseFinding(cat Category, ns, target, what string, pods []string) Finding {
+	pod, also := Subject{Kind: "Pod", Namespace: ns, Name: pods[0]}, alsoPods(pods)
 	switch cat {
-	case serviceMissing:
-		looks := "pod " + pods[0]
-		if strings.HasPrefix(pods[0], "the ") {
-			looks = pods[0]
-		}
-		expl := fmt.Sprintf("%s%s looks up %s, and namespace %s has no Service %s: every call to it fails", looks, also, target, ns, target)
-		var meant []string
-		if near := s.closestService(ns, target); near != "" {
-			meant = append(meant, "Service "+near)
-		}
-		for _, svc := range s.Services {
-			if svc.Name == target && svc.Namespace != ns {
-				meant = append(meant, fmt.Sprintf("%s.%s (Service %s in namespace %s)", target, svc.Namespace, target, svc.Namespace))
-			}
-		}
-		if len(meant) > 0 {
-			expl += "; did you mean " + strings.Join(meant, " or ") + "?"
-		}
-		f := newFinding(serviceMissing, Error, Subject{Kind: "Service", Namespace: ns, Name: target},
-			fmt.Sprintf("Service %s does not exist (pods look it up: no such host)", target), expl)
-		f.Refs = []string{bundle.ResourcesText}
-		return f
 	case tlsError:
 		return newFinding(tlsError, Warning, pod, fmt.Sprintf("Pod %s%s: TLS to %s fails (%s)", pods[0], also, target, what),
 			fmt.Sprintf("its log says %s when it calls %s: the certificate, its CA or its name is wrong, so every call fails", what, target))
@@ -263,23 +273,6 @@ func (s *Scope) testsTouched(lines []LogLine, names []string) []string {
 	}
 	return out
 }
-
-// containsToken: text holds word as a whole name (not inside a longer one).
-func containsToken(text, word string) bool {
-	for i := 0; ; {
-		j := strings.Index(text[i:], word)
-		if j < 0 {
-			return false
-		}
-		a, b := i+j, i+j+len(word)
-		if (a == 0 || !nameByte(text[a-1])) && (b == len(text) || !nameByte(text[b])) {
-			return true
-		}
-		i = a + 1
-	}
-}
-
-func nameByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' }
 
 var logCauseDetector = detector{"log causes", []Category{serviceMissing, tlsError, dnsFailed, connRefused}, logCauseFindings}
 

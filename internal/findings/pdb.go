@@ -96,12 +96,12 @@ func (s *Scope) evictionBlockedBy(text string, p *policyv1.PodDisruptionBudget, 
 	if m := pdbNamed().FindStringSubmatch(text); m != nil {
 		return strings.EqualFold(m[1], p.Name)
 	}
-	lower := strings.ToLower(text)
+	named := outputNames(text)
 	sel, err := metav1.LabelSelectorAsSelector(p.Spec.Selector)
 	if err == nil {
 		for i := range s.Pods {
 			pod := &s.Pods[i]
-			if pod.Namespace == p.Namespace && sel.Matches(labels.Set(pod.Labels)) && containsToken(lower, pod.Name) {
+			if pod.Namespace == p.Namespace && sel.Matches(labels.Set(pod.Labels)) && named[pod.Name] {
 				return true
 			}
 		}
