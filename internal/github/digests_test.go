@@ -24,6 +24,15 @@ func baseRun(i int, digest string) *githubtest.WorkflowRun {
 	return r
 }
 
+// oneRun is a fake GitHub with one base run and the Actions token ghs_x.
+func oneRun(t *testing.T) *githubtest.Server {
+	s := githubtest.New()
+	t.Cleanup(s.Close)
+	s.Tokens["ghs_x"] = "github-actions[bot]"
+	s.AddRun(baseRun(1, `{}`))
+	return s
+}
+
 // collect runs BaseDigests and returns the digests it handed over.
 func collect(ctx context.Context, c *Client, q DigestQuery) ([]FetchedDigest, DigestStats, error) {
 	var got []FetchedDigest
@@ -94,11 +103,8 @@ func TestBaseDigests(t *testing.T) {
 }
 
 func TestBaseDigestsWithoutActionsRead(t *testing.T) {
-	s := githubtest.New()
-	defer s.Close()
-	s.Tokens["ghs_x"] = "github-actions[bot]"
+	s := oneRun(t)
 	s.NoActionsRead["ghs_x"] = true
-	s.AddRun(baseRun(1, `{}`))
 	_, _, err := collect(context.Background(), client(t, s, "ghs_x"), query(20, nil))
 	if !errors.Is(err, ErrNoActionsRead) {
 		t.Errorf("err = %v, want ErrNoActionsRead", err)
@@ -142,11 +148,8 @@ func TestBadArtifactsSkipOnlyTheirRuns(t *testing.T) {
 
 // A rate limit is said as one, with its reset, not as a missing permission.
 func TestRateLimitIsNotAMissingPermission(t *testing.T) {
-	s := githubtest.New()
-	defer s.Close()
-	s.Tokens["ghs_x"] = "github-actions[bot]"
+	s := oneRun(t)
 	s.RateLimited["ghs_x"] = true
-	s.AddRun(baseRun(1, `{}`))
 	c := client(t, s, "ghs_x")
 	c.MaxWait = time.Second // the reset is an hour away: do not wait for it
 	_, _, err := collect(context.Background(), c, query(20, nil))
@@ -161,13 +164,27 @@ func TestRateLimitIsNotAMissingPermission(t *testing.T) {
 
 // Without actions: read the error says that one cause, not also the comment's.
 func TestNoActionsReadSaysOneCause(t *testing.T) {
-	s := githubtest.New()
-	defer s.Close()
-	s.Tokens["ghs_x"] = "github-actions[bot]"
+	s := oneRun(t)
 	s.NoActionsRead["ghs_x"] = true
-	s.AddRun(baseRun(1, `{}`))
 	_, _, err := collect(context.Background(), client(t, s, "ghs_x"), query(20, nil))
 	if !errors.Is(err, ErrNoActionsRead) || errors.Is(err, ErrForbidden) || strings.Contains(err.Error(), "comments") {
 		t.Errorf("err = %v, want only the missing actions: read", err)
+	}
+}
+
+// A rate limit that resets after the caller's budget ends is said as a rate limit at once,
+// not waited out into "context deadline exceeded".
+func TestRateLimitBeyondTheBudgetIsSaidAtOnce(t *testing.T) {
+	s := oneRun(t)
+	s.RateLimited["ghs_x"] = true
+	c := client(t, s, "ghs_x")
+	c.MaxWait = 2 * time.Hour // the reset (an hour away) is within what the client would wait
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, _, err := collect(ctx, c, query(20, nil))
+	var rl *RateLimitedError
+	if !errors.As(err, &rl) || time.Since(start) > time.Second {
+		t.Errorf("after %s: err = %v, want the rate limit at once", time.Since(start).Round(time.Millisecond), err)
 	}
 }
