@@ -8,7 +8,7 @@ TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
 FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell ./internal/render:FuzzUnlink ./internal/fingerprint:FuzzNormalise
 
-.PHONY: all build release prereqs test unit fuzz actionlint docs testenv jaeger chromium postgres sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
+.PHONY: all build release prereqs test unit fuzz actionlint docs docs-screenshot testenv jaeger chromium postgres sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
 
 all: build
 
@@ -84,6 +84,10 @@ actionlint:
 # README's inputs and outputs reference, generated from action.yml.
 docs:
 	$(GO) test ./internal/action -run TestREADMEReferenceIsGenerated -update
+
+# README's picture of the PR comment: the demo's comment.md as GitHub shows it, in Chromium.
+docs-screenshot: demo
+	$(GO) run ./cmd/docshot ci-report/comment.md docs/comment.png
 
 vet:
 	$(GO) vet ./...

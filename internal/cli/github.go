@@ -102,9 +102,9 @@ func newCommentCmd(g *globals) *cobra.Command {
 Enterprise works). It renders the comment from the bundle's report.json (with --templates,
 under the key's hidden marker <!-- ci-report:KEY -->), finds the PR in the event payload
 (pull_request, pull_request_target) or --pr, and its earlier comment: the one that starts
-with the marker AND is by the same author: the token's user, or for an installation token
-(which cannot read /user) github-actions[bot], or the app's bot given with --comment-author. A comment by anyone else, or one that only quotes the marker, is never
-edited; duplicates of ours are deleted, the newest kept. Retries 5xx and rate limits
+with the marker AND is by the same author: the token's user (/user, else GraphQL's viewer,
+which names a GitHub App's bot), else --comment-author, else github-actions[bot] for
+GITHUB_TOKEN. A comment by anyone else, or one that only quotes the marker, is never edited; duplicates of ours are deleted, the newest kept. Retries 5xx and rate limits
 (honouring Retry-After, never posting twice after a 5xx); shrinks and retries a body
 GitHub finds too long.
 

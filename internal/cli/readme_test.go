@@ -3,10 +3,12 @@ package cli
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -78,19 +80,66 @@ func TestREADMEFlagFacts(t *testing.T) {
 	}
 }
 
-// Every file README links to under docs/ exists (the comment's screenshot).
-func TestREADMEDocsLinksExist(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
+// Every file README, CONTRIBUTING.md and docs/ link to exists (the comment's screenshot, the
+// recipes, the benchmark page), relative to the linking file, and every #anchor names a heading.
+func TestDocsLinksExist(t *testing.T) {
+	docs, _ := filepath.Glob("../../docs/*.md")
+	docs = append([]string{"../../README.md", "../../CONTRIBUTING.md"}, docs...)
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	total := 0
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(b), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			total++
+			file, anchor, _ := strings.Cut(target, "#")
+			path := doc
+			if file != "" {
+				path = filepath.Join(filepath.Dir(doc), file)
+				if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+					t.Errorf("%s links to %s: %v", filepath.Base(doc), target, err)
+					continue
+				}
+			}
+			if anchor != "" && !slices.Contains(headingAnchors(t, path), anchor) {
+				t.Errorf("%s links to %s: no heading makes the anchor #%s", filepath.Base(doc), target, anchor)
+			}
+		}
+	}
+	if total < 5 {
+		t.Fatalf("only %d local links found: the link pattern is broken", total)
+	}
+}
+
+// headingAnchors are GitHub's anchors of a Markdown file's headings: lower case, spaces to
+// dashes, punctuation but dashes and underscores dropped.
+func headingAnchors(t *testing.T, path string) []string {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	links := regexp.MustCompile(`\]\((docs/[^)\s]+)\)`).FindAllStringSubmatch(string(b), -1)
-	if len(links) == 0 {
-		t.Fatal("README links to nothing under docs/ (the comment's screenshot is gone)")
-	}
-	for _, m := range links {
-		if fi, err := os.Stat("../../" + m[1]); err != nil || fi.Size() == 0 {
-			t.Errorf("README links to %s: %v", m[1], err)
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		h := strings.TrimLeft(line, "#")
+		if h == line || !strings.HasPrefix(h, " ") {
+			continue
 		}
+		var a strings.Builder
+		for _, r := range strings.ToLower(strings.TrimSpace(h)) {
+			switch {
+			case r == ' ':
+				a.WriteRune('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				a.WriteRune(r)
+			}
+		}
+		out = append(out, a.String())
 	}
+	return out
 }
