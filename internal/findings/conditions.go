@@ -8,6 +8,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/conditions"
+	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
@@ -45,7 +46,7 @@ func resourceNotReadyFindings(s *Scope) (out []Finding) {
 			}
 			f := newFinding(resourceNotReady, sev, subj, title, expl)
 			f.Time = c.LastTransition
-			if og, ok, _ := unstructured.NestedInt64(o.Object, "status", "observedGeneration"); ok && og < o.GetGeneration() && c.Where == "" {
+			if og, _, _ := unstructured.NestedInt64(o.Object, "status", "observedGeneration"); kube.Stale(o.GetGeneration(), og) && c.Where == "" {
 				f.Explanation += fmt.Sprintf(" (status is stale: observedGeneration %d < generation %d)", og, o.GetGeneration())
 			}
 			f.Refs = []string{s.objectFile(o.GetAPIVersion(), o.GetKind()), bundle.TimelineText}

@@ -296,3 +296,25 @@ func TestConditionFindingCitesReaderFile(t *testing.T) {
 		t.Fatalf("refs = %+v; want the reader's file", fs)
 	}
 }
+
+// A status is stale only when its observedGeneration is set and behind (kube.Stale, the
+// rule investigate and the model use too): 0 is a controller that does not track it.
+func TestStaleStatusRule(t *testing.T) {
+	cr := func(gen, observed int64) unstructured.Unstructured {
+		return unstructured.Unstructured{Object: map[string]any{"apiVersion": "turboengine.io/v1", "kind": "APIGraph",
+			"metadata": map[string]any{"name": "orders", "namespace": "e2e", "generation": gen},
+			"status":   map[string]any{"observedGeneration": observed, "conditions": []any{map[string]any{"type": "Ready", "status": "False", "reason": "DependencyNotReady"}}}}}
+	}
+	for _, c := range []struct {
+		gen, observed int64
+		stale         bool
+	}{{3, 0, false}, {3, 2, true}, {3, 3, false}} {
+		fs := Detect(&Input{Objects: []unstructured.Unstructured{cr(c.gen, c.observed)}})
+		if len(fs) != 1 {
+			t.Fatalf("generation %d observed %d: %d findings", c.gen, c.observed, len(fs))
+		}
+		if got := strings.Contains(fs[0].Explanation, "status is stale"); got != c.stale {
+			t.Errorf("generation %d observed %d: stale=%v, want %v (%s)", c.gen, c.observed, got, c.stale, fs[0].Explanation)
+		}
+	}
+}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
-	"github.com/org/k8s-e2e-report/internal/loglines"
+	"github.com/org/k8s-e2e-report/internal/fingerprint"
 )
 
 // operatorFindings groups reconcile errors by controller, object and message, related
@@ -13,7 +13,7 @@ func operatorFindings(s *Scope) []Finding {
 	crs := s.foundIn(resourceNotReady)
 	var out []Finding
 	for _, a := range s.Actions {
-		if a.Error == "" && a.Level != "error" && a.Level != "fatal" {
+		if !a.Failed() {
 			continue
 		}
 		subj := Subject{Kind: "Pod", Namespace: a.Namespace, Name: a.Pod}
@@ -40,7 +40,7 @@ func operatorFindings(s *Scope) []Finding {
 		}
 		f := newFinding(operatorError, sev, subj, title, oneLine(a.Message+": "+what))
 		f.recovered = recovered
-		f.ID += "-" + shortHash(loglines.Normalise(what))
+		f.ID += "-" + shortHash(fingerprint.Normalise(what))
 		line := fmt.Sprintf("%s  %s", a.Time.UTC().Format("15:04:05.000"), oneLine(a.Message))
 		if a.ReconcileID != "" {
 			line += " reconcileID=" + a.ReconcileID

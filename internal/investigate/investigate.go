@@ -15,6 +15,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/fingerprint"
 	"github.com/org/k8s-e2e-report/internal/loglines"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/results"
@@ -260,7 +261,7 @@ func reconciles(r *model.Report, focus focusSpec) []Reconcile {
 		if !a.Time.IsZero() {
 			rc.Last = a.Time.UTC().Format(time.RFC3339Nano)
 		}
-		if a.Error != "" || a.Level == "error" {
+		if a.Failed() {
 			rc.Errors++
 			rc.LastResult = "error"
 			rc.LastError = capped(a.Error)
@@ -385,7 +386,7 @@ func logErrors(t model.LogTail, since time.Time, most int) []LogError {
 		if l.Level == "" || (!since.IsZero() && !l.Time.IsZero() && l.Time.Before(since)) {
 			continue
 		}
-		key := loglines.Normalise(l.Text)
+		key := fingerprint.Normalise(l.Text)
 		a, ok := byText[key]
 		if !ok {
 			a = &agg{LogError: LogError{Namespace: t.Namespace, Pod: t.Pod, Container: t.Container, Previous: t.Previous, Level: l.Level, File: t.File}}
@@ -431,7 +432,7 @@ func resourcesOf(r *model.Report, focus focusSpec) []Resource {
 				continue
 			}
 			res := Resource{Kind: t.Kind, Namespace: it.Namespace, Name: it.Name, Conditions: []Condition{},
-				Stale: it.ObservedGeneration > 0 && it.ObservedGeneration < it.Generation}
+				Stale: it.Stale()}
 			for _, c := range it.Conditions {
 				cond := Condition{Type: capped(c.Type), Status: capped(c.Status), Reason: capped(c.Reason), Message: capped(c.Message), Where: capped(c.Where)}
 				if !c.LastTransition.IsZero() {

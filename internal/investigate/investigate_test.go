@@ -11,6 +11,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/golden"
 	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/opactions"
 )
 
 func load(t *testing.T, name string) *model.Report {
@@ -161,4 +162,25 @@ func TestHostileTextStaysOnItsLine(t *testing.T) {
 	if err := json.Unmarshal(j.Bytes(), &back); err != nil || back.Findings[0].Title != r.Findings[0].Title {
 		t.Errorf("JSON does not round-trip the text exactly: %v", err)
 	}
+}
+
+// A reconcile that ends in a fatal line failed, as findings and the timeline say
+// (opactions.Action.Failed is the one rule); investigate called it "ok".
+func TestFatalReconcileFailed(t *testing.T) {
+	r := load(t, "demo")
+	obj := &opactions.Object{Kind: "APIGraph", Namespace: "turbo-engine-e2e", Name: "fatal-one"}
+	r.OperatorActions = append(r.OperatorActions, opactions.Action{Time: time.Now(), Level: "fatal", Controller: "apigraph", Object: obj, Message: "cannot continue"})
+	inv, err := Build(r, Options{Mode: "bundle"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rc := range inv.Operator {
+		if strings.HasSuffix(rc.Object, "/fatal-one") {
+			if rc.LastResult != "error" || rc.Errors != 1 {
+				t.Errorf("fatal reconcile: %+v, want last result error", rc)
+			}
+			return
+		}
+	}
+	t.Errorf("the fatal reconcile is not listed: %+v", inv.Operator)
 }

@@ -105,3 +105,10 @@ func Resolve(args []string, resources []Resource) (named []Resource, unknown []s
 	}
 	return named, unknown
 }
+
+// Stale reports a status written for an older spec: its observedGeneration is set and
+// below the object's generation. An observedGeneration of 0 is a status that does not
+// track generations (a Go struct's zero value), not a stale one.
+func Stale(generation, observedGeneration int64) bool {
+	return observedGeneration > 0 && observedGeneration < generation
+}

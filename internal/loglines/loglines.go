@@ -60,12 +60,6 @@ func ruleLevel(text string) string {
 	return ""
 }
 
-// Normalise folds what varies between repeats of a log line (times, UUIDs, numbers)
-// to "#", so that repeats group together.
-func Normalise(s string) string { return normaliser().ReplaceAllString(s, "#") }
-
-var normaliser = lazyre.New(`\d{4}-\d\d-\d\dT[\d:.]+Z?|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0x[0-9a-f]+|\b\d+(\.\d+)?\b`)
-
 // dying matches a line that says why a process died: a panic, a fatal error, a
 // traceback or an exception; erroring, a line logged at error level.
 var (

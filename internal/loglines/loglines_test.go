@@ -55,15 +55,6 @@ func TestTelling(t *testing.T) {
 	}
 }
 
-// Repeats of a line differ in times, IDs and numbers; they normalise to one form.
-func TestNormalise(t *testing.T) {
-	a := Normalise("2026-01-01T00:00:01Z reconcile 7c2e9d44-1f0b-4f7e-9a51-0c0e6b1d2a33 failed after 3 tries at 0xdeadbeef")
-	b := Normalise("2026-02-03T10:11:12.5Z reconcile 0a1b2c3d-0000-4f7e-9a51-0c0e6b1d2a33 failed after 12 tries at 0xc0ffee")
-	if a != b || a == "" {
-		t.Errorf("%q != %q", a, b)
-	}
-}
-
 // Level's shortcuts (klog's prefix, the words every rule needs) agree with the rules on
 // every line of the committed bundles' logs and of the test corpus.
 func TestLevelShortcutsAgree(t *testing.T) {

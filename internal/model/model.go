@@ -8,6 +8,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/metrics"
 	"github.com/org/k8s-e2e-report/internal/opactions"
 	"github.com/org/k8s-e2e-report/internal/redact"
@@ -132,6 +133,9 @@ type CRItem struct {
 	ObservedGeneration int64       `json:"observedGeneration"`
 	Conditions         []Condition `json:"conditions"`
 }
+
+// Stale reports a status written for an older spec (kube.Stale).
+func (c CRItem) Stale() bool { return kube.Stale(c.Generation, c.ObservedGeneration) }
 
 // Condition is a status condition.
 type Condition struct {

@@ -394,3 +394,24 @@ func TestOperatorActionsParsedFromLogs(t *testing.T) {
 		t.Errorf("an older bundle: %d actions (%v); want operator-actions.json's none", len(r.OperatorActions), err)
 	}
 }
+
+// Repeats of a log line group with the normaliser fingerprints use (one rule): times,
+// UUIDs, addresses, numbers and a pod's generated suffix vary between repeats.
+func TestExtractErrorsGroupsRepeats(t *testing.T) {
+	tails := []LogTail{{File: "a.log", Lines: []LogLine{
+		{Level: "error", Text: "2026-01-01T00:00:01Z reconcile 7c2e9d44-1f0b-4f7e-9a51-0c0e6b1d2a33 failed after 3 tries at 0xdeadbeef"},
+		{Level: "error", Text: "2026-02-03T10:11:12.5Z reconcile 0a1b2c3d-0000-4f7e-9a51-0c0e6b1d2a33 failed after 12 tries at 0xc0ffee"},
+	}}, {File: "b.log", Lines: []LogLine{
+		{Level: "error", Text: "dial pod orders-7d9f8b6c4-x2x9z: connection refused"},
+		{Level: "error", Text: "dial pod orders-7d9f8b6c4-k8mq2: connection refused"},
+		{Level: "error", Text: "dial pod users-5c6d7e8f9-abcde: connection refused"},
+	}}}
+	got := extractErrors(tails)
+	var counts []int
+	for _, e := range got {
+		counts = append(counts, e.Count)
+	}
+	if len(got) != 3 || got[0].Count != 2 || got[1].Count != 2 || got[2].Count != 1 {
+		t.Errorf("groups %v, want the reconcile repeats, the orders pods' repeats, then users: %+v", counts, got)
+	}
+}

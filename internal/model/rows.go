@@ -10,8 +10,8 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/conditions"
+	"github.com/org/k8s-e2e-report/internal/fingerprint"
 	"github.com/org/k8s-e2e-report/internal/kube"
-	"github.com/org/k8s-e2e-report/internal/loglines"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -113,7 +113,7 @@ func extractErrors(tails []LogTail) []ExtractedError {
 			if l.Level == "" {
 				continue
 			}
-			key := loglines.Normalise(l.Text)
+			key := fingerprint.Normalise(l.Text)
 			if i, ok := idx[key]; ok {
 				out[i].Count++
 				if len(out[i].Sources) < 5 && !contains(out[i].Sources, t.File) {

@@ -54,6 +54,12 @@ type Action struct {
 	Format      string    `json:"format"` // json or klog
 }
 
+// Failed reports an action that failed: an error, or a line logged at error or fatal
+// level. Findings, the timeline and investigate all ask this.
+func (a Action) Failed() bool {
+	return a.Error != "" || a.Level == "error" || a.Level == "fatal"
+}
+
 // Fields are the keys looked up in structured lines, first match wins.
 type Fields struct {
 	Time, Level, Message, Controller, ReconcileID, Error, Kind, Namespace, Name, Object []string
@@ -170,8 +176,7 @@ func (p *Parser) Line(line string) (a Action, ok bool) {
 		return a, false
 	}
 	a.Level = normLevel(a.Level)
-	relevant := a.ReconcileID != "" || a.Controller != "" || a.Object != nil || a.Error != "" ||
-		a.Level == "error" || a.Level == "warning" || a.Level == "fatal"
+	relevant := a.ReconcileID != "" || a.Controller != "" || a.Object != nil || a.Failed() || a.Level == "warning"
 	return a, relevant && a.Message != ""
 }
 
@@ -295,11 +300,16 @@ func normLevel(l string) string {
 	case "d", "debug", "trace":
 		return "debug"
 	}
-	if n, err := strconv.Atoi(l); err == nil { // logr V-levels logged as negatives by zap
-		if n >= 8 { // slog: ERROR=8, WARN=4
+	if n, err := strconv.Atoi(l); err == nil {
+		switch { // slog's numeric levels: ERROR=8, WARN=4, INFO=0, DEBUG=-4
+		case n >= 8:
 			return "error"
+		case n >= 4:
+			return "warning"
+		case n >= 0:
+			return "info"
 		}
-		return "debug"
+		return "debug" // logr's V-levels, which zap logs as negative numbers
 	}
 	return strings.ToLower(l)
 }

@@ -103,3 +103,18 @@ func FuzzLine(f *testing.F) {
 		}
 	})
 }
+
+// Numeric levels read as slog writes them (ERROR=8, WARN=4, INFO=0, DEBUG=-4) and zap
+// writes logr's V-levels (negative): a WARN at 4 was "debug".
+func TestNumericLevels(t *testing.T) {
+	p := &Parser{Fields: DefaultFields(), Year: 2026}
+	for lvl, want := range map[string]string{"8": "error", "12": "error", "4": "warning", "0": "info", "2": "info", "-4": "debug", "-1": "debug"} {
+		a, ok := p.Line(`{"level":` + lvl + `,"msg":"sync","reconcileID":"r-1"}`)
+		if !ok || a.Level != want {
+			t.Errorf("level %s: ok=%v level %q, want %q", lvl, ok, a.Level, want)
+		}
+	}
+	if !(Action{Level: "fatal"}).Failed() || !(Action{Error: "x"}).Failed() || (Action{Level: "warning"}).Failed() {
+		t.Error("Failed: fatal and an error fail, a warning does not")
+	}
+}

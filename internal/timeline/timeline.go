@@ -209,7 +209,7 @@ func (b *Builder) Operator(actions []opactions.Action) {
 			obj = a.Object.String()
 		}
 		sev := ""
-		if a.Level == "error" || a.Level == "fatal" || a.Error != "" {
+		if a.Failed() {
 			sev = "error"
 		} else if a.Level == "warning" {
 			sev = "warning"
