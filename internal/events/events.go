@@ -157,7 +157,7 @@ func WriteTable(w io.Writer, evs []Event) error {
 	fmt.Fprintln(tw, "LAST SEEN\tNAMESPACE\tTYPE\tREASON\tOBJECT\tCOUNT\tSOURCE\tMESSAGE")
 	for _, e := range evs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
-			formatTime(e.LastSeen), e.Namespace, e.Type, e.Reason, e.Object, e.Count, e.Source, oneLine(e.Message))
+			formatTime(e.LastSeen), e.Namespace, e.Type, e.Reason, e.Object, e.Count, e.Source, textsafe.Flatten(e.Message))
 	}
 	return tw.Flush()
 }
@@ -168,5 +168,3 @@ func formatTime(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
-
-func oneLine(s string) string { return textsafe.Flatten(s) }

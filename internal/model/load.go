@@ -425,6 +425,10 @@ func (l *loader) analyse(ctx context.Context) error {
 		// scrubbed as they were read.
 		r.redactBut(l.o.Redactor, false, map[string]bool{"Timeline": true})
 	}
+	// Test output is cut to what reports show only now, scrubbed whole.
+	for i := range r.Tests.Cases {
+		r.Tests.Cases[i].Details = results.CapDetails(r.Tests.Cases[i].Details)
+	}
 	r.FailedTests = r.slices()
 	r.linkTraces(l.known)
 	r.Status = r.status()

@@ -10,9 +10,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/redact"
+	"github.com/org/k8s-e2e-report/internal/results"
 )
 
 // bigLogBundle writes a bundle with one pod whose log is size bytes: sparse, with real
@@ -413,5 +416,39 @@ func TestExtractErrorsGroupsRepeats(t *testing.T) {
 	}
 	if len(got) != 3 || got[0].Count != 2 || got[1].Count != 2 || got[2].Count != 1 {
 		t.Errorf("groups %v, want the reconcile repeats, the orders pods' repeats, then users: %+v", counts, got)
+	}
+}
+
+// A test's output is scrubbed whole and cut afterwards, on a rune boundary: a token that
+// straddles the shown cut (results.MaxDetails) does not leave its head behind, and a
+// multi-byte rune at the cut is not split.
+func TestTestOutputCutAfterScrubbing(t *testing.T) {
+	rd, err := redact.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := "ghp_R4nd0mT0k3nV4lu3Abcdefghij1234567890"
+	for _, out := range []string{
+		strings.Repeat("x", results.MaxDetails-20-len(" sent ")) + " sent " + token + " done", // 20 bytes of it before the cut
+		"x" + strings.Repeat("é", results.MaxDetails) + " token=" + token,                     // the cut inside "é"
+	} {
+		pad := len(out)
+		dir := t.TempDir()
+		junit := filepath.Join(dir, "junit.xml")
+		os.WriteFile(junit, []byte(`<testsuite name="s"><testcase name="t"><failure message="boom">`+out+`</failure></testcase></testsuite>`), 0o644)
+		r, err := Load(context.Background(), dir, Options{Results: []string{junit}, Redactor: rd})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Tests.Cases) != 1 {
+			t.Fatalf("cases: %+v", r.Tests.Cases)
+		}
+		d := r.Tests.Cases[0].Details
+		if strings.Contains(d, "ghp_") || strings.Contains(d, "R4nd0m") {
+			t.Errorf("pad %d: the token's head survives the cut: …%q", pad, d[max(0, len(d)-80):])
+		}
+		if !utf8.ValidString(d) || len(d) > results.MaxDetails+len("\n[… cut]") {
+			t.Errorf("pad %d: details %d bytes, valid UTF-8 %v", pad, len(d), utf8.ValidString(d))
+		}
 	}
 }

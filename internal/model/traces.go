@@ -10,7 +10,6 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/timeline"
 	"github.com/org/k8s-e2e-report/internal/traces"
@@ -88,9 +87,6 @@ func loadTraces(ctx context.Context, br *bundle.Reader, rd *redact.Redactor, gap
 	return s, entries, known
 }
 
-// traceIDInText finds W3C/Jaeger trace IDs (32 hex digits) in text.
-var traceIDInText = lazyre.New(`\b[0-9a-fA-F]{32}\b`)
-
 // linkTraces links log lines and failed tests to the traces of traces.json they name
 // (a trace ID in a log line, a test's message or output).
 func (r *Report) linkTraces(known map[string]bool) {
@@ -99,8 +95,8 @@ func (r *Report) linkTraces(known map[string]bool) {
 	}
 	find := func(text string) []string {
 		var out []string
-		for _, m := range traceIDInText().FindAllString(text, 5) {
-			if id := strings.ToLower(m); known[id] && !slices.Contains(out, id) {
+		for _, id := range traces.IDsIn(text, 5) {
+			if known[id] {
 				out = append(out, id)
 			}
 		}

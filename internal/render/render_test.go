@@ -440,3 +440,15 @@ func TestCommentNamesTheNewFailure(t *testing.T) {
 		t.Errorf("the new failure is not on a line of its own, labelled new: %q\n%s", lineB, comment)
 	}
 }
+
+// A trace is linked to Jaeger's UI only by a trace ID's one rule (traces.ValidID): 16 or
+// 32 hex digits; a 20-digit run is not an ID (render's own rule took 16 to 32).
+func TestTraceLinkOnlyForTraceIDs(t *testing.T) {
+	ui := "http://127.0.0.1:16686"
+	if got := traceLink(ui, strings.Repeat("a", 32), false); !strings.Contains(got, "/trace/") {
+		t.Errorf("a 32-digit ID is not linked: %s", got)
+	}
+	if got := traceLink(ui, strings.Repeat("a", 20), false); strings.Contains(got, "/trace/") {
+		t.Errorf("a 20-digit hex run is linked: %s", got)
+	}
+}

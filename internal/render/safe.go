@@ -6,6 +6,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"github.com/org/k8s-e2e-report/internal/textsafe"
+	"github.com/org/k8s-e2e-report/internal/traces"
 )
 
 // Untrusted text (logs, events, CR fields, test output) goes through these helpers
@@ -199,10 +200,8 @@ var destEscaper = strings.NewReplacer("@", "%40", "(", "%28", ")", "%29", "<", "
 // traceLink shows a trace ID, linked to the Jaeger UI when its URL is known (a URL the
 // user gave, never one from the bundle; the ID must be hex).
 func traceLink(ui, id string, comment bool) string {
-	if ui == "" || !hexTraceID().MatchString(id) {
+	if ui == "" || !traces.ValidID(id) {
 		return inlineCode(id, comment)
 	}
 	return "[" + id + "](" + strings.TrimSuffix(ui, "/") + "/trace/" + id + ")"
 }
-
-var hexTraceID = lazyre.New(`^[0-9a-f]{16,32}$`)

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/metrics"
@@ -117,15 +118,30 @@ func (r *Results) Counts() map[Status]int {
 	return m
 }
 
-// maxDetails caps a case's captured text.
-const maxDetails = 16 * 1024
+// MaxDetails caps a case's output as reports show it, cut by CapDetails after the
+// report is scrubbed of secrets; parsers keep four times as much (rawDetails), so a
+// secret that straddles the shown cut is still whole when it is scrubbed.
+const (
+	MaxDetails = 16 * 1024
+	rawDetails = 4 * MaxDetails
+	maxDetails = rawDetails // what parsers keep
+)
 
-func capText(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > maxDetails {
-		return s[:maxDetails] + "\n[… cut]"
+// capText is what a parser keeps of a case's output: at most rawDetails bytes, cut on a
+// rune boundary.
+func capText(s string) string { return cut(strings.TrimSpace(s), rawDetails) }
+
+// CapDetails cuts a scrubbed case output to MaxDetails bytes on a rune boundary.
+func CapDetails(s string) string { return cut(s, MaxDetails) }
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "\n[… cut]"
 }
 
 // Expand turns paths and globs into files (directories: every file inside). A pattern

@@ -253,7 +253,7 @@ func Write(w io.Writer, entries []Entry) error {
 		case "warning":
 			mark = "! "
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", e.Time.Format("2006-01-02T15:04:05.000Z"), Offset(e.Time.Sub(t0)), e.Source, e.Object, mark, oneLine(e.Message))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", e.Time.Format("2006-01-02T15:04:05.000Z"), Offset(e.Time.Sub(t0)), e.Source, e.Object, mark, textsafe.Flatten(e.Message))
 	}
 	return tw.Flush()
 }
@@ -267,8 +267,6 @@ func Offset(d time.Duration) string {
 	}
 	return fmt.Sprintf("+%02d:%02d.%03d", m, s, frac)
 }
-
-func oneLine(s string) string { return textsafe.Flatten(s) }
 
 // Key identifies an entry by its content: the same fact seen twice (a pod's status read
 // by collect and by watch, or again after a re-list) has the same key.

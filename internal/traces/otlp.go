@@ -16,8 +16,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"net/http"
-
-	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
 // fetchV3 queries api_v3's /api/v3/traces and converts its OTLP result.
@@ -47,9 +45,6 @@ func fetchV3(ctx context.Context, c *http.Client, base, svc string, since, until
 	return fromOTLP(td), nil
 }
 
-// hexID matches OTLP/JSON's trace and span IDs, which are hex (protojson wants base64).
-var hexID = lazyre.New(`^[0-9a-fA-F]{16}$|^[0-9a-fA-F]{32}$`)
-
 // decodeTracesData decodes OTLP TracesData JSON, accepting IDs in OTLP/JSON's hex as
 // well as protojson's base64.
 func decodeTracesData(raw []byte) (*tracepb.TracesData, error) {
@@ -73,7 +68,7 @@ func fixIDs(v any) {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, child := range t {
-			if s, ok := child.(string); ok && (k == "traceId" || k == "spanId" || k == "parentSpanId") && hexID().MatchString(s) {
+			if s, ok := child.(string); ok && (k == "traceId" || k == "spanId" || k == "parentSpanId") && ValidID(s) { // OTLP/JSON writes IDs in hex, protojson wants base64
 				b, _ := hex.DecodeString(s)
 				t[k] = base64.StdEncoding.EncodeToString(b)
 				continue
