@@ -6,7 +6,9 @@ COMMIT        ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS       := -X github.com/org/k8s-e2e-report/internal/version.Version=$(VERSION) -X github.com/org/k8s-e2e-report/internal/version.Commit=$(COMMIT)
 TEST_TIMEOUT  ?= 20m
 FUZZTIME      ?= 10s
-FUZZ_TARGETS  := ./internal/render:FuzzComment ./internal/redact:FuzzString ./internal/opactions:FuzzLine ./internal/results:FuzzParse ./internal/render:FuzzFence ./internal/render:FuzzCell ./internal/render:FuzzUnlink ./internal/fingerprint:FuzzNormalise
+# Every fuzz target in the repository (package:Func), found, not listed: a new one cannot be left out.
+FUZZ_TARGETS  = $(shell grep -rlE --include='*_test.go' '^func Fuzz[A-Z]' internal cmd | sort | while read f; do \
+                  for fn in $$(grep -oE '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do echo ./$$(dirname $$f):$$fn; done; done)
 
 .PHONY: all build release prereqs test unit fuzz actionlint docs docs-screenshot testenv jaeger chromium postgres sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
 

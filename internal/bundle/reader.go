@@ -35,11 +35,18 @@ var ErrNotRegular = errors.New("not a regular file (symlinks, FIFOs and devices 
 // ErrTooLarge is returned for a file over the size limit of its read.
 var ErrTooLarge = errors.New("over the size limit")
 
-// Reader reads files of one bundle directory, confined to it.
+// Reader reads files of one bundle, confined to it: a directory (os.Root), or any
+// fs.FS (a bundle artifact's zip, a test's fstest.MapFS) with the same rules.
 type Reader struct {
-	dir  string
-	root *os.Root
+	dir  string   // the directory, or the FS's name, for messages
+	root *os.Root // nil when reading an fs.FS
+	fsys fs.FS
 }
+
+// NewReader reads the bundle in fsys (its root is the bundle's), named name in messages.
+// Symlinks are refused where fsys can tell them (fs.ReadLinkFS, as zip entries, os.DirFS
+// and fstest.MapFS can).
+func NewReader(fsys fs.FS, name string) *Reader { return &Reader{dir: name, fsys: fsys} }
 
 // OpenReader opens the bundle directory dir for confined reading.
 func OpenReader(dir string) (*Reader, error) {
@@ -54,7 +61,18 @@ func OpenReader(dir string) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{dir: dir, root: root}, nil
+	return &Reader{dir: dir, root: root, fsys: root.FS()}, nil
+}
+
+// lstat is Lstat inside the bundle: a symlink is not followed.
+func (r *Reader) lstat(p string) (fs.FileInfo, error) {
+	if r.root != nil {
+		return r.root.Lstat(p)
+	}
+	if l, ok := r.fsys.(fs.ReadLinkFS); ok {
+		return l.Lstat(filepath.ToSlash(p))
+	}
+	return fs.Stat(r.fsys, filepath.ToSlash(p))
 }
 
 // Sub opens a directory of the bundle as a reader of its own, confined to it: reading
@@ -64,23 +82,35 @@ func (r *Reader) Sub(rel string) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	if li, err := r.root.Lstat(p); err != nil {
+	if li, err := r.lstat(p); err != nil {
 		return nil, err
 	} else if !li.IsDir() {
 		return nil, fmt.Errorf("%s: not a directory", rel)
+	}
+	if r.root == nil {
+		sub, err := fs.Sub(r.fsys, filepath.ToSlash(p))
+		if err != nil {
+			return nil, err
+		}
+		return &Reader{dir: path.Join(r.dir, filepath.ToSlash(p)), fsys: sub}, nil
 	}
 	root, err := r.root.OpenRoot(p)
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{dir: filepath.Join(r.dir, p), root: root}, nil
+	return &Reader{dir: filepath.Join(r.dir, p), root: root, fsys: root.FS()}, nil
 }
 
 // Dir is the bundle directory.
 func (r *Reader) Dir() string { return r.dir }
 
 // Close releases the directory.
-func (r *Reader) Close() error { return r.root.Close() }
+func (r *Reader) Close() error {
+	if r.root == nil {
+		return nil
+	}
+	return r.root.Close()
+}
 
 // clean turns a bundle-relative slash path into a local one, refusing absolute paths and
 // "..": a bundle path never leaves the bundle.
@@ -106,21 +136,27 @@ func RelPath(rel string) (string, error) {
 
 // Open opens a regular file of the bundle. It refuses symlinks (even ones that stay in
 // the bundle: collect never writes them), anything that is not a regular file, and any
-// path that leaves the bundle; it does not block on a FIFO.
-func (r *Reader) Open(rel string) (*os.File, fs.FileInfo, error) {
+// path that leaves the bundle; it does not block on a FIFO. A file of a directory is an
+// *os.File (io.ReaderAt, io.Seeker); of another FS, whatever that FS gives.
+func (r *Reader) Open(rel string) (fs.File, fs.FileInfo, error) {
 	p, err := clean(rel)
 	if err != nil {
 		return nil, nil, err
 	}
-	li, err := r.root.Lstat(p)
+	li, err := r.lstat(p)
 	if err != nil {
 		return nil, nil, err
 	}
 	if !li.Mode().IsRegular() {
 		return nil, nil, fmt.Errorf("%s: %w", rel, ErrNotRegular)
 	}
-	// O_NONBLOCK: if the file was swapped for a FIFO since Lstat, open must not hang.
-	f, err := r.root.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	var f fs.File
+	if r.root != nil {
+		// O_NONBLOCK: if the file was swapped for a FIFO since Lstat, open must not hang.
+		f, err = r.root.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	} else {
+		f, err = r.fsys.Open(filepath.ToSlash(p))
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -152,7 +188,7 @@ func (r *Reader) Stat(rel string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.root.Lstat(p)
+	return r.lstat(p)
 }
 
 // Entry is one regular file found by List or Walk.
@@ -169,7 +205,7 @@ func (r *Reader) List(rel string) ([]Entry, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if li, err := r.root.Lstat(p); err != nil || !li.IsDir() {
+	if li, err := r.lstat(p); err != nil || !li.IsDir() {
 		if err != nil && errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, nil
 		}
@@ -178,7 +214,7 @@ func (r *Reader) List(rel string) ([]Entry, []string, error) {
 		}
 		return nil, nil, err
 	}
-	entries, err := fs.ReadDir(r.root.FS(), filepath.ToSlash(p))
+	entries, err := fs.ReadDir(r.fsys, filepath.ToSlash(p))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -207,7 +243,7 @@ func (r *Reader) List(rel string) ([]Entry, []string, error) {
 func (r *Reader) Walk(skip func(rel string) bool) ([]Entry, bool) {
 	var out []Entry
 	cut := false
-	_ = fs.WalkDir(r.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+	_ = fs.WalkDir(r.fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
 		}
@@ -253,7 +289,7 @@ func ReadRegular(name string, max int64) ([]byte, error) {
 	return readCapped(f, info, name, max)
 }
 
-func readCapped(f *os.File, info fs.FileInfo, name string, max int64) ([]byte, error) {
+func readCapped(f io.Reader, info fs.FileInfo, name string, max int64) ([]byte, error) {
 	if info.Size() > max {
 		return nil, fmt.Errorf("%s: %d bytes, %w of %d bytes", name, info.Size(), ErrTooLarge, max)
 	}

@@ -30,13 +30,30 @@ import (
 // A cancelled ctx returns at once: the reading goes on in the background only until
 // it next checks ctx, so a huge input cannot hold a cancelled job.
 func Load(ctx context.Context, dir string, o Options) (*Report, error) {
+	return loadWith(ctx, dir, o, func() (*bundle.Reader, error) {
+		br, err := bundle.OpenReader(dir)
+		if err != nil {
+			return nil, fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass the bundle directory): %v", dir, err)
+		}
+		return br, nil
+	})
+}
+
+// LoadFS is Load of a bundle in fsys (a bundle artifact's zip, say, read without
+// unpacking it), named name in the report and its messages. --results files and the
+// other paths Options names are still read from the file system.
+func LoadFS(ctx context.Context, fsys fs.FS, name string, o Options) (*Report, error) {
+	return loadWith(ctx, name, o, func() (*bundle.Reader, error) { return bundle.NewReader(fsys, name), nil })
+}
+
+func loadWith(ctx context.Context, name string, o Options, open func() (*bundle.Reader, error)) (*Report, error) {
 	type result struct {
 		r   *Report
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		r, err := load(ctx, dir, o)
+		r, err := load(ctx, name, o, open)
 		done <- result{r, err}
 	}()
 	select {
@@ -66,13 +83,13 @@ type loader struct {
 	observed, traced []timeline.Entry
 }
 
-func load(ctx context.Context, dir string, o Options) (*Report, error) {
+func load(ctx context.Context, dir string, o Options, open func() (*bundle.Reader, error)) (*Report, error) {
 	if o.TailLines <= 0 {
 		o.TailLines = 200
 	}
-	br, err := bundle.OpenReader(dir)
+	br, err := open()
 	if err != nil {
-		return nil, fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass the bundle directory): %v", dir, err)
+		return nil, err
 	}
 	defer br.Close()
 	r := &Report{Version: Version, Bundle: dir, Gaps: []bundle.Gap{}}

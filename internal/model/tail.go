@@ -31,13 +31,20 @@ func tailLines(br *bundle.Reader, rel string, n int, maxBytes int64, st *TailSta
 	want := min(size, maxBytes)
 	bp := tailBuffers.Get().(*[]byte)
 	defer tailBuffers.Put(bp)
+	readAt, ok := f.(io.ReaderAt)
+	if !ok { // a stream (a zip entry): skip to the last want bytes, read them once
+		readAt = &streamAt{r: f}
+	}
 	var buf []byte
 	for read := min(want, 64<<10); ; read = min(read*2, want) {
+		if !ok {
+			read = want
+		}
 		if int64(cap(*bp)) < read {
 			*bp = make([]byte, 0, read)
 		}
 		buf = (*bp)[:read]
-		if _, err := f.ReadAt(buf, size-read); err != nil && err != io.EOF {
+		if _, err := readAt.ReadAt(buf, size-read); err != nil && err != io.EOF {
 			return nil, false, size, err
 		}
 		if st != nil {
@@ -83,6 +90,16 @@ func tailLines(br *bundle.Reader, rel string, n int, maxBytes int64, st *TailSta
 		rest = after
 	}
 	return out, more, size, nil
+}
+
+// streamAt reads a file that cannot seek at one offset, once: what tailLines needs of it.
+type streamAt struct{ r io.Reader }
+
+func (s *streamAt) ReadAt(p []byte, off int64) (int, error) {
+	if _, err := io.CopyN(io.Discard, s.r, off); err != nil {
+		return 0, err
+	}
+	return io.ReadFull(s.r, p)
 }
 
 // linesAround returns up to before lines logged before at and after lines from at on,

@@ -121,3 +121,30 @@ func TestReadRefusesOtherVersionsAndNormalises(t *testing.T) {
 		t.Error("a missing directory reads")
 	}
 }
+
+// FuzzRead: report.json comes from anyone's run (a shard, a fork's artifact). Whatever it
+// holds, Read returns a report of this version with every slice there, or an error.
+func FuzzRead(f *testing.F) {
+	demo, _ := os.ReadFile("../render/testdata/golden/demo/report.json")
+	f.Add(demo)
+	f.Add([]byte(`{"version":1}`))
+	f.Add([]byte(`{"version":1,"findings":null,"failedTests":[{"case":null}],"pods":[{}],"tests":{"cases":[null]}}`))
+	f.Add([]byte(`{"version":2}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, File), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Read(dir)
+		if err != nil {
+			return
+		}
+		if r.Version != model.Version || r.Findings == nil || r.Gaps == nil || r.Tests == nil {
+			t.Fatalf("Read accepted a report it did not fill in: version %d, findings %v, gaps %v, tests %v", r.Version, r.Findings == nil, r.Gaps == nil, r.Tests == nil)
+		}
+		// What Read accepts, render can write back.
+		if _, err := Encode(r, 0); err != nil {
+			t.Fatalf("Encode of what Read accepted: %v", err)
+		}
+	})
+}
