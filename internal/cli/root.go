@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/klog/v2"
 )
@@ -78,12 +79,16 @@ actions from a Kubernetes cluster after an e2e run, and turns them into a report
 	// except --namespace, which ci-report takes as a list.
 	g.kube = genericclioptions.NewConfigFlags(true)
 	g.kube.Namespace = nil
-	g.kube.AddFlags(cmd.PersistentFlags())
-	cmd.PersistentFlags().StringSliceVarP(&g.namespaces, "namespace", "n", nil, "namespaces to look at (repeatable or comma-separated); default: the kubeconfig context's namespace")
+	kube := pflag.NewFlagSet("kubectl", pflag.ContinueOnError)
+	g.kube.AddFlags(kube)
+	kube.StringSliceVarP(&g.namespaces, "namespace", "n", nil, "namespaces to look at (repeatable or comma-separated); default: the kubeconfig context's namespace")
+	markKubeFlags(kube)
+	cmd.PersistentFlags().AddFlagSet(kube)
 	cmd.PersistentFlags().CountVarP(&g.verbose, "verbose", "v", "more logging on stderr (-v debug)")
 	cmd.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "log only warnings and errors on stderr")
 
-	cmd.AddCommand(newVersionCmd(g), newCollectCmd(g), newRenderCmd(g), newAnnotateCmd(g), newCommentCmd(g), newRunCmd(g), newMergeCmd(g), newInvestigateCmd(g), newWatchCmd(g), newHistoryCmd(g), newBundleCmd(g))
+	cmd.AddCommand(newVersionCmd(g), newCollectCmd(g), newRenderCmd(g), newAnnotateCmd(g), newCommentCmd(g), newRunCmd(g), newMergeCmd(g), newInvestigateCmd(g), newWatchCmd(g), newHistoryCmd(g), newBundleCmd(g), newOptionsCmd(g))
+	scopedUsage(cmd)
 	return cmd
 }
 
