@@ -84,10 +84,7 @@ Exit codes: 0 when something useful was collected (gaps are listed in manifest.j
 			if err != nil {
 				return err
 			}
-			stopRunningWatcher(g, opts.OutputDir, time.Minute)
-			restore := limitCollectMemory(g)
-			m, err := collect.Run(cmd.Context(), opts)
-			restore()
+			m, err := g.app().Collect(cmd.Context(), opts)
 			if m != nil {
 				failed := 0
 				for _, c := range m.Collectors {

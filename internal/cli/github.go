@@ -2,30 +2,19 @@ package cli
 
 import (
 	"errors"
-	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/org/k8s-e2e-report/internal/github"
 	"github.com/org/k8s-e2e-report/internal/reportjson"
 
-	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/org/k8s-e2e-report/internal/bundle"
-	"github.com/org/k8s-e2e-report/internal/ghactions"
-	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/prcomment"
-	"github.com/org/k8s-e2e-report/internal/render"
 )
 
 // PRFile is where a fork's comment is saved for the workflow_run poster.
 const PRFile = prcomment.PRFile
-
-func (g *globals) action() *githubactions.Action {
-	return githubactions.New(githubactions.WithWriter(g.stdout), githubactions.WithGetenv(g.getenv))
-}
 
 func newAnnotateCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
@@ -45,34 +34,9 @@ each, the last saying how many more), appends summary.md to $GITHUB_STEP_SUMMARY
 			if err != nil {
 				return err
 			}
-			return annotate(g, r, dir)
+			return g.app().Annotate(r, dir)
 		},
 	}
-}
-
-// annotate emits the report's annotations, the job summary (summary.md of dir) and the
-// step outputs.
-func annotate(g *globals, r *model.Report, dir string) error {
-	a := g.action()
-	counts := ghactions.Annotate(a, r.Findings)
-	if g.getenv("GITHUB_STEP_SUMMARY") != "" {
-		summary, err := readBundleFile(dir, render.SummaryFile, ghactions.SummaryLimit)
-		if err != nil {
-			return err
-		}
-		ghactions.WriteSummary(a, string(summary))
-	} else {
-		g.log.Info("GITHUB_STEP_SUMMARY is not set; the job summary is in " + filepath.Join(dir, render.SummaryFile))
-	}
-	if g.getenv("GITHUB_OUTPUT") != "" {
-		failed := r.TestCounts["failed"] + r.TestCounts["error"]
-		a.SetOutput("report-dir", dir)
-		a.SetOutput("status", r.Status.Level)
-		a.SetOutput("failed-tests", fmt.Sprint(failed))
-		a.SetOutput("findings", fmt.Sprint(len(r.Findings)))
-	}
-	g.log.Info("annotations", "errors", counts["error"], "warnings", counts["warning"], "notices", counts["notice"])
-	return nil
 }
 
 type commentFlags struct {
@@ -128,17 +92,15 @@ It does not fail the job when the comment cannot be posted, unless --strict.`,
 			if f.fromArtifact != "" {
 				head := f.headSHA
 				if head == "" {
-					if ctx, err := g.action().Context(); err == nil && ctx.Event != nil {
-						head = ghactions.WorkflowRunHeadSHA(ctx.Event)
-					}
+					head = g.app().WorkflowRunHeadSHA()
 				}
-				return usageOr(prcomment.FromArtifact(cmd.Context(), c, f.fromArtifact, head, commentEnv(g)))
+				return usageOr(g.app().PostFromArtifact(cmd.Context(), c, f.fromArtifact, head))
 			}
 			r, err := reportjson.Read(dir)
 			if err != nil {
 				return err
 			}
-			_, err = prcomment.Post(cmd.Context(), c, r, dir, commentEnv(g))
+			_, err = g.app().Post(cmd.Context(), c, r, dir)
 			return err
 		},
 	}
@@ -152,11 +114,7 @@ It does not fail the job when the comment cannot be posted, unless --strict.`,
 // resolveComment resolves the comment's configuration once, from flags, environment
 // and event payload.
 func resolveComment(g *globals, f prcomment.Flags) (prcomment.Config, error) {
-	var event map[string]any
-	if ctx, err := g.action().Context(); err == nil {
-		event = ctx.Event
-	}
-	c, err := prcomment.Resolve(f, g.getenv, event)
+	c, err := g.app().ResolveComment(f)
 	return c, usageOr(err)
 }
 
@@ -166,20 +124,6 @@ func usageOr(err error) error {
 		return usageErrorf("%s", strings.TrimPrefix(err.Error(), prcomment.ErrUsage.Error()+": "))
 	}
 	return err
-}
-
-func commentEnv(g *globals) prcomment.Env {
-	return prcomment.Env{Log: g.log, Action: g.action(), Getenv: g.getenv}
-}
-
-// readBundleFile reads one file of a bundle or artifact, confined to it.
-func readBundleFile(dir, name string, max int64) ([]byte, error) {
-	br, err := bundle.OpenReader(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer br.Close()
-	return br.ReadFile(name, max)
 }
 
 // aliasFlags accepts the older names of flags (--key, --mode) for their one name across

@@ -670,7 +670,7 @@ func TestHostileWatchPIDFile(t *testing.T) {
 		t.Errorf("watch --stop: exit %d, %q: want it to say no watcher runs", code, stderr)
 	}
 	writeFile(t, filepath.Join(out, "watch", "watch.pid"), strconv.Itoa(victim.Process.Pid)+"\n")
-	stopRunningWatcher(&globals{stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv, log: slog.New(slog.DiscardHandler)}, out, 2*time.Second)
+	(&globals{stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv, log: slog.New(slog.DiscardHandler)}).app().StopRunningWatcher(out, 2*time.Second)
 	select {
 	case <-exited:
 		t.Fatal("a process that is not the bundle's watcher was signalled")

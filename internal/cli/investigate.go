@@ -2,18 +2,16 @@ package cli
 
 import (
 	"errors"
-	"fmt"
-	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/org/k8s-e2e-report/internal/app"
 	"github.com/org/k8s-e2e-report/internal/collect"
-	"github.com/org/k8s-e2e-report/internal/history"
 	"github.com/org/k8s-e2e-report/internal/investigate"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/redact"
-	"github.com/org/k8s-e2e-report/internal/render"
 )
 
 type investigateFlags struct {
@@ -89,44 +87,27 @@ func runInvestigate(cmd *cobra.Command, g *globals, f *investigateFlags) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	dir, mode := f.from, "bundle"
-	if dir == "" {
-		mode = "live"
-		tmp, err := os.MkdirTemp("", "ci-report-investigate-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		cf := &collectFlags{output: tmp, selector: f.selector, since: f.since, parallel: 8, timeout: f.timeout,
+	o := app.InvestigateOptions{Source: app.Source{Dir: f.from}, Load: model.Options{TailLines: f.tail, Redactor: rd}, History: f.history.options(),
+		Build: investigate.Options{Focus: f.focus, Since: f.since, MaxLogs: f.maxLogs}}
+	if f.from == "" {
+		cf := &collectFlags{selector: f.selector, since: f.since, parallel: 8, timeout: f.timeout,
 			connectTimeout: 5 * time.Second, logTailLines: int64(f.tail), logMaxBytes: "1Mi", logTotalBytes: "64Mi",
 			crds: f.crds, operatorSelector: f.opSel, redact: f.redact}
-		opts, err := cf.options(g)
+		co, err := cf.options(g)
 		if err != nil {
 			return err
 		}
-		opts.Light = true
-		if _, err := collect.Run(cmd.Context(), opts); err != nil {
-			if errors.Is(err, collect.ErrNothingCollected) {
-				return withExitCode(ExitNothingCollected, err)
-			}
-			return err
-		}
-		dir = tmp
-	} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass the bundle directory): %v", dir, err)
+		o.Collect = &co
 	}
-	r, err := model.Load(cmd.Context(), dir, model.Options{TailLines: f.tail, Redactor: rd, Outputs: render.Files()})
-	if err != nil {
+	inv, err := g.app().Investigate(cmd.Context(), o)
+	switch {
+	case errors.Is(err, collect.ErrNothingCollected):
+		return withExitCode(ExitNothingCollected, err)
+	case errors.Is(err, app.ErrUsage):
+		return usageErrorf("%s", strings.TrimPrefix(err.Error(), app.ErrUsage.Error()+": "))
+	case err != nil:
 		return err
 	}
-	// Labels only: investigate never records a run.
-	f.history.rd = rd
-	applyHistory(cmd.Context(), g, r, f.history, history.Digest{Repo: historyMeta(g, "", "", "").Repo, Key: keyOf(g)})
-	inv, err := investigate.Build(r, investigate.Options{Mode: mode, Bundle: f.from, Focus: f.focus, Since: f.since, MaxLogs: f.maxLogs})
-	if err != nil {
-		return usageErrorf("%v", err)
-	}
-	g.log.Info("investigated", "mode", mode, "findings", len(inv.Findings), "pods", len(inv.Pods), "status", inv.Status.Level)
 	if f.json {
 		return investigate.WriteJSON(g.stdout, inv)
 	}

@@ -3,12 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/org/k8s-e2e-report/internal/history"
+	"github.com/org/k8s-e2e-report/internal/app"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/prcomment"
 	"github.com/org/k8s-e2e-report/internal/redact"
@@ -88,52 +87,44 @@ func addRenderOutputFlags(cmd *cobra.Command, f *renderFlags) {
 	addHistoryFlags(cmd, &f.history)
 }
 
-// runRender renders the bundle in dir and returns the path of REPORT.md.
-func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (*model.Report, string, error) {
+// renderOptions turns render's flags into the service's options for the bundle in dir.
+func renderOptions(g *globals, dir string, f *renderFlags) (app.RenderOptions, error) {
 	budget, err := parseBytes("report-budget", f.reportBudget)
 	if err != nil {
-		return nil, "", err
+		return app.RenderOptions{}, err
 	}
 	jsonBudget, err := parseBytes("json-budget", f.jsonBudget)
 	if err != nil {
-		return nil, "", err
-	}
-	files, missing := results.Expand(f.results)
-	// The same resolution as the comment command's, so comment.md is what it would post.
-	cc, err := resolveComment(g, prcomment.Flags{Key: f.commentKey, Templates: f.templates})
-	if err != nil {
-		return nil, "", err
+		return app.RenderOptions{}, err
 	}
 	if err := httpURLFlag("jaeger-ui-url", f.jaegerUI, "an http(s) URL"); err != nil {
-		return nil, "", err
+		return app.RenderOptions{}, err
 	}
-	opts := cc.RenderOptions(render.Options{ReportBudget: int(budget), JSONBudget: int(jsonBudget), LogLines: f.logLines, JaegerUIURL: f.jaegerUI})
 	rd, err := redact.New(f.redact)
 	if err != nil {
-		return nil, "", usageErrorf("%v", err)
+		return app.RenderOptions{}, usageErrorf("%v", err)
 	}
-	r, err := model.Load(ctx, dir, model.Options{Results: files, Missing: missing, Metrics: f.metrics, TailLines: f.logLines, Redactor: rd, Outputs: render.Files()})
+	files, missing := results.Expand(f.results)
+	return app.RenderOptions{
+		Source:  app.Source{Dir: dir},
+		Out:     f.output,
+		Load:    model.Options{Results: files, Missing: missing, Metrics: f.metrics, TailLines: f.logLines, Redactor: rd},
+		Render:  render.Options{ReportBudget: int(budget), JSONBudget: int(jsonBudget), LogLines: f.logLines, JaegerUIURL: f.jaegerUI},
+		History: f.history.options(),
+	}, nil
+}
+
+// runRender renders the bundle in dir and returns the path of REPORT.md.
+func runRender(ctx context.Context, g *globals, dir string, f *renderFlags) (*model.Report, string, error) {
+	o, err := renderOptions(g, dir, f)
 	if err != nil {
 		return nil, "", err
 	}
-	out := f.output
-	if out == "" {
-		out = dir
+	// The same resolution as the comment command's, so comment.md is what it would post.
+	if o.Comment, err = g.app().ResolveComment(prcomment.Flags{Key: f.commentKey, Templates: f.templates}); err != nil {
+		return nil, "", usageOr(err)
 	}
-	// The digest (fingerprints of every finding) only when a store or an artifact needs it.
-	meta := historyMeta(g, cc.Key, cc.PR.HeadSHA, f.history.tree)
-	var digest history.Digest
-	if f.history.store != "" || (meta.SHA != "" && meta.Branch != "") {
-		digest = history.FromReport(r, meta)
-	}
-	f.history.rd = rd
-	applyHistory(ctx, g, r, f.history, digest)
-	if err := render.WriteAll(ctx, out, r, opts); err != nil {
-		return nil, "", err
-	}
-	writeDigest(g, out, digest)
-	g.log.Info("report written", "dir", out, "findings", len(r.Findings), "tests", len(r.Tests.Cases), "gaps", len(r.Gaps), "status", r.Status.Level)
-	return r, filepath.Join(out, render.ReportFile), nil
+	return g.app().Render(ctx, o)
 }
 
 // outputsHelp lists render's outputs as the help shows them, from render.Outputs.

@@ -14,8 +14,11 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/klog/v2"
+
+	"github.com/org/k8s-e2e-report/internal/app"
 )
 
 // globals are the flags every command shares.
@@ -117,4 +120,10 @@ func isUsageError(err error) bool {
 		}
 	}
 	return false
+}
+
+// app is the service the commands run their workflows on, over this process's
+// environment, logger and stdout.
+func (g *globals) app() *app.Service {
+	return &app.Service{Getenv: g.getenv, Log: g.log, Stdout: g.stdout}
 }

@@ -3,17 +3,13 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/org/k8s-e2e-report/internal/app"
 	"github.com/org/k8s-e2e-report/internal/collect"
-	"github.com/org/k8s-e2e-report/internal/ghactions"
 	"github.com/org/k8s-e2e-report/internal/history"
 	"github.com/org/k8s-e2e-report/internal/model"
-	"github.com/org/k8s-e2e-report/internal/prcomment"
-	"github.com/org/k8s-e2e-report/internal/render"
 )
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -43,76 +39,30 @@ func runRun(cmd *cobra.Command, g *globals, cf *collectFlags, rf *renderFlags, m
 	if err := rf.history.check(); err != nil {
 		return err
 	}
-	inActions := ghactions.InActions(g.getenv)
-	group := func(name string, f func() error) error {
-		if inActions {
-			fmt.Fprintf(g.stdout, "::group::ci-report %s\n", name)
-			defer fmt.Fprintln(g.stdout, "::endgroup::")
-		}
-		start := time.Now()
-		err := f()
-		g.log.Info("step done", "step", name, "took", time.Since(start).Round(time.Millisecond))
-		return err
-	}
 	switch rf.failOn {
 	case history.FailOnNew, history.FailOnAny, history.FailOnNone:
 	default:
 		return usageErrorf("--fail-on %q: want new, any or none", rf.failOn)
 	}
-	opts, err := cf.options(g)
+	co, err := cf.options(g)
 	if err != nil {
 		return err
 	}
-	dir := opts.OutputDir
-	var collectErr error
-	_ = group("collect", func() error {
-		stopRunningWatcher(g, dir, time.Minute)
-		restore := limitCollectMemory(g)
-		_, collectErr = collect.Run(cmd.Context(), opts)
-		restore()
-		if collectErr != nil {
-			g.log.Warn("collect gathered nothing; the report will say why", "err", collectErr)
-		}
-		return nil
-	})
-	// The report stays in memory for annotate and comment: report.json is read back
-	// only by another process (merge, the fork poster).
-	var rep *model.Report
-	if err := group("render", func() (err error) {
-		rf.redact, rf.commentKey = cf.redact, mf.Key
-		rf.history.fetch = inActions && g.getenv("GITHUB_TOKEN") != ""
-		rep, _, err = runRender(cmd.Context(), g, dir, rf)
-		return err
-	}); err != nil {
+	rf.redact, rf.commentKey = cf.redact, mf.Key
+	ro, err := renderOptions(g, co.OutputDir, rf)
+	if err != nil {
 		return err
 	}
-	report := filepath.Join(dir, render.ReportFile)
-	if !inActions {
-		g.log.Info("not running in GitHub Actions (GITHUB_ACTIONS is not true): annotations and the PR comment were not posted",
-			"summary", filepath.Join(dir, render.SummaryFile), "comment", filepath.Join(dir, render.CommentFile))
-		fmt.Fprintln(g.stdout, "Posting skipped (not in GitHub Actions); comment.md and summary.md are in", dir)
-		fmt.Fprintln(g.stdout, report)
-		return failOnErr(rf.failOn, rep, strictErr(mf.Strict, collectErr))
+	mf.Templates = rf.templates
+	res, err := g.app().Run(cmd.Context(), app.RunOptions{Collect: co, Render: ro, Comment: mf.Flags})
+	if err != nil {
+		return usageOr(err)
 	}
-	if err := group("annotate", func() error { return annotate(g, rep, dir) }); err != nil {
-		if mf.Strict {
-			return err
-		}
-		g.log.Warn("annotate failed", "err", err)
+	if !res.Posted {
+		fmt.Fprintln(g.stdout, "Posting skipped (not in GitHub Actions); comment.md and summary.md are in", co.OutputDir)
 	}
-	if err := group("comment", func() error {
-		mf.Templates = rf.templates
-		c, err := resolveComment(g, mf.Flags)
-		if err != nil {
-			return err
-		}
-		_, err = prcomment.Post(cmd.Context(), c, rep, dir, commentEnv(g))
-		return err
-	}); err != nil {
-		return err
-	}
-	fmt.Fprintln(g.stdout, report)
-	return failOnErr(rf.failOn, rep, strictErr(mf.Strict, collectErr))
+	fmt.Fprintln(g.stdout, res.Path)
+	return failOnErr(rf.failOn, res.Report, strictErr(mf.Strict, res.CollectErr))
 }
 
 // failOnErr is run's exit under --fail-on, once everything is written and posted.

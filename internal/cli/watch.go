@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/org/k8s-e2e-report/internal/app"
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/watch"
@@ -75,7 +73,7 @@ normal run (which stops the watcher first) after them.`,
 
 func runWatch(cmd *cobra.Command, g *globals, f *watchFlags) error {
 	if f.stop {
-		if err := stopWatch(g, f.output, f.wait); err != nil {
+		if err := g.app().StopWatcher(f.output, f.wait); err != nil {
 			return err
 		}
 		fmt.Fprintln(g.stdout, filepath.Join(f.output, bundle.WatchDir))
@@ -142,7 +140,7 @@ func startBackground(cmd *cobra.Command, g *globals, f *watchFlags) error {
 		return err
 	}
 	pidFile := filepath.Join(f.output, filepath.FromSlash(bundle.WatchPID))
-	if pid, ok := runningWatcher(pidFile); ok {
+	if pid, ok := app.RunningWatcher(pidFile); ok {
 		return fmt.Errorf("a watcher (pid %d) already writes to %s: stop it with `ci-report watch --stop -o %s`", pid, dir, f.output)
 	}
 	ready := filepath.Join(f.output, filepath.FromSlash(bundle.WatchReady))
@@ -193,78 +191,5 @@ func startBackground(cmd *cobra.Command, g *globals, f *watchFlags) error {
 				return nil
 			}
 		}
-	}
-}
-
-// runningWatcher returns the pid of the bundle's watcher: the process the kernel says
-// holds the lock on its pid file (see watch.LockPIDFile). The pid the file holds is
-// returned too, with alive false, when no process holds the lock.
-func runningWatcher(pidFile string) (int, bool) {
-	if pid, err := watch.LockHolder(pidFile); err == nil && pid > 0 {
-		return pid, true
-	}
-	b, err := bundle.ReadRegular(pidFile, 64)
-	if err != nil {
-		return 0, false
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	return max(pid, 0), false
-}
-
-// stopWatch ends the background watcher and waits until it has exited (it writes its
-// state last).
-func stopWatch(g *globals, out string, wait time.Duration) error {
-	pidFile := filepath.Join(out, filepath.FromSlash(bundle.WatchPID))
-	pid, alive := runningWatcher(pidFile)
-	if pid == 0 {
-		return fmt.Errorf("no watcher for %s: %s does not exist (was `ci-report watch --background -o %s` run?)", out, pidFile, out)
-	}
-	if !alive {
-		os.Remove(pidFile)
-		return fmt.Errorf("the watcher of %s (pid %d) is not running any more; see %s", out, pid, filepath.Join(out, filepath.FromSlash(bundle.WatchLog)))
-	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
-		return fmt.Errorf("stop the watcher (pid %d): %w", pid, err)
-	}
-	deadline := time.Now().Add(wait)
-	for processAlive(pid) {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the watcher (pid %d) did not stop within %s", pid, wait)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	os.Remove(pidFile)
-	state := filepath.Join(out, filepath.FromSlash(bundle.WatchState))
-	if _, err := os.Stat(state); err != nil {
-		return errors.New("the watcher stopped without writing " + state + "; see " + filepath.Join(out, filepath.FromSlash(bundle.WatchLog)))
-	}
-	g.log.Info("watcher stopped", "pid", pid)
-	return nil
-}
-
-// processAlive reports a process that exists and is not a zombie (a detached watcher's
-// parent may never reap it).
-func processAlive(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-		if i := strings.LastIndexByte(string(b), ')'); i > 0 && i+2 < len(b) && b[i+2] == 'Z' {
-			return false
-		}
-	}
-	return true
-}
-
-// stopRunningWatcher stops the background watcher of a bundle directory, if one runs,
-// so that collect merges everything it recorded.
-func stopRunningWatcher(g *globals, out string, wait time.Duration) {
-	pidFile := filepath.Join(out, filepath.FromSlash(bundle.WatchPID))
-	if _, alive := runningWatcher(pidFile); !alive {
-		return
-	}
-	g.log.Info("stopping the background watcher of the bundle first", "dir", out)
-	if err := stopWatch(g, out, wait); err != nil {
-		g.log.Warn("could not stop the watcher; collect uses what it wrote so far", "err", err)
 	}
 }

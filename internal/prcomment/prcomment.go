@@ -119,11 +119,34 @@ func (c Config) RenderOptions(o render.Options) render.Options {
 	return o
 }
 
-// Env is what the workflow reports through.
+// Env is what the workflow reports through, and the GitHub it posts to.
 type Env struct {
 	Log    *slog.Logger
 	Action *githubactions.Action // step summary and outputs
 	Getenv func(string) string
+	// GitHub makes the client for an API URL and token; nil: GitHub's API (github.New).
+	GitHub func(apiURL, token string) (Commenter, error)
+}
+
+// Commenter is what posting needs of GitHub (*github.Client is one).
+type Commenter interface {
+	Upsert(ctx context.Context, t gh.Target, mode gh.Mode, body string, render func(budget int) (string, error)) (gh.Result, error)
+	HeadSHA(ctx context.Context, owner, repo string, pr int) (string, error)
+}
+
+// author is the Commenter for c, posting as c.Author when the token cannot say who it is.
+func (env Env) author(c Config) (Commenter, error) {
+	var client Commenter
+	var err error
+	if env.GitHub != nil {
+		client, err = env.GitHub(c.APIURL, c.Token)
+	} else {
+		client, err = gh.New(c.APIURL, c.Token, env.Log)
+	}
+	if ghc, ok := client.(*gh.Client); ok && err == nil {
+		ghc.Author = c.Author
+	}
+	return client, err
 }
 
 // soft turns a posting failure into a warning unless Strict.
@@ -164,10 +187,7 @@ func Post(ctx context.Context, c Config, r *model.Report, dir string, env Env) (
 	case c.Token == "":
 		return "", c.soft(env, errors.New("no GitHub token: set GITHUB_TOKEN or --github-token (--token is the API server's, as in kubectl)"))
 	}
-	client, err := gh.New(c.APIURL, c.Token, env.Log)
-	if err == nil {
-		client.Author = c.Author
-	}
+	client, err := env.author(c)
 	if err != nil {
 		return "", err
 	}
@@ -268,10 +288,7 @@ func FromArtifact(ctx context.Context, c Config, dir, expectedHead string, env E
 	if err != nil {
 		return err
 	}
-	client, err := gh.New(c.APIURL, c.Token, env.Log)
-	if err == nil {
-		client.Author = c.Author
-	}
+	client, err := env.author(c)
 	if err != nil {
 		return err
 	}

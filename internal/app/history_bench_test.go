@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -15,6 +15,9 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/github/githubtest"
 	"github.com/org/k8s-e2e-report/internal/history"
+	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/prcomment"
+	"github.com/org/k8s-e2e-report/internal/render"
 )
 
 // historyAPI is a fake GitHub with n completed runs of e2e.yml on main, each with a
@@ -43,7 +46,7 @@ func historyAPIWith(b testing.TB, n, tests int, key string) (*githubtest.Server,
 		run := &githubtest.WorkflowRun{Workflow: "e2e.yml", HeadBranch: "main", HeadSHA: d.SHA, Event: "push", Status: "completed", Conclusion: "success", RunAttempt: 1, CreatedAt: d.Time}
 		run.HeadRepo.FullName = "o/r"
 		run.Artifacts = []*githubtest.Artifact{{Name: "ci-report-e2e-1", CreatedAt: d.Time},
-			{Name: historyPrefix(key) + "1-1", CreatedAt: d.Time, Files: map[string][]byte{history.DigestFile: body}}}
+			{Name: HistoryPrefix(key) + "1-1", CreatedAt: d.Time, Files: map[string][]byte{history.DigestFile: body}}}
 		gh.AddRun(run)
 	}
 	env := map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_TOKEN": "ghs_bench", "GITHUB_REPOSITORY": "o/r",
@@ -51,8 +54,8 @@ func historyAPIWith(b testing.TB, n, tests int, key string) (*githubtest.Server,
 	return gh, func(k string) string { return env[k] }
 }
 
-func benchGlobals(getenv func(string) string) *globals {
-	return &globals{stdout: io.Discard, stderr: io.Discard, getenv: getenv, log: slog.New(slog.DiscardHandler)}
+func benchService(getenv func(string) string) *Service {
+	return &Service{Stdout: io.Discard, Getenv: getenv, Log: slog.New(slog.DiscardHandler)}
 }
 
 // BenchmarkHistoryImport: the base branch's last 100 runs from the Actions API into a
@@ -62,7 +65,7 @@ func BenchmarkHistoryImport(b *testing.B) {
 	const key = "k8s-e2e/e2e"
 	gh, getenv := historyAPI(b, 100, key)
 	defer gh.Close()
-	g := benchGlobals(getenv)
+	g := benchService(getenv)
 	ctx := context.Background()
 	scope := history.Scope{Repo: "o/r", Key: key}
 	b.Run("cold-100-runs", func(b *testing.B) {
@@ -71,7 +74,7 @@ func BenchmarkHistoryImport(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := importBase(ctx, g, st, scope, "main", 100); err != nil {
+			if _, err := g.importBase(ctx, st, scope, "main", 100); err != nil {
 				b.Fatal(err)
 			}
 			st.Close()
@@ -83,11 +86,11 @@ func BenchmarkHistoryImport(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer st.Close()
-		if _, err := importBase(ctx, g, st, scope, "main", 100); err != nil {
+		if _, err := g.importBase(ctx, st, scope, "main", 100); err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if _, err := importBase(ctx, g, st, scope, "main", 100); err != nil {
+			if _, err := g.importBase(ctx, st, scope, "main", 100); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -97,12 +100,12 @@ func BenchmarkHistoryImport(b *testing.B) {
 // BenchmarkHistoryImportLarge: 100 base runs of 2,000 tests each into an empty store,
 // and again warm, with the process's peak RSS (VmHWM) as a metric. Goals (issue 30): cold
 // ≤ 10 s, warm ≤ 1 s, peak RSS ≤ 150 MiB. Run alone for a true peak:
-// go test -run '^$' -bench HistoryImportLarge ./internal/cli
+// go test -run '^$' -bench HistoryImportLarge ./internal/app
 func BenchmarkHistoryImportLarge(b *testing.B) {
 	const key = "k8s-e2e/e2e"
 	gh, getenv := historyAPIWith(b, 100, 2000, key)
 	defer gh.Close()
-	g := benchGlobals(getenv)
+	g := benchService(getenv)
 	ctx := context.Background()
 	scope := history.Scope{Repo: "o/r", Key: key}
 	for i := 0; b.Loop(); i++ {
@@ -110,12 +113,12 @@ func BenchmarkHistoryImportLarge(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := importBase(ctx, g, st, scope, "main", 100)
+		res, err := g.importBase(ctx, st, scope, "main", 100)
 		if err != nil || res.recorded != 100 {
 			b.Fatalf("recorded %d: %v", res.recorded, err)
 		}
 		start := time.Now()
-		if _, err := importBase(ctx, g, st, scope, "main", 100); err != nil {
+		if _, err := g.importBase(ctx, st, scope, "main", 100); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(time.Since(start).Seconds()*1000, "warm-ms")
@@ -137,7 +140,7 @@ func BenchmarkHistoryImportHugeDigests(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if res, err := importBase(context.Background(), benchGlobals(getenv), st, history.Scope{Repo: "o/r", Key: key}, "main", 20); err != nil || res.recorded != 20 {
+		if res, err := benchService(getenv).importBase(context.Background(), st, history.Scope{Repo: "o/r", Key: key}, "main", 20); err != nil || res.recorded != 20 {
 			b.Fatalf("recorded %d: %v", res.recorded, err)
 		}
 		st.Close()
@@ -171,7 +174,7 @@ func BenchmarkRenderHistory(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := importBase(context.Background(), benchGlobals(getenv), st, history.Scope{Repo: "o/r", Key: key}, "main", 100); err != nil {
+	if _, err := benchService(getenv).importBase(context.Background(), st, history.Scope{Repo: "o/r", Key: key}, "main", 100); err != nil {
 		b.Fatal(err)
 	}
 	st.Close()
@@ -180,16 +183,21 @@ func BenchmarkRenderHistory(b *testing.B) {
 		b.Fatal(err)
 	}
 	env := map[string]string{"GITHUB_REPOSITORY": "o/r", "CI_REPORT_COMMENT_KEY": key, "GITHUB_BASE_REF": "main"}
-	g := benchGlobals(func(k string) string { return env[k] })
+	g := benchService(func(k string) string { return env[k] })
+	c, err := g.ResolveComment(prcomment.Flags{Key: key})
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, with := range []bool{false, true} {
 		name := "without-store"
-		f := &renderFlags{reportBudget: "240Ki", jsonBudget: "32Mi", logLines: 200, commentKey: key, output: filepath.Join(b.TempDir(), "out")}
+		o := RenderOptions{Source: Source{Dir: dir}, Out: filepath.Join(b.TempDir(), "out"), Load: model.Options{TailLines: 200},
+			Render: render.Options{ReportBudget: 240 << 10, JSONBudget: 32 << 20, LogLines: 200}, Comment: c}
 		if with {
-			name, f.history = "with-store", historyFlags{store: store, runs: 20}
+			name, o.History = "with-store", HistoryOptions{Store: store, Runs: 20}
 		}
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				r, _, err := runRender(context.Background(), g, dir, f)
+				r, _, err := g.Render(context.Background(), o)
 				if err != nil {
 					b.Fatal(err)
 				}

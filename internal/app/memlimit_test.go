@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"math"
@@ -9,7 +9,7 @@ import (
 func TestCollectMemoryLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	debug.SetMemoryLimit(math.MaxInt64)
-	restore := limitCollectMemory(&globals{getenv: func(string) string { return "" }})
+	restore := (&Service{Getenv: func(string) string { return "" }}).limitCollectMemory()
 	if got := debug.SetMemoryLimit(-1); got != collectMemoryLimit {
 		t.Errorf("limit while collecting = %d, want %d", got, collectMemoryLimit)
 	}
@@ -18,12 +18,12 @@ func TestCollectMemoryLimit(t *testing.T) {
 		t.Errorf("limit after collecting = %d, want it restored", got)
 	}
 	// GOMEMLIMIT is the user's: left alone.
-	limitCollectMemory(&globals{getenv: func(k string) string {
+	(&Service{Getenv: func(k string) string {
 		if k == "GOMEMLIMIT" {
 			return "1GiB"
 		}
 		return ""
-	}})()
+	}}).limitCollectMemory()()
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("limit with GOMEMLIMIT set = %d, want it untouched", got)
 	}

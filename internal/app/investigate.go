@@ -1,0 +1,70 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/org/k8s-e2e-report/internal/collect"
+	"github.com/org/k8s-e2e-report/internal/history"
+	"github.com/org/k8s-e2e-report/internal/investigate"
+	"github.com/org/k8s-e2e-report/internal/model"
+)
+
+// ErrUsage marks an error in what the caller asked (a bad focus): the CLI's exit 2.
+var ErrUsage = errors.New("usage")
+
+// InvestigateOptions are one investigation: live (Collect set: the cluster is read into a
+// temporary bundle, removed afterwards) or of a bundle (Source).
+type InvestigateOptions struct {
+	Collect *collect.Options // live: how to read the cluster (its OutputDir is ignored)
+	Source  Source           // otherwise: the bundle
+	Load    model.Options
+	History HistoryOptions // labels only: an investigation never records a run
+	Build   investigate.Options
+}
+
+// Investigate answers "what is wrong?" from the live cluster or a bundle, with the same
+// findings and ids as the bundle's report.json. collect.ErrNothingCollected when the
+// cluster could not be read at all.
+func (s *Service) Investigate(ctx context.Context, o InvestigateOptions) (*investigate.Investigation, error) {
+	src, mode := o.Source, "bundle"
+	if o.Collect != nil {
+		mode = "live"
+		tmp, err := os.MkdirTemp("", "ci-report-investigate-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		co := *o.Collect
+		co.OutputDir, co.Light = tmp, true
+		if _, err := collect.Run(ctx, co); err != nil {
+			return nil, err
+		}
+		src = Source{Dir: tmp}
+	} else if src.FS == nil {
+		if st, err := os.Stat(src.Dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass the bundle directory): %v", src.Dir, err)
+		}
+	}
+	r, err := s.Load(ctx, src, o.Load)
+	if err != nil {
+		return nil, err
+	}
+	if o.History.Redactor == nil {
+		o.History.Redactor = o.Load.Redactor
+	}
+	s.ApplyHistory(ctx, r, o.History, history.Digest{Repo: s.HistoryMeta("", "", "").Repo, Key: s.Key()})
+	b := o.Build
+	b.Mode = mode
+	if mode == "bundle" {
+		b.Bundle = src.name()
+	}
+	inv, err := investigate.Build(r, b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	s.log().Info("investigated", "mode", mode, "findings", len(inv.Findings), "pods", len(inv.Pods), "status", inv.Status.Level)
+	return inv, nil
+}
