@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
@@ -115,5 +116,56 @@ func (s *Service) StopRunningWatcher(out string, wait time.Duration) {
 	s.log().Info("stopping the background watcher of the bundle first", "dir", out)
 	if err := s.StopWatcher(out, wait); err != nil {
 		s.log().Warn("could not stop the watcher; collect uses what it wrote so far", "err", err)
+	}
+}
+
+// StartWatcher starts `ci-report ARGS` (a watch writing to out) detached from this
+// process, and waits until it has listed everything (its watch/ready file), so the tests
+// start after it watches. It returns the watcher's pid.
+func (s *Service) StartWatcher(ctx context.Context, args []string, out string, wait time.Duration) (int, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	dir := filepath.Join(out, bundle.WatchDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	pidFile := filepath.Join(out, filepath.FromSlash(bundle.WatchPID))
+	if pid, ok := RunningWatcher(pidFile); ok {
+		return 0, fmt.Errorf("a watcher (pid %d) already writes to %s: stop it with `ci-report watch --stop -o %s`", pid, dir, out)
+	}
+	ready := filepath.Join(out, filepath.FromSlash(bundle.WatchReady))
+	os.Remove(ready)
+	logf, err := os.OpenFile(filepath.Join(out, filepath.FromSlash(bundle.WatchLog)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	defer logf.Close()
+	child := exec.Command(self, args...)
+	child.Stdout, child.Stderr = logf, logf
+	child.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := child.Start(); err != nil {
+		return 0, fmt.Errorf("start the watcher: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- child.Wait() }()
+	deadline := time.After(wait)
+	for {
+		select {
+		case err := <-exited:
+			return 0, fmt.Errorf("the watcher exited before it was ready (%v); see %s", err, filepath.Join(dir, "watch.log"))
+		case <-deadline:
+			child.Process.Signal(syscall.SIGTERM)
+			return 0, fmt.Errorf("the watcher was not ready after %s; see %s", wait, filepath.Join(dir, "watch.log"))
+		case <-ctx.Done():
+			child.Process.Signal(syscall.SIGTERM)
+			return 0, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+			if _, err := os.Stat(ready); err == nil {
+				s.log().Info("watching in the background", "pid", child.Process.Pid, "log", filepath.Join(dir, "watch.log"))
+				return child.Process.Pid, nil
+			}
+		}
 	}
 }

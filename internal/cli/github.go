@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/org/k8s-e2e-report/internal/app"
 	"github.com/org/k8s-e2e-report/internal/github"
 	"github.com/org/k8s-e2e-report/internal/reportjson"
 
@@ -118,10 +119,12 @@ func resolveComment(g *globals, f prcomment.Flags) (prcomment.Config, error) {
 	return c, usageOr(err)
 }
 
-// usageOr maps prcomment's usage errors to the usage exit code.
+// usageOr maps the usage errors of prcomment and the service to the usage exit code.
 func usageOr(err error) error {
-	if errors.Is(err, prcomment.ErrUsage) {
-		return usageErrorf("%s", strings.TrimPrefix(err.Error(), prcomment.ErrUsage.Error()+": "))
+	for _, u := range []error{prcomment.ErrUsage, app.ErrUsage} {
+		if errors.Is(err, u) {
+			return usageErrorf("%s", strings.TrimPrefix(err.Error(), u.Error()+": "))
+		}
 	}
 	return err
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -103,10 +102,8 @@ func runInvestigate(cmd *cobra.Command, g *globals, f *investigateFlags) error {
 	switch {
 	case errors.Is(err, collect.ErrNothingCollected):
 		return withExitCode(ExitNothingCollected, err)
-	case errors.Is(err, app.ErrUsage):
-		return usageErrorf("%s", strings.TrimPrefix(err.Error(), app.ErrUsage.Error()+": "))
 	case err != nil:
-		return err
+		return usageOr(err)
 	}
 	if f.json {
 		return investigate.WriteJSON(g.stdout, inv)

@@ -3,16 +3,13 @@ package cli
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/org/k8s-e2e-report/internal/app"
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/watch"
@@ -128,23 +125,9 @@ func runWatch(cmd *cobra.Command, g *globals, f *watchFlags) error {
 	return nil
 }
 
-// startBackground runs the same watch detached from this process and waits until it
-// has listed everything (its watch/ready file), so the tests start after it watches.
+// startBackground runs the same watch (its flags but --background and --wait) detached
+// from this process, and returns once it has listed everything.
 func startBackground(cmd *cobra.Command, g *globals, f *watchFlags) error {
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(f.output, bundle.WatchDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	pidFile := filepath.Join(f.output, filepath.FromSlash(bundle.WatchPID))
-	if pid, ok := app.RunningWatcher(pidFile); ok {
-		return fmt.Errorf("a watcher (pid %d) already writes to %s: stop it with `ci-report watch --stop -o %s`", pid, dir, f.output)
-	}
-	ready := filepath.Join(f.output, filepath.FromSlash(bundle.WatchReady))
-	os.Remove(ready)
 	args := []string{"watch"}
 	visit := func(fl *pflag.Flag) {
 		if fl.Name == "background" || fl.Name == "wait" {
@@ -160,36 +143,10 @@ func startBackground(cmd *cobra.Command, g *globals, f *watchFlags) error {
 	}
 	cmd.Flags().Visit(visit)
 	cmd.InheritedFlags().Visit(visit)
-	logf, err := os.OpenFile(filepath.Join(f.output, filepath.FromSlash(bundle.WatchLog)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	pid, err := g.app().StartWatcher(cmd.Context(), args, f.output, f.wait)
 	if err != nil {
 		return err
 	}
-	defer logf.Close()
-	child := exec.Command(self, args...)
-	child.Stdout, child.Stderr = logf, logf
-	child.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := child.Start(); err != nil {
-		return fmt.Errorf("start the watcher: %w", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- child.Wait() }()
-	deadline := time.After(f.wait)
-	for {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("the watcher exited before it was ready (%v); see %s", err, filepath.Join(dir, "watch.log"))
-		case <-deadline:
-			child.Process.Signal(syscall.SIGTERM)
-			return fmt.Errorf("the watcher was not ready after %s; see %s", f.wait, filepath.Join(dir, "watch.log"))
-		case <-cmd.Context().Done():
-			child.Process.Signal(syscall.SIGTERM)
-			return cmd.Context().Err()
-		case <-time.After(100 * time.Millisecond):
-			if _, err := os.Stat(ready); err == nil {
-				g.log.Info("watching in the background", "pid", child.Process.Pid, "log", filepath.Join(dir, "watch.log"))
-				fmt.Fprintln(g.stdout, child.Process.Pid)
-				return nil
-			}
-		}
-	}
+	fmt.Fprintln(g.stdout, pid)
+	return nil
 }
