@@ -172,7 +172,7 @@ func TestIntegrationWatchKeepsADeletedPod(t *testing.T) {
 	}
 	deletedEntry := false
 	for _, e := range r.Timeline {
-		deletedEntry = deletedEntry || e.Object == "Pod/"+ns+"/migrate-job" && strings.HasPrefix(e.Message, "pod deleted")
+		deletedEntry = deletedEntry || e.Object.String() == "Pod/"+ns+"/migrate-job" && strings.HasPrefix(e.Message, "pod deleted")
 	}
 	if !deletedEntry {
 		t.Error("the timeline does not say when the pod was deleted")
@@ -245,7 +245,7 @@ func TestIntegrationWatchResumesAfterAPIServerRestart(t *testing.T) {
 			t.Fatalf("bad line %q: %v", sc.Text(), err)
 		}
 		entries = append(entries, e)
-		seen[e.Source+"|"+e.Object+"|"+e.Message+"|"+e.Time.String()]++
+		seen[e.Source+"|"+e.Object.String()+"|"+e.Message+"|"+e.Time.String()]++
 	}
 	for k, n := range seen {
 		if n > 1 {
@@ -254,7 +254,7 @@ func TestIntegrationWatchResumesAfterAPIServerRestart(t *testing.T) {
 	}
 	var before, after, observedOnce int
 	for _, e := range entries {
-		if e.Object != "Pod/"+ns+"/api" {
+		if e.Object.String() != "Pod/"+ns+"/api" {
 			continue
 		}
 		switch {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/results"
 
 	"github.com/org/k8s-e2e-report/internal/textsafe"
@@ -43,18 +44,7 @@ func (s Severity) weight() int {
 }
 
 // Subject is what a finding is about.
-type Subject struct {
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace,omitempty"`
-	Name      string `json:"name"`
-}
-
-func (s Subject) String() string {
-	if s.Namespace == "" {
-		return s.Kind + "/" + s.Name
-	}
-	return s.Kind + "/" + s.Namespace + "/" + s.Name
-}
+type Subject = kube.ObjectRef
 
 // Finding is one thing that went wrong.
 type Finding struct {

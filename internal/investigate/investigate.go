@@ -9,17 +9,16 @@ package investigate
 import (
 	_ "embed"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
-	"github.com/org/k8s-e2e-report/internal/fingerprint"
 	"github.com/org/k8s-e2e-report/internal/loglines"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/results"
 	"github.com/org/k8s-e2e-report/internal/textsafe"
+	"github.com/org/k8s-e2e-report/internal/view"
 )
 
 // Version of the JSON format; schema.json describes it.
@@ -149,7 +148,12 @@ type Options struct {
 const evidenceLines = 6
 
 // Build makes the investigation of a report.
-func Build(r *model.Report, o Options) (*Investigation, error) {
+func Build(r *model.Report, o Options) (*Investigation, error) { return FromView(view.Build(r), o) }
+
+// FromView makes the investigation of a report's view, the one REPORT.md is rendered
+// from.
+func FromView(v *view.View, o Options) (*Investigation, error) {
+	r := v.Report
 	if o.MaxLogs <= 0 {
 		o.MaxLogs = 5
 	}
@@ -180,8 +184,8 @@ func Build(r *model.Report, o Options) (*Investigation, error) {
 			inv.LogErrors = append(inv.LogErrors, logErrors(t, since, o.MaxLogs)...)
 		}
 	}
-	inv.Operator = reconciles(r, focus)
-	inv.CustomResources = append(inv.CustomResources, resourcesOf(r, focus)...)
+	inv.Operator = reconciles(v, focus)
+	inv.CustomResources = append(inv.CustomResources, resourcesOf(v, focus)...)
 	for _, g := range r.Gaps {
 		inv.Gaps = append(inv.Gaps, capped(g.Collector+": "+g.Error))
 	}
@@ -235,45 +239,24 @@ func bundlePaths(refs []string) []string {
 // capped cuts one text of the answer as REPORT.md cuts it.
 func capped(s string) string { return textsafe.Truncate(s, maxItem) }
 
-func reconciles(r *model.Report, focus focusSpec) []Reconcile {
-	idx := map[string]int{}
+func reconciles(v *view.View, focus focusSpec) []Reconcile {
 	out := []Reconcile{}
-	for _, a := range r.OperatorActions {
-		if a.Object == nil || a.Object.Name == "" {
+	for _, rc := range v.Reconciles {
+		if !focus.object(rc.Object.Kind, rc.Object.Namespace, rc.Object.Name) {
 			continue
 		}
-		if !focus.object(a.Object.Kind, a.Object.Namespace, a.Object.Name) {
-			continue
+		r := Reconcile{Controller: rc.Controller, Object: rc.Object.String(), Actions: rc.Actions, Errors: rc.Errors, LastResult: "ok"}
+		if !rc.Last.IsZero() {
+			r.Last = rc.Last.UTC().Format(time.RFC3339Nano)
 		}
-		obj := a.Object.Kind + "/" + a.Object.Name
-		if a.Object.Namespace != "" {
-			obj = a.Object.Kind + "/" + a.Object.Namespace + "/" + a.Object.Name
+		if rc.Failing() {
+			r.LastResult = "error"
 		}
-		key := a.Controller + "\x00" + obj
-		i, ok := idx[key]
-		if !ok {
-			i = len(out)
-			idx[key] = i
-			out = append(out, Reconcile{Controller: a.Controller, Object: obj})
+		if rc.Errors > 0 {
+			r.LastError = capped(rc.LastError)
 		}
-		rc := &out[i]
-		rc.Actions++
-		if !a.Time.IsZero() {
-			rc.Last = a.Time.UTC().Format(time.RFC3339Nano)
-		}
-		if a.Failed() {
-			rc.Errors++
-			rc.LastResult = "error"
-			rc.LastError = capped(a.Error)
-			if rc.LastError == "" {
-				rc.LastError = capped(a.Message)
-			}
-		} else {
-			rc.LastResult = "ok"
-		}
+		out = append(out, r)
 	}
-	// Objects whose last reconcile failed first.
-	sort.SliceStable(out, func(i, j int) bool { return out[i].LastResult == "error" && out[j].LastResult != "error" })
 	return out
 }
 
@@ -376,72 +359,37 @@ func podsOf(r *model.Report, focus focusSpec) []Pod {
 // frequent first, then the most recent.
 func logErrors(t model.LogTail, since time.Time, most int) []LogError {
 	var out []LogError
-	type agg struct {
-		LogError
-		at time.Time
-	}
-	byText := map[string]*agg{}
-	var order []string
-	for _, l := range t.Lines {
-		if l.Level == "" || (!since.IsZero() && !l.Time.IsZero() && l.Time.Before(since)) {
-			continue
+	lines := view.ContainerErrors(t, since)
+	for _, l := range lines[:min(len(lines), most)] {
+		e := LogError{Namespace: t.Namespace, Pod: t.Pod, Container: t.Container, Previous: t.Previous, Level: l.Level,
+			Count: l.Count, Line: textsafe.Truncate(l.Line, 400)}
+		if !l.Last.IsZero() {
+			e.Last = l.Last.UTC().Format(time.RFC3339)
 		}
-		key := fingerprint.Normalise(l.Text)
-		a, ok := byText[key]
-		if !ok {
-			a = &agg{LogError: LogError{Namespace: t.Namespace, Pod: t.Pod, Container: t.Container, Previous: t.Previous, Level: l.Level, File: t.File}}
-			byText[key] = a
-			order = append(order, key)
+		if p, err := bundle.RelPath(t.File); err == nil {
+			e.File = p
 		}
-		a.Count++
-		a.Line = l.Text // the latest wording
-		if !l.Time.IsZero() {
-			a.at = l.Time
-		}
-	}
-	// The most frequent first, then the most recent.
-	sort.SliceStable(order, func(i, j int) bool {
-		a, b := byText[order[i]], byText[order[j]]
-		if a.Count != b.Count {
-			return a.Count > b.Count
-		}
-		return a.at.After(b.at)
-	})
-	for _, k := range order[:min(len(order), most)] {
-		a := byText[k]
-		if !a.at.IsZero() {
-			a.Last = a.at.UTC().Format(time.RFC3339)
-		}
-		a.Line = textsafe.Truncate(a.Line, 400)
-		if p, err := bundle.RelPath(a.File); err == nil {
-			a.File = p
-		} else {
-			a.File = ""
-		}
-		out = append(out, a.LogError)
+		out = append(out, e)
 	}
 	return out
 }
 
 // resourcesOf are the custom resources in focus with their conditions.
-func resourcesOf(r *model.Report, focus focusSpec) []Resource {
+func resourcesOf(v *view.View, focus focusSpec) []Resource {
 	var out []Resource
-	for _, t := range r.CustomResources {
-		for _, it := range t.Items {
-			if !focus.object(t.Kind, it.Namespace, it.Name) {
-				continue
-			}
-			res := Resource{Kind: t.Kind, Namespace: it.Namespace, Name: it.Name, Conditions: []Condition{},
-				Stale: it.Stale()}
-			for _, c := range it.Conditions {
-				cond := Condition{Type: capped(c.Type), Status: capped(c.Status), Reason: capped(c.Reason), Message: capped(c.Message), Where: capped(c.Where)}
-				if !c.LastTransition.IsZero() {
-					cond.Since = c.LastTransition.UTC().Format(time.RFC3339)
-				}
-				res.Conditions = append(res.Conditions, cond)
-			}
-			out = append(out, res)
+	for _, it := range v.Resources {
+		if !focus.object(it.Kind, it.Namespace, it.Name) {
+			continue
 		}
+		res := Resource{Kind: it.Kind, Namespace: it.Namespace, Name: it.Name, Conditions: []Condition{}, Stale: it.Stale}
+		for _, c := range it.Conditions {
+			cond := Condition{Type: capped(c.Type), Status: capped(c.Status), Reason: capped(c.Reason), Message: capped(c.Message), Where: capped(c.Where)}
+			if !c.LastTransition.IsZero() {
+				cond.Since = c.LastTransition.UTC().Format(time.RFC3339)
+			}
+			res.Conditions = append(res.Conditions, cond)
+		}
+		out = append(out, res)
 	}
 	return out
 }

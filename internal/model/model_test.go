@@ -452,3 +452,27 @@ func TestTestOutputCutAfterScrubbing(t *testing.T) {
 		}
 	}
 }
+
+// A custom resource's generation and observedGeneration are read from resources.json as
+// the API machinery reads numbers (int64): encoding/json's float64 made both 0, so no
+// status was ever stale and REPORT.md printed 0 | 0.
+func TestCustomResourceGenerationsRead(t *testing.T) {
+	r, err := Load(context.Background(), "../../testdata/bundles/demo", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ct := range r.CustomResources {
+		for _, it := range ct.Items {
+			if ct.Kind == "APIGraph" {
+				n++
+				if it.Generation != 1 || it.ObservedGeneration != 1 {
+					t.Errorf("%s/%s: generation %d, observed %d; the bundle says 1 and 1", ct.Kind, it.Name, it.Generation, it.ObservedGeneration)
+				}
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d APIGraphs read, want 2", n)
+	}
+}

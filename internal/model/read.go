@@ -5,6 +5,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 )
 
 func readJSON(br *bundle.Reader, rel string, v any) error {
@@ -53,10 +54,12 @@ func readList(br *bundle.Reader, rel string) ([]unstructured.Unstructured, int, 
 	out := []unstructured.Unstructured{}
 	bad := 0
 	// A well-formed list in one pass; only a list with a bad item is read item by item.
+	// Numbers are read as the API machinery reads them: integers as int64, so that
+	// unstructured's accessors (generation, observedGeneration) see them.
 	var objects struct {
 		Items []map[string]any `json:"items"`
 	}
-	if json.Unmarshal(b, &objects) == nil {
+	if utiljson.Unmarshal(b, &objects) == nil {
 		for _, it := range objects.Items {
 			if it == nil {
 				bad++
@@ -74,7 +77,7 @@ func readList(br *bundle.Reader, rel string) ([]unstructured.Unstructured, int, 
 	}
 	for _, raw := range list.Items {
 		var it map[string]any
-		if err := json.Unmarshal(raw, &it); err != nil || it == nil {
+		if err := utiljson.Unmarshal(raw, &it); err != nil || it == nil {
 			bad++
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/timeline"
 	"github.com/org/k8s-e2e-report/internal/traces"
@@ -158,12 +159,12 @@ func summarise(doc traces.Doc) (*TraceSummary, []timeline.Entry) {
 				st.Errors++
 				es := origins[sp.SpanID]
 				errs = append(errs, es)
-				entries = append(entries, timeline.Entry{Time: start, Source: "trace", Object: "Service/" + svc,
+				entries = append(entries, timeline.Entry{Time: start, Source: "trace", Object: kube.Ref("Service", "", svc),
 					Message: fmt.Sprintf("%s failed: %s (trace %s)", sp.OperationName, es.Message, short(t.TraceID)), Severity: "error"})
 			}
 			if len(sp.References) == 0 {
 				rootDur = max(rootDur, d)
-				entries = append(entries, timeline.Entry{Time: start, Source: "trace", Object: "Service/" + svc,
+				entries = append(entries, timeline.Entry{Time: start, Source: "trace", Object: kube.Ref("Service", "", svc),
 					Message: fmt.Sprintf("%s took %s (trace %s)", sp.OperationName, d.Round(time.Millisecond), short(t.TraceID))})
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/lazyre"
 )
 
@@ -27,15 +28,11 @@ func (o *Object) String() string {
 	if o == nil {
 		return ""
 	}
-	s := o.Name
-	if o.Namespace != "" {
-		s = o.Namespace + "/" + s
-	}
-	if o.Kind != "" {
-		s = o.Kind + "/" + s
-	}
-	return s
+	return o.Ref().String()
 }
+
+// Ref is the object's reference.
+func (o *Object) Ref() kube.ObjectRef { return kube.Ref(o.Kind, o.Namespace, o.Name) }
 
 // Action is one parsed operator log line.
 type Action struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/opactions"
 	"github.com/org/k8s-e2e-report/internal/results"
 	"github.com/org/k8s-e2e-report/internal/timeline"
+	"github.com/org/k8s-e2e-report/internal/view"
 )
 
 // formatters are the template functions that do not depend on the output: icons,
@@ -37,7 +38,7 @@ var formatters = map[string]any{
 	"timelineLines": timelineLines,
 	"waterfall":     waterfall,
 	"objref":        objref,
-	"unhealthy":     unhealthyPods,
+	"unhealthy":     view.UnhealthyPods,
 	"shard":         shard,
 }
 
@@ -145,16 +146,6 @@ func shard(shard, s string) string {
 		return s
 	}
 	return shard + " · " + s
-}
-
-func unhealthyPods(rows []model.PodRow) []model.PodRow {
-	var out []model.PodRow
-	for _, p := range rows {
-		if !p.Healthy() {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // limitSlice is the first n elements of any slice (templates range over what it gives).

@@ -16,6 +16,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/results"
+	"github.com/org/k8s-e2e-report/internal/view"
 	deftemplates "github.com/org/k8s-e2e-report/templates"
 )
 
@@ -38,6 +39,17 @@ type Options struct {
 	Marker       string // hidden comment marker, e.g. "<!-- ci-report:KEY -->"
 	JSONBudget   int    // size limit of report.json; default reportjson.DefaultBudget
 	JaegerUIURL  string // when set, trace IDs link to this Jaeger UI's /trace/ID
+	// View is the report's view (WriteAll builds it once for every output); nil: built
+	// from the report.
+	View *view.View
+}
+
+// viewOf is o.View when it is r's, else r's view.
+func (o Options) viewOf(r *model.Report) *view.View {
+	if o.View != nil && o.View.Report == r {
+		return o.View
+	}
+	return view.Build(r)
 }
 
 func (o *Options) defaults() {
@@ -64,6 +76,7 @@ type section struct {
 
 type data struct {
 	R     *model.Report
+	V     *view.View // R's view
 	Limit int
 	Lines int
 }
@@ -99,7 +112,7 @@ func reportSections(r *model.Report) []section {
 }
 
 func commentSections(r *model.Report) []section {
-	unhealthy := len(unhealthyPods(r.Pods))
+	unhealthy := len(view.UnhealthyPods(r.Pods))
 	return []section{
 		{"status", 0, 1, 1, nil},
 		{"shards", 0, len(r.Shards), len(r.Shards), nil},
@@ -146,7 +159,7 @@ func loadTemplate(name string, o Options, funcs template.FuncMap) (*template.Tem
 }
 
 // assemble renders sections and shrinks them until the document fits in budget.
-func assemble(t *template.Template, r *model.Report, secs []section, budget, lines int) (string, error) {
+func assemble(t *template.Template, v *view.View, secs []section, budget, lines int) (string, error) {
 	for i, s := range secs {
 		if s.size != nil && s.size(s.limit, lines) > budget {
 			// The most items whose estimate fits the whole budget (sort.Search: the first n
@@ -161,7 +174,7 @@ func assemble(t *template.Template, r *model.Report, secs []section, budget, lin
 			return nil
 		}
 		var b bytes.Buffer
-		if err := t.ExecuteTemplate(&b, secs[i].name, data{R: r, Limit: secs[i].limit, Lines: lines}); err != nil {
+		if err := t.ExecuteTemplate(&b, secs[i].name, data{R: v.Report, V: v, Limit: secs[i].limit, Lines: lines}); err != nil {
 			return fmt.Errorf("section %s: %w", secs[i].name, err)
 		}
 		parts[i] = tidy(b.String())
@@ -285,7 +298,7 @@ func Markdown(r *model.Report, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return assemble(t, r, reportSections(r), o.ReportBudget, o.LogLines)
+	return assemble(t, o.viewOf(r), reportSections(r), o.ReportBudget, o.LogLines)
 }
 
 // Summary renders the job summary (REPORT.md's sections, within GitHub's 1 MiB).
@@ -301,7 +314,7 @@ func Summary(r *model.Report, o Options) (string, error) {
 			secs[i].limit = 0 // relative links do not work in a job summary
 		}
 	}
-	return assemble(t, r, secs, min(SummaryBudget, o.ReportBudget*4), min(o.LogLines, 50))
+	return assemble(t, o.viewOf(r), secs, min(SummaryBudget, o.ReportBudget*4), min(o.LogLines, 50))
 }
 
 // Comment renders the PR comment, marker included, within GitHub's 65,536 characters.
@@ -321,7 +334,7 @@ func CommentWithin(r *model.Report, o Options, budget int) (string, error) {
 	if marker != "" {
 		marker += "\n"
 	}
-	body, err := assemble(t, r, commentSections(r), budget-len(marker), 8)
+	body, err := assemble(t, o.viewOf(r), commentSections(r), budget-len(marker), 8)
 	if err != nil {
 		return "", err
 	}
@@ -362,8 +375,8 @@ func (o Options) funcs(comment bool) template.FuncMap {
 			return strings.Join(parts, ", ")
 		},
 		"label":   func(h *results.History) string { return mdText(h.Label(), comment) },
-		"groups":  memo(groupFailures),
-		"fgroups": memo(groupFindings),
+		"groups":  memo(view.GroupFailures),
+		"fgroups": memo(view.GroupFindings),
 		// rootCause is the title of the deepest finding a finding's causes lead to (its
 		// first cause's first cause, …), "" when nothing causes it or its explanation
 		// names it already.

@@ -12,6 +12,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/reportjson"
+	"github.com/org/k8s-e2e-report/internal/view"
 )
 
 // Output file names.
@@ -72,6 +73,9 @@ func Files() map[string]bool {
 func WriteAll(ctx context.Context, outDir string, r *model.Report, o Options) error {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
+	}
+	if o.View == nil {
+		o.View = view.Build(r) // once, for every output
 	}
 	done := make([][]byte, len(Outputs))
 	streamed := make([]*os.File, len(Outputs)) // temporary files, renamed into place at the end

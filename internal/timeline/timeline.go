@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/org/k8s-e2e-report/internal/events"
+	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/opactions"
 	"github.com/org/k8s-e2e-report/internal/textsafe"
 )
@@ -28,33 +29,37 @@ const (
 	SourceCondition = "condition"
 	SourceJob       = "job"
 	SourceOperator  = "operator"
+	SourceTest      = "test"
 )
 
-// Entry is one line of the timeline.
+// Entry is one fact of the timeline: a moment, or an interval (a container's run, a
+// Job, a test case) from Time to End.
 type Entry struct {
-	Time     time.Time `json:"time"`
-	Source   string    `json:"source"`
-	Object   string    `json:"object"` // Kind/namespace/name
-	Message  string    `json:"message"`
-	Severity string    `json:"severity,omitempty"` // "warning" or "error" when something went wrong
+	Time     time.Time      `json:"time"`
+	End      time.Time      `json:"end,omitzero"` // intervals only
+	Source   string         `json:"source"`
+	Object   kube.ObjectRef `json:"object"`
+	Reason   string         `json:"reason,omitempty"` // the event's or condition's reason, a termination's, a test's status
+	Message  string         `json:"message"`
+	Severity string         `json:"severity,omitempty"` // "warning" or "error" when something went wrong
 }
 
 // Builder collects entries.
 type Builder struct{ entries []Entry }
 
-func (b *Builder) add(t time.Time, source, object, severity, format string, args ...any) {
+// add adds a moment (an interval when end is set).
+func (b *Builder) add(t, end time.Time, source string, object kube.ObjectRef, severity, reason, format string, args ...any) {
 	if t.IsZero() {
 		return
 	}
-	b.entries = append(b.entries, Entry{Time: t.UTC(), Source: source, Object: object, Message: fmt.Sprintf(format, args...), Severity: severity})
+	e := Entry{Time: t.UTC(), Source: source, Object: object, Reason: reason, Message: fmt.Sprintf(format, args...), Severity: severity}
+	if !end.IsZero() && !end.Before(t) {
+		e.End = end.UTC()
+	}
+	b.entries = append(b.entries, e)
 }
 
-func ref(kind, ns, name string) string {
-	if ns == "" {
-		return kind + "/" + name
-	}
-	return kind + "/" + ns + "/" + name
-}
+var ref = kube.Ref
 
 // Events adds one entry per event, at its last-seen time.
 func (b *Builder) Events(evs []events.Event) {
@@ -67,7 +72,7 @@ func (b *Builder) Events(evs []events.Event) {
 		if e.Count > 1 {
 			msg += fmt.Sprintf(" (x%d since %s)", e.Count, e.FirstSeen.UTC().Format(time.RFC3339))
 		}
-		b.add(e.LastSeen, SourceEvent, ref(e.Object.Kind, e.Object.Namespace, e.Object.Name), sev, "%s", msg)
+		b.add(e.LastSeen, time.Time{}, SourceEvent, ref(e.Object.Kind, e.Object.Namespace, e.Object.Name), sev, e.Reason, "%s", msg)
 	}
 }
 
@@ -81,7 +86,7 @@ func (b *Builder) Pods(pods []corev1.Pod) {
 			if c.Status != corev1.ConditionTrue {
 				sev = "warning"
 			}
-			b.add(c.LastTransitionTime.Time, SourcePod, obj, sev, "%s=%s%s", c.Type, c.Status, reasonMsg(c.Reason, c.Message))
+			b.add(c.LastTransitionTime.Time, time.Time{}, SourcePod, obj, sev, c.Reason, "%s=%s%s", c.Type, c.Status, reasonMsg(c.Reason, c.Message))
 		}
 		for _, group := range []struct {
 			label string
@@ -94,30 +99,32 @@ func (b *Builder) Pods(pods []corev1.Pod) {
 	}
 }
 
-func (b *Builder) container(obj, label string, cs corev1.ContainerStatus) {
+// container adds a container's runs: each start is an interval that ends when the run
+// terminated (open while it runs), and each termination a moment.
+func (b *Builder) container(obj kube.ObjectRef, label string, cs corev1.ContainerStatus) {
 	name := fmt.Sprintf("%s %s", label, cs.Name)
 	if t := cs.LastTerminationState.Terminated; t != nil {
-		b.add(t.StartedAt.Time, SourceContainer, obj, "", "%s started (previous run)", name)
+		b.add(t.StartedAt.Time, t.FinishedAt.Time, SourceContainer, obj, "", "", "%s started (previous run)", name)
 		sev := ""
 		if t.ExitCode != 0 {
 			sev = "error"
 		}
-		b.add(t.FinishedAt.Time, SourceContainer, obj, sev, "%s terminated: %s, exit code %d%s (restart count now %d)", name, t.Reason, t.ExitCode, msgSuffix(t.Message), cs.RestartCount)
+		b.add(t.FinishedAt.Time, time.Time{}, SourceContainer, obj, sev, t.Reason, "%s terminated: %s, exit code %d%s (restart count now %d)", name, t.Reason, t.ExitCode, msgSuffix(t.Message), cs.RestartCount)
 	}
 	if r := cs.State.Running; r != nil {
 		verb := "started"
 		if cs.RestartCount > 0 {
 			verb = fmt.Sprintf("restarted (restart %d)", cs.RestartCount)
 		}
-		b.add(r.StartedAt.Time, SourceContainer, obj, "", "%s %s", name, verb)
+		b.add(r.StartedAt.Time, time.Time{}, SourceContainer, obj, "", "", "%s %s", name, verb)
 	}
 	if t := cs.State.Terminated; t != nil {
-		b.add(t.StartedAt.Time, SourceContainer, obj, "", "%s started", name)
+		b.add(t.StartedAt.Time, t.FinishedAt.Time, SourceContainer, obj, "", "", "%s started", name)
 		sev := ""
 		if t.ExitCode != 0 {
 			sev = "error"
 		}
-		b.add(t.FinishedAt.Time, SourceContainer, obj, sev, "%s terminated: %s, exit code %d%s", name, t.Reason, t.ExitCode, msgSuffix(t.Message))
+		b.add(t.FinishedAt.Time, time.Time{}, SourceContainer, obj, sev, t.Reason, "%s terminated: %s, exit code %d%s", name, t.Reason, t.ExitCode, msgSuffix(t.Message))
 	}
 }
 
@@ -144,11 +151,15 @@ func (b *Builder) Jobs(jobs []batchv1.Job) {
 	for i := range jobs {
 		j := &jobs[i]
 		obj := ref("Job", j.Namespace, j.Name)
+		var done time.Time
+		if j.Status.CompletionTime != nil {
+			done = j.Status.CompletionTime.Time
+		}
 		if j.Status.StartTime != nil {
-			b.add(j.Status.StartTime.Time, SourceJob, obj, "", "job started")
+			b.add(j.Status.StartTime.Time, done, SourceJob, obj, "", "", "job started")
 		}
 		if j.Status.CompletionTime != nil {
-			b.add(j.Status.CompletionTime.Time, SourceJob, obj, "", "job completed (%d succeeded)", j.Status.Succeeded)
+			b.add(j.Status.CompletionTime.Time, time.Time{}, SourceJob, obj, "", "", "job completed (%d succeeded)", j.Status.Succeeded)
 		}
 		for _, c := range j.Status.Conditions {
 			if c.Status != corev1.ConditionTrue {
@@ -158,7 +169,7 @@ func (b *Builder) Jobs(jobs []batchv1.Job) {
 			if c.Type == batchv1.JobFailed || c.Type == batchv1.JobFailureTarget {
 				sev = "error"
 			}
-			b.add(c.LastTransitionTime.Time, SourceJob, obj, sev, "JOB %s%s", strings.ToUpper(string(c.Type)), reasonMsg(c.Reason, c.Message))
+			b.add(c.LastTransitionTime.Time, time.Time{}, SourceJob, obj, sev, c.Reason, "JOB %s%s", strings.ToUpper(string(c.Type)), reasonMsg(c.Reason, c.Message))
 		}
 	}
 }
@@ -183,7 +194,7 @@ func (b *Builder) Conditions(objs []unstructured.Unstructured) {
 			status, _ := m["status"].(string)
 			reason, _ := m["reason"].(string)
 			msg, _ := m["message"].(string)
-			b.add(t, SourceCondition, ref(o.GetKind(), o.GetNamespace(), o.GetName()), conditionSeverity(typ, status), "%s=%s%s", typ, status, reasonMsg(reason, msg))
+			b.add(t, time.Time{}, SourceCondition, ref(o.GetKind(), o.GetNamespace(), o.GetName()), conditionSeverity(typ, status), reason, "%s=%s%s", typ, status, reasonMsg(reason, msg))
 		}
 	}
 }
@@ -206,7 +217,7 @@ func (b *Builder) Operator(actions []opactions.Action) {
 	for _, a := range actions {
 		obj := ref("Pod", a.Namespace, a.Pod)
 		if a.Object != nil {
-			obj = a.Object.String()
+			obj = a.Object.Ref()
 		}
 		sev := ""
 		if a.Failed() {
@@ -224,7 +235,7 @@ func (b *Builder) Operator(actions []opactions.Action) {
 		if a.Error != "" {
 			msg += ": " + a.Error
 		}
-		b.add(a.Time, SourceOperator, obj, sev, "%s", msg)
+		b.add(a.Time, time.Time{}, SourceOperator, obj, sev, "", "%s", msg)
 	}
 }
 
@@ -271,7 +282,7 @@ func Offset(d time.Duration) string {
 // Key identifies an entry by its content: the same fact seen twice (a pod's status read
 // by collect and by watch, or again after a re-list) has the same key.
 func (e Entry) Key() string {
-	return e.Time.UTC().Format(time.RFC3339Nano) + "\x00" + e.Source + "\x00" + e.Object + "\x00" + e.Message
+	return e.Time.UTC().Format(time.RFC3339Nano) + "\x00" + e.Source + "\x00" + e.Object.String() + "\x00" + e.Message
 }
 
 // Merge adds to entries those of more it does not have (by Key), in time order.

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/events"
 	"github.com/org/k8s-e2e-report/internal/golden"
 	"github.com/org/k8s-e2e-report/internal/opactions"
@@ -64,9 +65,9 @@ func TestOffset(t *testing.T) {
 
 func TestMergeKeepsEachFactOnce(t *testing.T) {
 	at := func(s int) time.Time { return time.Date(2026, 1, 1, 0, 0, s, 0, time.UTC) }
-	a := []Entry{{Time: at(1), Source: SourcePod, Object: "Pod/ns/p", Message: "Ready=True"}, {Time: at(5), Source: SourceEvent, Object: "Pod/ns/p", Message: "x"}}
-	b := []Entry{{Time: at(1), Source: SourcePod, Object: "Pod/ns/p", Message: "Ready=True"}, {Time: at(3), Source: "watch", Object: "Pod/ns/p", Message: "pod deleted"},
-		{Time: at(3), Source: "watch", Object: "Pod/ns/p", Message: "pod deleted"}}
+	a := []Entry{{Time: at(1), Source: SourcePod, Object: kube.Ref("Pod", "ns", "p"), Message: "Ready=True"}, {Time: at(5), Source: SourceEvent, Object: kube.Ref("Pod", "ns", "p"), Message: "x"}}
+	b := []Entry{{Time: at(1), Source: SourcePod, Object: kube.Ref("Pod", "ns", "p"), Message: "Ready=True"}, {Time: at(3), Source: "watch", Object: kube.Ref("Pod", "ns", "p"), Message: "pod deleted"},
+		{Time: at(3), Source: "watch", Object: kube.Ref("Pod", "ns", "p"), Message: "pod deleted"}}
 	got := Merge(a, b)
 	if len(got) != 3 || got[1].Message != "pod deleted" || got[2].Time != at(5) {
 		t.Errorf("merged = %+v", got)

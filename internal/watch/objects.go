@@ -87,11 +87,7 @@ func (w *watcher) objectDeleted(obj any) {
 	if !ok {
 		return
 	}
-	o := u.GetKind() + "/" + u.GetName()
-	if u.GetNamespace() != "" {
-		o = u.GetKind() + "/" + u.GetNamespace() + "/" + u.GetName()
-	}
-	w.record([]timeline.Entry{{Time: w.o.Now().UTC(), Source: SourceWatch, Object: o, Message: "deleted"}})
+	w.record([]timeline.Entry{{Time: w.o.Now().UTC(), Source: SourceWatch, Object: kube.Ref(u.GetKind(), u.GetNamespace(), u.GetName()), Message: "deleted"}})
 }
 
 // flush writes buffered timeline entries and, if changed, the events.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/timeline"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -24,7 +25,7 @@ func podOf(obj any) *corev1.Pod {
 	return p
 }
 
-func ref(p *corev1.Pod) string { return "Pod/" + p.Namespace + "/" + p.Name }
+func ref(p *corev1.Pod) kube.ObjectRef { return kube.Ref("Pod", p.Namespace, p.Name) }
 
 // pod records a pod's new version: the timeline entries its status dates itself (the
 // same ones collect derives, so they merge without duplicates), the changes only an
