@@ -125,7 +125,7 @@ func TestAnnotateLimits(t *testing.T) {
 		r.Findings = append(r.Findings, findings.Finding{Severity: findings.Warning, Title: fmt.Sprintf("warning %d", i)})
 	}
 	r.Findings = append(r.Findings, r.Findings[0]) // a duplicate
-	b, _ := json.Marshal(r)
+	b, _ := reportjson.Encode(r, 0)
 	os.WriteFile(filepath.Join(dir, render.JSONFile), b, 0o644)
 	code, stdout, stderr := run("annotate", dir)
 	if code != 0 {
@@ -204,13 +204,13 @@ func TestPosterGivenAHostileArtifact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Status.Line, r.Status.Detail, r.Status.Level = evil, evil, evil
+	r.Status.Detail, r.Status.Level = evil, evil
 	for i := range r.Findings {
 		r.Findings[i].Title, r.Findings[i].Explanation = evil, evil
 		r.Findings[i].Evidence = []string{evil + "```\n" + evil}
 	}
 	r.Shards = []model.Shard{{Name: evil, Status: model.Status{Level: "failed", Detail: evil}}}
-	b, _ := json.Marshal(r)
+	b, _ := reportjson.Encode(r, 0)
 	os.WriteFile(filepath.Join(dir, "report.json"), b, 0o644)
 	os.WriteFile(filepath.Join(dir, "comment.md"), []byte("<!-- ci-report:k8s-e2e/e2e -->\n@org/security-team FORK-COMMENT-MD ![x](https://evil.example/i.png)"), 0o644)
 

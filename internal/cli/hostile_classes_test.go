@@ -211,7 +211,7 @@ func writeTraces(t *testing.T, dir, traceID string, spans []tspan, processes map
 }
 
 type reportJSON struct {
-	Status   struct{ Level, Line string }
+	Status   struct{ Level, Detail string }
 	Findings []struct {
 		ID, Detector, Title, Explanation string
 		Evidence                         []string
@@ -312,7 +312,7 @@ func TestHostileTraceShapes(t *testing.T) {
 				t.Errorf("no ErrorSpan finding; findings %+v", rep.Findings)
 			}
 			if rep.Status.Level == "passed" {
-				t.Errorf("status %q with an error span", rep.Status.Line)
+				t.Errorf("status %q with an error span", (rep.Status.Level + " — " + rep.Status.Detail))
 			}
 		})
 	}
@@ -618,7 +618,7 @@ func TestHostileMergeShards(t *testing.T) {
 		"newer version": func(dir string) {
 			writeFile(t, filepath.Join(dir, render.JSONFile), `{"version":99,"status":{"level":"passed"}}`)
 		},
-		"malformed": func(dir string) { writeFile(t, filepath.Join(dir, render.JSONFile), `{"version":1,"tests":`) },
+		"malformed": func(dir string) { writeFile(t, filepath.Join(dir, render.JSONFile), `{"version":2,"tests":`) },
 		"fifo": func(dir string) {
 			if err := syscall.Mkfifo(filepath.Join(dir, render.JSONFile), 0o644); err != nil {
 				t.Fatal(err)
@@ -637,8 +637,8 @@ func TestHostileMergeShards(t *testing.T) {
 			}
 			o := readOutputs(t, out)
 			rep := readReportJSON(t, o[render.JSONFile])
-			if rep.Status.Level == "passed" || !strings.Contains(rep.Status.Line, "unreadable") {
-				t.Errorf("status %q: an unreadable shard must not pass, and the status must say so", rep.Status.Line)
+			if rep.Status.Level == "passed" || !strings.Contains((rep.Status.Level + " — " + rep.Status.Detail), "unreadable") {
+				t.Errorf("status %q: an unreadable shard must not pass, and the status must say so", (rep.Status.Level + " — " + rep.Status.Detail))
 			}
 			found := false
 			for _, f := range rep.Findings {

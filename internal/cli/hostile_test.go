@@ -263,10 +263,10 @@ func checkMarkdownInert(t *testing.T, name, doc string) {
 func TestMergeHostileShards(t *testing.T) {
 	a := renderedBundle(t)
 	b := t.TempDir()
-	os.WriteFile(filepath.Join(b, "report.json"), []byte(`{"version":1}`), 0o644)
+	os.WriteFile(filepath.Join(b, "report.json"), []byte(`{"version":2}`), 0o644)
 	c := t.TempDir()
 	outside := filepath.Join(t.TempDir(), "report.json")
-	os.WriteFile(outside, []byte(`{"version":1,"findings":[{"id":"x","title":"OUTSIDE-CANARY"}]}`), 0o644)
+	os.WriteFile(outside, []byte(`{"version":2,"findings":[{"id":"x","title":"OUTSIDE-CANARY"}]}`), 0o644)
 	os.Symlink(outside, filepath.Join(c, "report.json"))
 	out := filepath.Join(t.TempDir(), "merged")
 	code, _, stderr := runWithin(t, 30*time.Second, "merge", a, b, c, "-o", out)

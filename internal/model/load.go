@@ -92,7 +92,7 @@ func load(ctx context.Context, dir string, o Options, open func() (*bundle.Reade
 		return nil, err
 	}
 	defer br.Close()
-	r := &Report{Version: Version, Bundle: dir, Gaps: []bundle.Gap{}}
+	r := &Report{Bundle: dir, Gaps: []bundle.Gap{}}
 	l := &loader{dir: dir, o: o, br: br, in: &findings.Input{}, r: r, known: map[string]bool{}, deleted: map[string]time.Time{}, gaps: &r.Gaps}
 	// Facts first (read, confined, scrubbed whole), then the one analysis over them.
 	if err := l.run(ctx, (*loader).manifest); err != nil {

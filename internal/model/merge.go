@@ -19,7 +19,7 @@ type Shard struct {
 // Unreadable is the report of a shard whose report.json cannot be read and which has
 // no bundle to render instead: failed, with a finding that says why.
 func Unreadable(name string, err error) *Report {
-	r := &Report{Version: Version, Tests: &results.Results{Cases: []results.Case{}}, TestCounts: map[string]int{},
+	r := &Report{Tests: &results.Results{Cases: []results.Case{}}, TestCounts: map[string]int{},
 		Gaps: []bundle.Gap{{Collector: "merge", Error: err.Error()}}, FailedTests: []FailedTest{},
 		Findings: []findings.Finding{findings.ReportUnreadable(name, err.Error())}}
 	r.Normalise()
@@ -31,7 +31,7 @@ func Unreadable(name string, err error) *Report {
 // findings merged (one per root cause across shards, counts added, shard names noted),
 // and every shard's tests, failed tests, pods, custom resources and gaps.
 func Merge(names []string, reports []*Report) *Report {
-	m := &Report{Version: Version, Tests: &results.Results{Cases: []results.Case{}}, TestCounts: map[string]int{},
+	m := &Report{Tests: &results.Results{Cases: []results.Case{}}, TestCounts: map[string]int{},
 		Gaps: []bundle.Gap{}, Findings: []findings.Finding{}, FailedTests: []FailedTest{}}
 	idx := map[string]int{}
 	for i, r := range reports {

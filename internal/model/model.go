@@ -19,12 +19,8 @@ import (
 // OperatorAction is an operator log line parsed into an action.
 type OperatorAction = opactions.Action
 
-// Version of report.json.
-const Version = 1
-
 // Report is everything the renderers show.
 type Report struct {
-	Version         int                `json:"version"`
 	Bundle          string             `json:"bundle"`
 	Manifest        *bundle.Manifest   `json:"manifest,omitempty"`
 	Status          Status             `json:"status"`

@@ -79,7 +79,6 @@ func (r *Report) status() Status {
 type Status struct {
 	Level  string `json:"level"`  // "passed", "warning" or "failed"
 	Detail string `json:"detail"` // counts, gaps and where, e.g. "2 of 9 tests failed, 5 findings in ns"
-	Line   string `json:"line"`   // the label and the detail, as plain text: render writes it into report.json
 }
 
 func newStatus(level, detail string) Status {

@@ -26,7 +26,7 @@ func TestPostUpsertsOneCommentPerKey(t *testing.T) {
 	gh := githubtest.New()
 	defer gh.Close()
 	gh.ReadOnly["ghs_fork"] = true
-	r := &model.Report{Version: model.Version, Status: model.Status{Level: "failed", Detail: "1 of 2 tests failed"},
+	r := &model.Report{Status: model.Status{Level: "failed", Detail: "1 of 2 tests failed"},
 		Tests: &results.Results{Cases: []results.Case{{Suite: "e2e", Name: "TestOrders", Status: results.Failed}}}, TestCounts: map[string]int{"failed": 1},
 		Findings: []findings.Finding{{ID: "CrashLoopBackOff-1", Category: "CrashLoopBackOff", Severity: findings.Critical, Title: "Pod web is in CrashLoopBackOff"}},
 		Gaps:     []bundle.Gap{}, FailedTests: []model.FailedTest{}}

@@ -241,21 +241,3 @@ func StatusLabel(level string) string {
 	return "Unknown"
 }
 
-// withStatusLines is a shallow copy of r whose status (and each shard's) carries its
-// plain-text line, as report.json gives it to readers without a renderer.
-func withStatusLines(r *model.Report) *model.Report {
-	c := *r
-	line := func(s model.Status) model.Status {
-		s.Line = StatusLabel(s.Level) + " — " + s.Detail
-		return s
-	}
-	c.Status = line(r.Status)
-	if r.Shards != nil {
-		c.Shards = make([]model.Shard, len(r.Shards))
-		for i, sh := range r.Shards {
-			sh.Status = line(sh.Status)
-			c.Shards[i] = sh
-		}
-	}
-	return &c
-}

@@ -47,7 +47,7 @@ var Outputs = []Output{
 		Convert: func(md []byte, r *model.Report, o Options) ([]byte, error) { return HTML(string(md), r, o) }},
 	{File: JSONFile, For: "the same model, machine-readable",
 		Write: func(f *os.File, r *model.Report, o Options) error {
-			return reportjson.Write(f, withStatusLines(r), o.JSONBudget)
+			return reportjson.Write(f, r, o.JSONBudget)
 		}},
 	{File: SummaryFile, For: "for the GitHub job summary (at most 1 MiB)",
 		Render: func(r *model.Report, o Options) ([]byte, error) { s, err := Summary(r, o); return []byte(s), err }},

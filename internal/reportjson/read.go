@@ -25,14 +25,15 @@ func Read(dir string) (*model.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (run `ci-report render %s` first)", filepath.Join(dir, File), err, dir)
 	}
-	var r model.Report
-	if err := json.Unmarshal(b, &r); err != nil {
+	var w Report
+	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, File), err)
 	}
-	if r.Version != model.Version {
-		return nil, fmt.Errorf("%s: report version %d, this ci-report reads version %d", filepath.Join(dir, File), r.Version, model.Version)
+	if w.Version != Version {
+		return nil, fmt.Errorf("%s: report version %d, this ci-report reads version %d (render the bundle again with this ci-report)", filepath.Join(dir, File), w.Version, Version)
 	}
+	r := w.model()
 	r.Bundle = dir
 	r.Normalise()
-	return &r, nil
+	return r, nil
 }

@@ -29,7 +29,7 @@ func Write(f *os.File, r *model.Report, budget int) error {
 		budget = DefaultBudget
 	}
 	if approxSize(reflect.ValueOf(r), 0) <= budget*9/10 {
-		if err := encodeIndentedTo(f, r); err != nil {
+		if err := encodeIndentedTo(f, fromModel(r)); err != nil {
 			return err
 		}
 		if n, err := f.Seek(0, io.SeekCurrent); err != nil || n <= int64(budget) {
@@ -59,7 +59,7 @@ func Encode(r *model.Report, budget int) ([]byte, error) {
 		budget = DefaultBudget
 	}
 	enc := func(r *model.Report) ([]byte, error) {
-		return encodeIndented(r, min(approxSize(reflect.ValueOf(r), 0), budget)+4096)
+		return encodeIndented(fromModel(r), min(approxSize(reflect.ValueOf(r), 0), budget)+4096)
 	}
 	// Encoding a huge model takes seconds, so cuts are decided on an estimate of the
 	// encoded size, and the real size is checked only when the estimate says it fits.
