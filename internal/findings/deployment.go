@@ -12,24 +12,10 @@ import (
 // deploymentFindings: a Deployment short of available replicas or past its progress
 // deadline; when findings on its pods say why, it is their consequence and ranks below.
 func deploymentFindings(s *Scope) []Finding {
-	rsOwner := map[string]string{} // ns/rs -> deployment
-	for _, rs := range s.ReplicaSets {
-		for _, o := range rs.OwnerReferences {
-			if o.Kind == "Deployment" {
-				rsOwner[rs.Namespace+"/"+rs.Name] = o.Name
-			}
-		}
-	}
 	causes := map[string][]Finding{} // ns/deployment -> findings on its pods
-	for _, p := range s.Pods {
-		found, ok := s.onPod[p.Namespace+"/"+p.Name]
-		if !ok {
-			continue
-		}
-		for _, o := range p.OwnerReferences {
-			if d, ok := rsOwner[p.Namespace+"/"+o.Name]; ok && o.Kind == "ReplicaSet" {
-				causes[p.Namespace+"/"+d] = append(causes[p.Namespace+"/"+d], found...)
-			}
+	for _, d := range s.Deployments {
+		for _, p := range s.idx().ownedPods(Subject{Kind: "Deployment", Namespace: d.Namespace, Name: d.Name}) {
+			causes[d.Namespace+"/"+d.Name] = append(causes[d.Namespace+"/"+d.Name], s.onPod[p.Namespace+"/"+p.Name]...)
 		}
 	}
 	var out []Finding

@@ -318,3 +318,35 @@ func TestStaleStatusRule(t *testing.T) {
 		}
 	}
 }
+
+// The one owner index: a pod's owners are its owner references and, through a
+// ReplicaSet, the ReplicaSet's own owners, whatever their kind (a Deployment, a Rollout).
+func TestOwnerIndex(t *testing.T) {
+	rs := func(name, ownerKind, owner string) appsv1.ReplicaSet {
+		return appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", OwnerReferences: []metav1.OwnerReference{{Kind: ownerKind, Name: owner}}}}
+	}
+	pod := func(name, ownerKind, owner string) corev1.Pod {
+		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", OwnerReferences: []metav1.OwnerReference{{Kind: ownerKind, Name: owner}}}}
+	}
+	s := &Scope{Input: &Input{
+		ReplicaSets: []appsv1.ReplicaSet{rs("web-5d4f", "Deployment", "web"), rs("canary-77aa", "Rollout", "canary")},
+		Pods:        []corev1.Pod{pod("web-5d4f-a", "ReplicaSet", "web-5d4f"), pod("canary-77aa-b", "ReplicaSet", "canary-77aa"), pod("db-0", "StatefulSet", "db")},
+	}}
+	x := s.idx()
+	if got := x.ownersOf(&s.Pods[1]); len(got) != 2 || got[0].String() != "ReplicaSet/ns/canary-77aa" || got[1].String() != "Rollout/ns/canary" {
+		t.Errorf("owners of the canary pod: %v", got)
+	}
+	for owner, want := range map[Subject]string{
+		{Kind: "Deployment", Namespace: "ns", Name: "web"}:      "web-5d4f-a",
+		{Kind: "Rollout", Namespace: "ns", Name: "canary"}:      "canary-77aa-b",
+		{Kind: "StatefulSet", Namespace: "ns", Name: "db"}:      "db-0",
+		{Kind: "ReplicaSet", Namespace: "ns", Name: "web-5d4f"}: "web-5d4f-a",
+	} {
+		if got := x.ownedPods(owner); len(got) != 1 || got[0].Name != want {
+			t.Errorf("pods of %s: %v, want %s", owner, got, want)
+		}
+	}
+	if got := x.ownedPods(Subject{Kind: "Deployment", Namespace: "other", Name: "web"}); len(got) != 0 {
+		t.Errorf("a Deployment of the same name in another namespace owns %v", got)
+	}
+}

@@ -16,7 +16,17 @@ type index struct {
 	services   map[string]bool        // ns/name
 	clusterIPs map[string]Subject
 	failed     []failedTest // failed tests, by window start
+	// The one owner index: a pod's owners are its owner references and, through a
+	// ReplicaSet, the ReplicaSet's owners (a Deployment, an Argo Rollout).
+	podOwners map[string][]Subject      // ns/name -> owners, nearest first
+	owned     map[Subject][]*corev1.Pod // owner -> its pods, in the bundle's order
 }
+
+// ownersOf are a pod's owners, nearest first.
+func (x *index) ownersOf(p *corev1.Pod) []Subject { return x.podOwners[p.Namespace+"/"+p.Name] }
+
+// ownedPods are the pods an object owns, directly or through a ReplicaSet.
+func (x *index) ownedPods(owner Subject) []*corev1.Pod { return x.owned[owner] }
 
 // failedTest is a failed test as the links read it: its finding's ID, its window (zero:
 // no times) and the names its output holds (lower case, whole tokens).
@@ -30,9 +40,28 @@ func (s *Scope) idx() *index {
 	if s.index != nil {
 		return s.index
 	}
-	x := &index{pods: map[string]*corev1.Pod{}, services: map[string]bool{}, clusterIPs: map[string]Subject{}}
+	x := &index{pods: map[string]*corev1.Pod{}, services: map[string]bool{}, clusterIPs: map[string]Subject{},
+		podOwners: map[string][]Subject{}, owned: map[Subject][]*corev1.Pod{}}
+	rsOwners := map[string][]Subject{} // ns/name of a ReplicaSet -> its owners
+	for _, rs := range s.ReplicaSets {
+		for _, o := range rs.OwnerReferences {
+			rsOwners[rs.Namespace+"/"+rs.Name] = append(rsOwners[rs.Namespace+"/"+rs.Name], Subject{Kind: o.Kind, Namespace: rs.Namespace, Name: o.Name})
+		}
+	}
 	for i := range s.Pods {
-		x.pods[s.Pods[i].Namespace+"/"+s.Pods[i].Name] = &s.Pods[i]
+		p := &s.Pods[i]
+		key := p.Namespace + "/" + p.Name
+		x.pods[key] = p
+		for _, o := range p.OwnerReferences {
+			owners := []Subject{{Kind: o.Kind, Namespace: p.Namespace, Name: o.Name}}
+			if o.Kind == "ReplicaSet" {
+				owners = append(owners, rsOwners[p.Namespace+"/"+o.Name]...)
+			}
+			for _, owner := range owners {
+				x.podOwners[key] = append(x.podOwners[key], owner)
+				x.owned[owner] = append(x.owned[owner], p)
+			}
+		}
 	}
 	for _, svc := range s.Services {
 		x.services[svc.Namespace+"/"+svc.Name] = true

@@ -314,12 +314,6 @@ const maxTestCauses = 20
 // own name and, for a pod, its app labels, its owners' names and the Services that
 // select it.
 func (s *Scope) aliases(g *graph) [][]string {
-	rsOwner := map[string]string{}
-	for _, rs := range s.ReplicaSets {
-		for _, o := range rs.OwnerReferences {
-			rsOwner[rs.Namespace+"/"+rs.Name] = o.Name
-		}
-	}
 	byNS := map[string][]*corev1.Service{}
 	for i := range s.Services {
 		byNS[s.Services[i].Namespace] = append(byNS[s.Services[i].Namespace], &s.Services[i])
@@ -336,11 +330,8 @@ func (s *Scope) aliases(g *graph) [][]string {
 					names = appendUnique(names, strings.ToLower(v))
 				}
 			}
-			for _, o := range p.OwnerReferences {
+			for _, o := range s.idx().ownersOf(p) {
 				names = appendUnique(names, strings.ToLower(o.Name))
-				if d := rsOwner[p.Namespace+"/"+o.Name]; d != "" {
-					names = appendUnique(names, strings.ToLower(d))
-				}
 			}
 			for _, svc := range byNS[p.Namespace] {
 				if len(svc.Spec.Selector) > 0 && selects(svc.Spec.Selector, p.Labels) {

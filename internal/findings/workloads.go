@@ -52,10 +52,7 @@ func workloadFindings(s *Scope) (out []Finding) {
 func (s *Scope) workload(c Category, kind string, meta metav1.ObjectMeta, expl string) Finding {
 	var causes []string
 	first := ""
-	for _, p := range s.Pods {
-		if p.Namespace != meta.Namespace || !ownedBy(p.OwnerReferences, kind, meta.Name) {
-			continue
-		}
+	for _, p := range s.idx().ownedPods(Subject{Kind: kind, Namespace: meta.Namespace, Name: meta.Name}) {
 		for _, f := range s.onPod[p.Namespace+"/"+p.Name] {
 			if first == "" {
 				first = f.Title
@@ -74,15 +71,6 @@ func (s *Scope) workload(c Category, kind string, meta metav1.ObjectMeta, expl s
 	f := newFinding(c, sev, Subject{Kind: kind, Namespace: meta.Namespace, Name: meta.Name}, fmt.Sprintf("%s %s is not ready", kind, meta.Name), expl)
 	f.Related, f.CausedBy, f.Refs = causes, causes, []string{bundle.ResourcesText}
 	return f
-}
-
-func ownedBy(refs []metav1.OwnerReference, kind, name string) bool {
-	for _, o := range refs {
-		if o.Kind == kind && o.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 var workloadDetector = detector{"workloads", []Category{workloadUnavailable, replicaFailure}, workloadFindings}
