@@ -637,7 +637,7 @@ func TestHostileMergeShards(t *testing.T) {
 			}
 			o := readOutputs(t, out)
 			rep := readReportJSON(t, o[render.JSONFile])
-			if rep.Status.Level == "passed" || !strings.Contains((rep.Status.Level + " — " + rep.Status.Detail), "unreadable") {
+			if rep.Status.Level == "passed" || !strings.Contains((rep.Status.Level+" — "+rep.Status.Detail), "unreadable") {
 				t.Errorf("status %q: an unreadable shard must not pass, and the status must say so", (rep.Status.Level + " — " + rep.Status.Detail))
 			}
 			found := false

@@ -240,4 +240,3 @@ func StatusLabel(level string) string {
 	}
 	return "Unknown"
 }
-

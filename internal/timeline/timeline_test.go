@@ -10,9 +10,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/events"
 	"github.com/org/k8s-e2e-report/internal/golden"
+	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/opactions"
 )
 

@@ -58,7 +58,6 @@ func GroupFindings(fs []findings.Finding) []FindingGroup {
 	return out
 }
 
-
 // maxFuzzyGroups bounds the edit-distance comparisons: past it, only equal keys group
 // (edit distance is quadratic in the texts' length).
 const maxFuzzyGroups = 40
