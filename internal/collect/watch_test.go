@@ -212,7 +212,7 @@ func TestIntegrationWatchResumesAfterAPIServerRestart(t *testing.T) {
 	start := time.Now().Add(-time.Minute).Truncate(time.Second)
 	pod := plantRunning(t, ctx, ns, "api", start, "serving")
 	tl := filepath.Join(dir, filepath.FromSlash(bundle.WatchTimeline))
-	waitFile(t, tl, "Pod/"+ns+"/api", 10*time.Second)
+	waitFile(t, tl, `"object":{"kind":"Pod","namespace":"`+ns+`","name":"api"}`, 10*time.Second)
 
 	env.StopAPIServer()
 	time.Sleep(2 * time.Second)
@@ -346,7 +346,7 @@ func TestIntegrationWatchCustomResourceConditions(t *testing.T) {
 	if err := res.Delete(ctx, "payments", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFile(t, filepath.Join(dir, filepath.FromSlash(bundle.WatchTimeline)), `"object":"APIGraph/`+ns+`/payments","message":"deleted"`, 10*time.Second)
+	waitFile(t, filepath.Join(dir, filepath.FromSlash(bundle.WatchTimeline)), `"object":{"kind":"APIGraph","namespace":"`+ns+`","name":"payments"},"message":"deleted"`, 10*time.Second)
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
