@@ -396,8 +396,10 @@ func TestIntegrationChainLogOnlyCauses(t *testing.T) {
 		t.Errorf("the missing Service does not suggest the one that exists: %s", miss.Explanation)
 	}
 	for _, f := range r.Findings {
-		if f.Subject.Name == "mailer-0" || f.Subject.Name == "mailer-svc" {
-			t.Errorf("a finding on the healthy mailer: %s", f.Title)
+		// The API server's repair loop may flag the new Service (ClusterIPNotAllocated), as
+		// information: it repaired it.
+		if (f.Subject.Name == "mailer-0" || f.Subject.Name == "mailer-svc") && f.Severity != findings.Info {
+			t.Errorf("a finding on the healthy mailer: %s (%s)", f.Title, f.Severity)
 		}
 	}
 }

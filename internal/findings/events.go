@@ -19,12 +19,21 @@ func warningEventFindings(s *Scope) (out []Finding) {
 		if s.explained[subj.String()+"|"+e.Reason] {
 			continue
 		}
-		f := newFinding(warningEvent, Warning, subj, fmt.Sprintf("Warning %s on %s %s", e.Reason, e.Object.Kind, e.Object.Name), oneLine(e.Message))
+		sev, expl := Warning, oneLine(e.Message)
+		if selfRepaired[e.Reason] {
+			// The API server's repair loop met a Service created while it took its
+			// snapshot, and repaired it in the same breath (kubernetes/kubernetes#87603).
+			sev, expl = Info, expl+" (the API server's repair loop fixed this itself; a race with the Service's creation, harmless)"
+		}
+		f := newFinding(warningEvent, sev, subj, fmt.Sprintf("Warning %s on %s %s", e.Reason, e.Object.Kind, e.Object.Name), expl)
 		f.Count, f.Time, f.Refs = int(e.Count), e.LastSeen, []string{bundle.EventsText}
 		out = append(out, f)
 	}
 	return out
 }
+
+// selfRepaired are the API server repair loop's Warnings: it says what it fixed.
+var selfRepaired = map[string]bool{"ClusterIPNotAllocated": true, "PortNotAllocated": true}
 
 var warningEventDetector = detector{"events", []Category{warningEvent}, warningEventFindings}
 

@@ -350,3 +350,20 @@ func TestOwnerIndex(t *testing.T) {
 		t.Errorf("a Deployment of the same name in another namespace owns %v", got)
 	}
 }
+
+// The API server's repair loop says what it repaired itself (a Service created while it
+// took its snapshot): such a Warning is information, not a problem of the run.
+func TestSelfRepairedWarningIsInfo(t *testing.T) {
+	ev := func(reason string) events.Event {
+		return events.Event{Type: corev1.EventTypeWarning, Reason: reason, Message: "Cluster IP [IPv4]: 10.0.0.7 is not allocated; repairing",
+			Object: events.Object{Kind: "Service", Namespace: "ns", Name: "mailer-svc"}, Count: 1}
+	}
+	fs := Detect(&Input{Events: []events.Event{ev("ClusterIPNotAllocated"), ev("ClusterIPAlreadyAllocated")}})
+	got := map[string]Severity{}
+	for _, f := range fs {
+		got[f.Title] = f.Severity
+	}
+	if got["Warning ClusterIPNotAllocated on Service mailer-svc"] != Info || got["Warning ClusterIPAlreadyAllocated on Service mailer-svc"] != Warning {
+		t.Errorf("severities %v: a repaired allocation is info, a doubly assigned IP still a warning", got)
+	}
+}
