@@ -10,7 +10,7 @@ FUZZTIME      ?= 10s
 FUZZ_TARGETS  = $(shell grep -rlE --include='*_test.go' '^func Fuzz[A-Z]' internal cmd | sort | while read f; do \
                   for fn in $$(grep -oE '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do echo ./$$(dirname $$f):$$fn; done; done)
 
-.PHONY: all build release prereqs test unit fuzz actionlint docs docs-screenshot testenv jaeger chromium postgres sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
+.PHONY: all build release prereqs axe test unit fuzz actionlint docs docs-screenshot testenv jaeger chromium postgres sandbox demo-cluster demo bench bench-quick vet fmt check-leaks clean
 
 all: build
 
@@ -49,15 +49,19 @@ postgres:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	else echo "PostgreSQL is needed for the history store's tests; install it with: sudo apt-get install -y postgresql" >&2; exit 1; fi
 
+# axe-core for the page's accessibility test (npm, pinned, cached under ~/.cache/ci-report/axe/).
+axe:
+	@bash scripts/axe.sh >/dev/null
+
 # What the tests and the demo need, built side by side: they do not depend on one another
 # (the cluster's binaries, Jaeger, Chromium, PostgreSQL; each cached after its first build).
 prereqs:
-	@$(MAKE) --no-print-directory -j4 testenv jaeger chromium postgres
+	@$(MAKE) --no-print-directory -j4 testenv jaeger chromium postgres axe
 
 # Every test, including the integration tests against the real local cluster.
 # Fails if a cluster process is left running afterwards.
 test: prereqs vet actionlint
-	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) CI_REPORT_JAEGER=$$(bash internal/traces/jaegertest/build.sh) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... ; rc=$$?; \
+	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) CI_REPORT_JAEGER=$$(bash internal/traces/jaegertest/build.sh) CI_REPORT_AXE=$$(bash scripts/axe.sh) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... ; rc=$$?; \
 	  $(MAKE) --no-print-directory check-leaks || rc=1; exit $$rc
 
 check-leaks:

@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the default templates.
 //
-//go:embed *.tmpl
+//go:embed *.tmpl page.css page.js
 var FS embed.FS

@@ -3,6 +3,8 @@ package render
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	_ "image/jpeg"
@@ -10,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,9 +57,12 @@ func copyDir(t testing.TB, src, dst string) {
 	}
 }
 
-// TestIntegrationHTMLInChromium opens REPORT.html in headless Chromium and checks the
-// tables and an embedded screenshot are there, and that the page is not blank.
-func TestIntegrationHTMLInChromium(t *testing.T) {
+// TestIntegrationPageInChromium opens the demo's REPORT.html in headless Chromium as a
+// person would: no console error (the CSP lets the page's own style and script run, and
+// nothing else), a lane per pod, a mark that jumps to its finding, #q= filtering the cards,
+// the zoom narrowing the axis, an embedded screenshot, and axe-core finding no serious or
+// critical accessibility violation. A screenshot of the page goes to the test's artifacts.
+func TestIntegrationPageInChromium(t *testing.T) {
 	browser := chromium(t)
 	dir := t.TempDir()
 	copyDir(t, filepath.Join(bundles, "demo"), dir)
@@ -83,7 +89,7 @@ func TestIntegrationHTMLInChromium(t *testing.T) {
 	if err := WriteAll(context.Background(), dir, r, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	page := filepath.Join(dir, HTMLFile)
+	page := "file://" + filepath.Join(dir, HTMLFile)
 
 	tmp := t.TempDir()
 	opts := screenshots.AllocatorOptions(browser, tmp, 1280, 900)
@@ -91,31 +97,128 @@ func TestIntegrationHTMLInChromium(t *testing.T) {
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-
-	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+page)); err != nil {
+	// Everything the page logs as an error or warning (a CSP refusal is one), until the end.
+	lctx, stopListening := context.WithCancel(ctx)
+	var problems []string
+	listened := make(chan struct{})
+	console := chromedp.Console(lctx) // subscribed before the page loads
+	go func() {
+		defer close(listened)
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleWarning {
+				problems = append(problems, fmt.Sprintf("%s: %s", m.Type, m.Text))
+			}
+		}
+	}()
+	eval := func(js string) any {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(page)); err != nil {
 		t.Fatalf("open %s in Chromium: %v", page, err)
 	}
-	tables, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("table").length`))
-	if err != nil {
+
+	// The timeline: a lane per pod that has a fact with a time.
+	pods := map[string]bool{}
+	for _, e := range r.Timeline {
+		if e.Object.Kind == "Pod" {
+			pods[e.Object.String()] = true
+		}
+	}
+	if n := eval(`document.querySelectorAll("#timeline g.lane.c-pod").length`).(float64); int(n) != len(pods) || n == 0 {
+		t.Errorf("%v pod lanes, want %d (one per pod of the demo)", n, len(pods))
+	}
+	// The script ran: the zoom controls show, the filter counts the cards.
+	if eval(`document.querySelector(".zoom").hidden`).(bool) || eval(`document.getElementById("shown").textContent`).(string) == "" {
+		t.Error("the page's script did not run (the zoom is hidden, the filter counts nothing)")
+	}
+	// A mark that a finding explains jumps to it.
+	href := eval(`(() => { const a = [...document.querySelectorAll("#timeline a[href^='#finding-']")].find(a => a.querySelector("circle, rect")); if (!a) return ""; a.querySelector("circle, rect").dispatchEvent(new MouseEvent("click", {bubbles: true})); return a.getAttribute("href"); })()`).(string)
+	if href == "" {
+		t.Fatal("no mark on the timeline links to a finding")
+	}
+	if got := eval(`location.hash`).(string); got != href {
+		t.Errorf("clicking a mark went to %q, want %q", got, href)
+	}
+	if top := eval(`document.querySelector(location.hash).getBoundingClientRect().top`).(float64); top < -5 || top > 900 {
+		t.Errorf("the finding a mark links to is not in view (top %v)", top)
+	}
+	// #q= filters the cards on load: the OOM card stays, the others carry hidden.
+	if err := chromedp.Do(ctx, chromedp.Navigate(page+"#q=oomkilled")); err != nil {
 		t.Fatal(err)
 	}
-	if tables < 5 {
-		t.Errorf("page shows %d tables, want the report's tables", tables)
-	}
-	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`[...document.images].length > 0 && [...document.images].every(i => i.complete && i.naturalWidth === 320)`))
-	if err != nil {
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
-	if !loaded {
+	shown := eval(`[...document.querySelectorAll("[data-search]")].filter(c => !c.hidden).map(c => c.id)`).([]any)
+	hidden := eval(`document.querySelectorAll("[data-search][hidden]").length`).(float64)
+	if len(shown) != 1 || !strings.HasPrefix(fmt.Sprint(shown[0]), "finding-OOMKilled") || hidden < 5 {
+		t.Errorf("#q=oomkilled shows %v and hides %v cards", shown, hidden)
+	}
+	// Zoom into the second half of the run: the axis starts later.
+	before := eval(`document.querySelector(".axis .tick text").textContent`).(string)
+	eval(`(() => { const f = document.getElementById("zoom-from"); f.value = 500; f.dispatchEvent(new Event("input")); })()`)
+	after := eval(`document.querySelector(".axis .tick text").textContent`).(string)
+	if before != "+00:00" || after == before || eval(`document.querySelector(".tl").getAttribute("data-zoom")`).(string) != "500-1000" {
+		t.Errorf("zoom: the axis starts at %q, then %q", before, after)
+	}
+	if out := eval(`document.querySelectorAll("#timeline .zoomed-out").length`).(float64); out == 0 {
+		t.Error("zooming into the second half hid nothing of the first")
+	}
+	// The embedded screenshot.
+	if !eval(`[...document.images].length === 1 && document.images[0].complete && document.images[0].naturalWidth === 320`).(bool) {
 		t.Error("the embedded screenshot did not load")
 	}
+	// Accessibility: axe-core, run inside the page (DevTools' evaluation is not bound by
+	// the page's CSP, which would refuse any other script).
+	axe := os.Getenv("CI_REPORT_AXE") // make test sets it
+	if axe == "" {
+		out, err := exec.Command("bash", "../../scripts/axe.sh").Output() // cached after the first fetch
+		if err != nil {
+			t.Fatalf("axe-core: bash scripts/axe.sh: %v (or set CI_REPORT_AXE to an axe.min.js)", err)
+		}
+		axe = strings.TrimSpace(string(out))
+	}
+	src, err := os.ReadFile(axe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval(string(src) + ";0")
+	var result struct {
+		Violations []struct {
+			ID, Impact, Help string
+			Nodes            []struct{ Target []any }
+		}
+	}
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(text), &result); err != nil {
+		t.Fatalf("axe's result: %v", err)
+	}
+	for _, v := range result.Violations {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			t.Errorf("accessibility: %s (%s): %s, e.g. %v", v.ID, v.Impact, v.Help, v.Nodes[0].Target)
+		} else {
+			t.Logf("accessibility (%s): %s: %s", v.Impact, v.ID, v.Help)
+		}
+	}
+
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(os.TempDir(), "ci-report-html-screenshot.jpg")
+	out := filepath.Join(t.ArtifactDir(), "REPORT.html.jpg")
 	os.WriteFile(out, shot, 0o644)
 	t.Logf("screenshot: %s (%d bytes)", out, len(shot))
 	im, _, err := image.Decode(bytes.NewReader(shot))
@@ -125,8 +228,10 @@ func TestIntegrationHTMLInChromium(t *testing.T) {
 	if colors := distinctColors(im, 64); colors < 16 {
 		t.Errorf("screenshot looks blank: %d distinct colours", colors)
 	}
-	if im.Bounds().Dy() < 2000 {
-		t.Errorf("full-page screenshot is only %d px tall", im.Bounds().Dy())
+	stopListening()
+	<-listened
+	for _, p := range problems {
+		t.Errorf("the page logged a problem: %s", p)
 	}
 }
 

@@ -43,8 +43,8 @@ type Output struct {
 var Outputs = []Output{
 	{File: ReportFile, For: "for coding agents: status, ranked findings, failed tests with what happened in their time window, timeline, pods, tests, operator actions, custom resources, traces, screenshots, log tails, errors, gaps, file index",
 		Render: func(r *model.Report, o Options) ([]byte, error) { s, err := Markdown(r, o); return []byte(s), err }},
-	{File: HTMLFile, For: "the same, self-contained (images embedded)", From: ReportFile,
-		Convert: func(md []byte, r *model.Report, o Options) ([]byte, error) { return HTML(string(md), r, o) }},
+	{File: HTMLFile, For: "for people: one self-contained page with the run's timeline drawn, findings cause first, failed tests with what happened in their window, screenshots; filters kept in the URL (#q=TEXT)",
+		Render: func(r *model.Report, o Options) ([]byte, error) { return Page(r, o) }},
 	{File: JSONFile, For: "the same model, machine-readable",
 		Write: func(f *os.File, r *model.Report, o Options) error {
 			return reportjson.Write(f, r, o.JSONBudget)

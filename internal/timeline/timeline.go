@@ -42,21 +42,24 @@ type Entry struct {
 	Reason   string         `json:"reason,omitempty"` // the event's or condition's reason, a termination's, a test's status
 	Message  string         `json:"message"`
 	Severity string         `json:"severity,omitempty"` // "warning" or "error" when something went wrong
+	Open     bool           `json:"open,omitempty"`     // an interval still going when the facts were read (a running container)
 }
 
 // Builder collects entries.
 type Builder struct{ entries []Entry }
 
-// add adds a moment (an interval when end is set).
-func (b *Builder) add(t, end time.Time, source string, object kube.ObjectRef, severity, reason, format string, args ...any) {
+// add adds a moment (an interval when end is set) and returns it (nil without a time),
+// to be changed before the next add.
+func (b *Builder) add(t, end time.Time, source string, object kube.ObjectRef, severity, reason, format string, args ...any) *Entry {
 	if t.IsZero() {
-		return
+		return nil
 	}
 	e := Entry{Time: t.UTC(), Source: source, Object: object, Reason: reason, Message: fmt.Sprintf(format, args...), Severity: severity}
 	if !end.IsZero() && !end.Before(t) {
 		e.End = end.UTC()
 	}
 	b.entries = append(b.entries, e)
+	return &b.entries[len(b.entries)-1]
 }
 
 var ref = kube.Ref
@@ -116,7 +119,9 @@ func (b *Builder) container(obj kube.ObjectRef, label string, cs corev1.Containe
 		if cs.RestartCount > 0 {
 			verb = fmt.Sprintf("restarted (restart %d)", cs.RestartCount)
 		}
-		b.add(r.StartedAt.Time, time.Time{}, SourceContainer, obj, "", "", "%s %s", name, verb)
+		if e := b.add(r.StartedAt.Time, time.Time{}, SourceContainer, obj, "", "", "%s %s", name, verb); e != nil {
+			e.Open = true // running: an interval with no end yet
+		}
 	}
 	if t := cs.State.Terminated; t != nil {
 		b.add(t.StartedAt.Time, t.FinishedAt.Time, SourceContainer, obj, "", "", "%s started", name)

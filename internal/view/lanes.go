@@ -57,6 +57,11 @@ func Lanes(r *model.Report) []Lane {
 			tests[i].add(Span{Start: c.Start, End: c.End(), Source: timeline.SourceTest, Reason: string(c.Status), Label: c.Name, Severity: sev})
 		}
 	}
+	// A container still running when the bundle was collected runs until then.
+	var collected time.Time
+	if r.Manifest != nil {
+		collected = r.Manifest.FinishedAt
+	}
 	byObject := map[kube.ObjectRef]int{}
 	for _, e := range r.Timeline {
 		i, ok := byObject[e.Object]
@@ -65,7 +70,11 @@ func Lanes(r *model.Report) []Lane {
 			byObject[e.Object] = i
 			objects = append(objects, Lane{Title: e.Object.String(), Object: e.Object})
 		}
-		objects[i].add(Span{Start: e.Time, End: e.End, Source: e.Source, Reason: e.Reason, Label: e.Message, Severity: e.Severity})
+		end := e.End
+		if end.IsZero() && e.Source == timeline.SourceContainer && e.Open && collected.After(e.Time) {
+			end = collected
+		}
+		objects[i].add(Span{Start: e.Time, End: end, Source: e.Source, Reason: e.Reason, Label: e.Message, Severity: e.Severity})
 	}
 	for _, ls := range [][]Lane{tests, objects} {
 		for i := range ls {
