@@ -66,11 +66,11 @@ type gridCell struct {
 
 type findingCard struct {
 	ID, Rank, Severity, Category, Title, Subject, Explanation, Time, History string
-	Evidence                                                                []evidenceLine
-	Refs                                                                    []pageLink
-	CausedBy, Causes                                                        []pageLink
-	Lane                                                                    string
-	Search                                                                  string // what the filter matches
+	Evidence                                                                 []evidenceLine
+	Refs                                                                     []pageLink
+	CausedBy, Causes                                                         []pageLink
+	Lane                                                                     string
+	Search                                                                   string // what the filter matches
 }
 
 type evidenceLine struct {
