@@ -18,7 +18,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/screenshots"
+	"github.com/org/k8s-e2e-report/internal/timeline"
 )
 
 // chromium finds the browser; a missing browser fails the test (CI installs it).
@@ -248,4 +250,59 @@ func distinctColors(im image.Image, limit int) int {
 		}
 	}
 	return len(seen)
+}
+
+// TestIntegrationHostilePageInChromium: text that tries every escape, in every card, the
+// grid, the timeline and the history line, stays text in a real browser: no dialog opens,
+// the only script is the page's own, nothing is fetched, and the page logs no error.
+func TestIntegrationHostilePageInChromium(t *testing.T) {
+	browser := chromium(t)
+	r := hostileReport(t, 3)
+	r.Timeline = append(r.Timeline, timeline.Entry{Time: r.Timeline[0].Time, Source: "event", Object: kube.Ref("Pod", "ns", hostile), Reason: hostile, Message: hostile, Severity: "error"})
+	dir := t.TempDir()
+	page, err := Page(r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, HTMLFile)
+	os.WriteFile(path, page, 0o644)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), screenshots.AllocatorOptions(browser, t.TempDir(), 1280, 900)...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	lctx, stop := context.WithCancel(ctx)
+	var problems []string
+	done := make(chan struct{})
+	console := chromedp.Console(lctx)
+	go func() {
+		defer close(done)
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
+				problems = append(problems, m.Text)
+			}
+		}
+	}()
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+path)); err != nil {
+		t.Fatal(err)
+	}
+	// alert() would block the page: an evaluation that answers proves none opened.
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({scripts: document.scripts.length, handlers: document.querySelectorAll("[onerror],[onload],[onclick]").length,
+		images: [...document.images].map(i => i.src.slice(0, 5)), js: document.querySelectorAll("a[href^='javascript:']").length,
+		text: document.body.textContent.includes("<script>alert(1)</script>")})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state["scripts"] != 1.0 || state["handlers"] != 0.0 || state["js"] != 0.0 || state["text"] != true || len(state["images"].([]any)) != 0 {
+		t.Errorf("the hostile page in Chromium: %v (want one script, no handlers, no images, no javascript: links, the text shown)", state)
+	}
+	stop()
+	<-done
+	for _, p := range problems {
+		t.Errorf("the page logged: %s", p)
+	}
 }

@@ -283,11 +283,5 @@ func shots(ss []model.Screenshot) []shot {
 	return out
 }
 
-// plainHistory is the history line without Markdown.
-func plainHistory(h *model.History) string {
-	if h == nil {
-		return ""
-	}
-	s := historyLine(h, true)
-	return textsafe.OneLine(strings.NewReplacer("**", "", "<sub>", "", "</sub>", "", "`", "", "\\", "").Replace(s), 600)
-}
+// plainHistory is the history line as one line of plain text.
+func plainHistory(h *model.History) string { return textsafe.OneLine(historyPlain(h), 600) }

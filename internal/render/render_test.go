@@ -464,3 +464,12 @@ func TestTraceLinkOnlyForTraceIDs(t *testing.T) {
 		t.Errorf("a 20-digit hex run is linked: %s", got)
 	}
 }
+
+// The page of a report whose every text tries to escape: its golden shows each one as text.
+func TestGoldenHostilePage(t *testing.T) {
+	page, err := Page(hostileReport(t, 2), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, filepath.Join("testdata", "golden", "hostile", HTMLFile), page)
+}
