@@ -38,6 +38,7 @@ type runner struct {
 	matrix                string // toJSON(matrix)
 	jobIndex, jobTotal    string // strategy.job-index, strategy.job-total
 	actionRef, actionRepo string // github.action_ref, github.action_repository ("" for a local action)
+	pageURL               string // what upload-artifact answers for the report page
 	stdout                bytes.Buffer
 }
 
@@ -107,7 +108,23 @@ func (r *runner) runUntil(a *Action, until string) (map[string]string, error) {
 			continue
 		}
 		if s.Uses != "" {
-			if strings.HasPrefix(s.Uses, "actions/upload-artifact") && strings.HasSuffix(s.With["path"].(string), ".json") {
+			if strings.HasPrefix(s.Uses, "actions/upload-artifact") && fmt.Sprint(s.With["archive"]) == "false" {
+				// The report page: one file, uploaded as it is, named after the bundle's
+				// artifact (the artifact takes the file's name).
+				path, _ := Eval(s.With["path"].(string), values)
+				want := outputs["artifact-name"] + ".html"
+				if filepath.Base(path) != want {
+					t.Errorf("the report page is uploaded as %s, want %s", filepath.Base(path), want)
+				}
+				if b, err := os.ReadFile(path); err != nil || !bytes.Contains(b, []byte("<svg")) {
+					t.Errorf("the report page %s: %v", path, err)
+				}
+				outputs["_page-path"] = path
+				if s.ID != "" { // upload-artifact's URL is on the run's server
+					r.pageURL = r.env["GITHUB_SERVER_URL"] + "/o/r/actions/runs/9001/artifacts/77"
+					values["steps."+s.ID+".outputs.artifact-url"] = r.pageURL
+				}
+			} else if strings.HasPrefix(s.Uses, "actions/upload-artifact") && strings.HasSuffix(s.With["path"].(string), ".json") {
 				// The history digest: a file of its own, under the name run chose.
 				name, _ := Eval(s.With["name"].(string), prefixed("steps.run.outputs.", outputs))
 				path, _ := Eval(s.With["path"].(string), values)
@@ -257,12 +274,14 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 		"console-service":   scenario.ConsoleService, "pages": "/=dashboard",
 	}
 	baseRunWithDigest(t, gh, "k8s-e2e/e2e/k8s=v1.36.0", results)
+	var pageURL string // what upload-artifact answered for the report page
 	for attempt := 1; attempt <= 2; attempt++ {
 		r := newRunner(t, gh, cluster.Kubeconfig, "ghs_installation", inputs)
 		useRelease(t, release, r)
 		// A matrix leg: the action reads the matrix itself (no matrix input).
 		r.matrix, r.jobIndex, r.jobTotal = `{"k8s":"v1.36.0"}`, "1", "2"
 		out := r.run(a)
+		pageURL = r.pageURL
 		// History: the base run's digest was fetched into the cached store, the labels
 		// say the failing test fails on main too, and this run's digest is uploaded.
 		if !strings.HasPrefix(out["_history-cache-key"], "ci-report-history-") || !strings.HasPrefix(out["_digest-artifact"], "ci-report-history-") {
@@ -286,6 +305,10 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 		summary, _ := os.ReadFile(r.summary)
 		if len(summary) == 0 || len(summary) > 1<<20 || !strings.Contains(string(summary), "What went wrong") {
 			t.Errorf("job summary: %d bytes", len(summary))
+		}
+		// The report page went up on its own and the summary links it.
+		if out["_page-path"] == "" || !strings.Contains(string(summary), "[Open the report page]("+r.pageURL+")") {
+			t.Errorf("the report page: uploaded %q, linked in the summary: %v", out["_page-path"], strings.Contains(string(summary), r.pageURL))
 		}
 		errs, warns := 0, 0
 		for _, l := range strings.Split(r.stdout.String(), "\n") {
@@ -311,6 +334,9 @@ func TestIntegrationActionOnDemoCluster(t *testing.T) {
 		if strings.Contains(c.Body, "<!-- ci-report:k8s-e2e/e2e/k8s=v1.36.0 -->") {
 			ours = append(ours, c)
 		}
+	}
+	if len(ours) == 1 && (pageURL == "" || !strings.Contains(ours[0].Body, "[open the report page]("+pageURL+")")) {
+		t.Error("the comment does not link the report page")
 	}
 	if len(ours) != 1 || !strings.Contains(ours[0].Body, "CrashLoopBackOff") || !strings.Contains(ours[0].Body, "**Screenshots**") || len(ours[0].Body) > 65536 {
 		t.Errorf("comments with our key: %d", len(ours))

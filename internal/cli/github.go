@@ -107,6 +107,7 @@ It does not fail the job when the comment cannot be posted, unless --strict.`,
 	}
 	addCommentFlags(cmd, f)
 	cmd.Flags().StringVar(&f.Templates, "templates", "", "directory with templates overriding the embedded ones (comment.md.tmpl)")
+	cmd.Flags().StringVar(&f.PageURL, "page-url", "", "URL of the report page's artifact (REPORT.html uploaded on its own), linked from the comment")
 	cmd.Flags().StringVar(&f.fromArtifact, "from-artifact", "", "post the comment of this downloaded bundle (workflow_run poster for fork PRs)")
 	cmd.Flags().StringVar(&f.headSHA, "head-sha", "", "with --from-artifact: the commit the report is about (default: the workflow_run event's head_sha)")
 	return cmd

@@ -216,7 +216,8 @@ type reportJSON struct {
 		ID, Detector, Title, Explanation string
 		Evidence                         []string
 	}
-	Gaps []struct{ Collector, Error string }
+	Gaps        []struct{ Collector, Error string }
+	Screenshots []struct{ Path string }
 }
 
 func readReportJSON(t *testing.T, doc string) reportJSON {

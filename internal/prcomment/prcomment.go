@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,7 @@ type Flags struct {
 	Author    string // the login comments are posted as, when the token cannot read /user
 	Strict    bool
 	Templates string // directory overriding the embedded templates
+	PageURL   string // the report page's artifact URL, linked from the comment
 }
 
 // Config is everything the comment workflow needs, resolved once from flags and the
@@ -55,6 +57,7 @@ type Config struct {
 	Mode      gh.Mode
 	Strict    bool
 	Templates fs.FS
+	PageURL   string // checked: an https URL on this GitHub's server
 }
 
 // Marker is the hidden marker the comment starts with.
@@ -98,6 +101,18 @@ func Resolve(f Flags, getenv func(string) string, event map[string]any) (Config,
 		}
 		c.PR.HeadSHA = ev.HeadSHA
 	}
+	if f.PageURL != "" {
+		server := getenv("GITHUB_SERVER_URL")
+		if server == "" {
+			server = "https://github.com"
+		}
+		u, err := url.Parse(f.PageURL)
+		s, serr := url.Parse(server)
+		if err != nil || serr != nil || u.Scheme != s.Scheme || (u.Scheme != "https" && u.Scheme != "http") || u.Host != s.Host || u.User != nil || strings.ContainsAny(f.PageURL, " ()<>[]\\\x60") {
+			return Config{}, fmt.Errorf("%w: --page-url: want the report page's artifact URL on %s", ErrUsage, server)
+		}
+		c.PageURL = u.String()
+	}
 	c.Key = f.Key
 	if c.Key == "" {
 		c.Key = ghactions.Key(getenv)
@@ -113,6 +128,7 @@ func Resolve(f Flags, getenv func(string) string, event map[string]any) (Config,
 // RenderOptions are the render options that make comment.md what Post would post.
 func (c Config) RenderOptions(o render.Options) render.Options {
 	o.Marker = c.Marker()
+	o.PageURL = c.PageURL
 	if c.Templates != nil {
 		o.Templates = c.Templates
 	}

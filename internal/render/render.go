@@ -39,6 +39,7 @@ type Options struct {
 	Marker       string // hidden comment marker, e.g. "<!-- ci-report:KEY -->"
 	JSONBudget   int    // size limit of report.json; default reportjson.DefaultBudget
 	JaegerUIURL  string // when set, trace IDs link to this Jaeger UI's /trace/ID
+	PageURL      string // when set, the comment links the report page there (prcomment checks it)
 	// View is the report's view (WriteAll builds it once for every output); nil: built
 	// from the report.
 	View *view.View
@@ -346,6 +347,12 @@ func CommentWithin(r *model.Report, o Options, budget int) (string, error) {
 func (o Options) funcs(comment bool) template.FuncMap {
 	fm := template.FuncMap{
 		"traceLink": func(id string) string { return traceLink(o.JaegerUIURL, id, comment) },
+		"pageLink": func() string {
+			if o.PageURL == "" {
+				return ""
+			}
+			return " · [open the report page](" + o.PageURL + ")"
+		},
 		"text":      func(s string) string { return mdText(s, comment) },
 		"cell":      func(s string) string { return cell(s, comment) },
 		"inline":    func(s string) string { return inlineCode(s, comment) },
