@@ -94,6 +94,7 @@ docs:
 # README's picture of the PR comment: the demo's comment.md as GitHub shows it, in Chromium.
 docs-screenshot: demo
 	$(GO) run ./cmd/docshot ci-report/comment.md docs/comment.png
+	$(GO) run ./cmd/docshot ci-report/REPORT.html docs/page.png
 
 vet:
 	$(GO) vet ./...
@@ -122,7 +123,7 @@ demo:
 # Go micro-benchmarks of redaction. BENCH_FLAGS passes sizes (see go run ./cmd/bench -h).
 bench: testenv
 	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) $(GO) run ./cmd/bench $(BENCH_FLAGS)
-	$(GO) test -run '^$$' -bench 'Scrub|CopyLog|RenderHugeTrace|History' -benchmem ./internal/redact ./internal/collect ./internal/cli ./internal/app
+	$(GO) test -run '^$$' -bench 'Scrub|CopyLog|RenderHugeTrace|History|RenderPage|PageLoad' -benchmem ./internal/redact ./internal/collect ./internal/cli ./internal/app ./internal/render
 
 # The same harness at a small size, so it cannot rot (CI runs it).
 bench-quick: testenv

@@ -1,7 +1,9 @@
-// Command docshot renders a PR comment (comment.md) as GitHub shows it and saves a
-// screenshot of it: `make docs-screenshot` makes README's docs/comment.png from the demo.
+// Command docshot takes README's pictures: a PR comment (comment.md) as GitHub shows it,
+// whole, or the top of a page (REPORT.html) as a browser opens it. `make docs-screenshot`
+// makes docs/comment.png and docs/page.png from the demo.
 //
 //	go run ./cmd/docshot ci-report/comment.md docs/comment.png
+//	go run ./cmd/docshot ci-report/REPORT.html docs/page.png
 package main
 
 import (
@@ -54,6 +56,9 @@ func run(in, out string) error {
 	if err != nil {
 		return err
 	}
+	if strings.HasSuffix(in, ".html") {
+		return shoot(string(md), 1280, 1500, false, out)
+	}
 	var body bytes.Buffer
 	// GitHub renders comments as GFM and lets <details> through; the comment's own text is
 	// already made safe by its renderer.
@@ -61,7 +66,12 @@ func run(in, out string) error {
 	if err := gm.Convert(md, &body); err != nil {
 		return err
 	}
-	doc := strings.Replace(page, "{{body}}", body.String(), 1)
+	return shoot(strings.Replace(page, "{{body}}", body.String(), 1), 900, 600, true, out)
+}
+
+// shoot serves doc on loopback and writes Chromium's screenshot of it: the whole page,
+// or the first width×height of it.
+func shoot(doc string, width, height int, full bool, out string) error {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, doc)
@@ -71,7 +81,7 @@ func run(in, out string) error {
 	defer cancel()
 	var shot []byte
 	res, err := screenshots.Capture(ctx, screenshots.Options{
-		BaseURL: srv.URL, Width: 900, Height: 600, FullPage: true,
+		BaseURL: srv.URL, Width: width, Height: height, FullPage: full,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	}, func(_ string, png []byte) (string, error) {
 		shot = png

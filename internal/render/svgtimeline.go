@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ type timelineView struct {
 	Windows    []window
 	Hidden     int // lanes past maxLanes
 	Merged     int // marks merged into others
+	Outside    int // facts far outside the others' time (another clock, a bad timestamp), drawn at the edge
 	Marks      int
 	namespaces int // distinct namespaces of the lanes' objects: one, and labels leave it out
 }
@@ -109,20 +111,8 @@ func drawTimeline(v *view.View, findingsByObject map[kube.ObjectRef]string, test
 	if len(lanes) == 0 {
 		return nil
 	}
-	t0, t1 := lanes[0].Spans[0].Start, lanes[0].Spans[0].Start
-	for _, l := range lanes {
-		for _, s := range l.Spans {
-			t0 = minTime(t0, s.Start)
-			t1 = maxTime(t1, s.Start)
-			if !s.End.IsZero() {
-				t1 = maxTime(t1, s.End)
-			}
-		}
-	}
-	if !t1.After(t0) {
-		t1 = t0.Add(time.Second)
-	}
-	tv := &timelineView{Start: t0, End: t1, T0: t0.UnixMilli(), T1: t1.UnixMilli()}
+	t0, t1, outside := axisRange(lanes)
+	tv := &timelineView{Start: t0, End: t1, T0: t0.UnixMilli(), T1: t1.UnixMilli(), Outside: outside}
 	nss := map[string]bool{}
 	for _, l := range lanes {
 		if l.Object.Namespace != "" {
@@ -131,6 +121,7 @@ func drawTimeline(v *view.View, findingsByObject map[kube.ObjectRef]string, test
 	}
 	tv.namespaces = len(nss)
 	x := func(t time.Time) float64 {
+		t = maxTime(t0, minTime(t, t1)) // an outlier sits at the edge
 		return round2(svgPlotX0 + float64(t.Sub(t0))/float64(t1.Sub(t0))*(svgPlotX1-svgPlotX0))
 	}
 	tv.Ticks = ticks(t0, t1, x)
@@ -177,6 +168,44 @@ func drawTimeline(v *view.View, findingsByObject map[kube.ObjectRef]string, test
 			Title: "window of the failed test " + textsafe.OneLine(ft.Case.Name, 200), Href: fmt.Sprintf("#test-%d", i+1)})
 	}
 	return tv
+}
+
+// axisRange is the time the axis spans: every fact's, unless some lie far from the rest
+// (a results file of another day, a timestamp of year 1), which would squash the run into
+// a pixel. Far is more than twenty interquartile ranges (at least five minutes each)
+// beyond the middle half of the facts; those are counted and drawn at the axis's ends.
+func axisRange(lanes []view.Lane) (time.Time, time.Time, int) {
+	var ts []time.Time
+	for _, l := range lanes {
+		for _, s := range l.Spans {
+			ts = append(ts, s.Start)
+			if !s.End.IsZero() {
+				ts = append(ts, s.End)
+			}
+		}
+	}
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	n := len(ts)
+	q1, q3 := ts[n/4], ts[(3*n)/4]
+	reach := 20 * max(q3.Sub(q1), 5*time.Minute)
+	lo, hi := q1.Add(-reach), q3.Add(reach)
+	t0, t1, outside := time.Time{}, time.Time{}, 0
+	for _, t := range ts {
+		if t.Before(lo) || t.After(hi) {
+			outside++
+			continue
+		}
+		if t0.IsZero() || t.Before(t0) {
+			t0 = t
+		}
+		if t.After(t1) {
+			t1 = t
+		}
+	}
+	if !t1.After(t0) {
+		t1 = t0.Add(time.Second)
+	}
+	return t0, t1, outside
 }
 
 // lane draws one lane: intervals as bars, moments as marks, marks that would overlap
