@@ -84,6 +84,7 @@ type testCard struct {
 	N                                          int
 	ID, Name, Suite, Message, Details, History string
 	Window                                     string
+	Lane                                       string // its suite's lane on the timeline
 	Findings                                   []pageLink
 	Entries                                    []evidenceLine
 	Lines                                      []evidenceLine
@@ -172,7 +173,9 @@ func pageOf(v *view.View) *pageData {
 			d.More = append(d.More, fmt.Sprintf("%d more failed tests", len(r.FailedTests)-maxPageCards))
 			break
 		}
-		d.Tests = append(d.Tests, testCardOf(ft, i+1, ranks))
+		tc := testCardOf(ft, i+1, ranks)
+		tc.Lane = laneOf["tests: "+ft.Case.Suite]
+		d.Tests = append(d.Tests, tc)
 		d.Grid = append(d.Grid, gridCell{Href: fmt.Sprintf("#test-%d", i+1), Label: "T" + fmt.Sprint(i+1), Title: textsafe.OneLine("Test "+ft.Case.Name+" failed", 300),
 			Class: "s-error t", History: historyLabel(ft.Case.History)})
 	}
