@@ -353,11 +353,11 @@ func (o Options) funcs(comment bool) template.FuncMap {
 			}
 			return " · [open the report page](" + o.PageURL + ")"
 		},
-		"text":      func(s string) string { return mdText(s, comment) },
-		"cell":      func(s string) string { return cell(s, comment) },
-		"inline":    func(s string) string { return inlineCode(s, comment) },
-		"image":     func(title, p string) string { return imageLink(title, p, comment) },
-		"link":      func(p string) string { return link(p, comment) },
+		"text":   func(s string) string { return mdText(s, comment) },
+		"cell":   func(s string) string { return cell(s, comment) },
+		"inline": func(s string) string { return inlineCode(s, comment) },
+		"image":  func(title, p string) string { return imageLink(title, p, comment) },
+		"link":   func(p string) string { return link(p, comment) },
 		"code": func(s, lang string) string {
 			limit := 32 * 1024
 			if comment {
