@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,30 +94,7 @@ func TestIntegrationPageInChromium(t *testing.T) {
 	}
 	page := "file://" + filepath.Join(dir, HTMLFile)
 
-	tmp := t.TempDir()
-	opts := screenshots.AllocatorOptions(browser, tmp, 1280, 900)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	// Everything the page logs as an error or warning (a CSP refusal is one), until the end.
-	lctx, stopListening := context.WithCancel(ctx)
-	var problems []string
-	listened := make(chan struct{})
-	console := chromedp.Console(lctx) // subscribed before the page loads
-	go func() {
-		defer close(listened)
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleWarning {
-				problems = append(problems, fmt.Sprintf("%s: %s", m.Type, m.Text))
-			}
-		}
-	}()
+	ctx, problems := openBrowser(t, browser, 90*time.Second, chromedp.ConsoleError, chromedp.ConsoleException, chromedp.ConsoleWarning)
 	eval := func(js string) any {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](js))
@@ -230,9 +208,7 @@ func TestIntegrationPageInChromium(t *testing.T) {
 	if colors := distinctColors(im, 64); colors < 16 {
 		t.Errorf("screenshot looks blank: %d distinct colours", colors)
 	}
-	stopListening()
-	<-listened
-	for _, p := range problems {
+	for _, p := range problems() {
 		t.Errorf("the page logged a problem: %s", p)
 	}
 }
@@ -266,27 +242,7 @@ func TestIntegrationHostilePageInChromium(t *testing.T) {
 	}
 	path := filepath.Join(dir, HTMLFile)
 	os.WriteFile(path, page, 0o644)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), screenshots.AllocatorOptions(browser, t.TempDir(), 1280, 900)...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	lctx, stop := context.WithCancel(ctx)
-	var problems []string
-	done := make(chan struct{})
-	console := chromedp.Console(lctx)
-	go func() {
-		defer close(done)
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
-				problems = append(problems, m.Text)
-			}
-		}
-	}()
+	ctx, problems := openBrowser(t, browser, 60*time.Second, chromedp.ConsoleError, chromedp.ConsoleException)
 	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+path)); err != nil {
 		t.Fatal(err)
 	}
@@ -300,9 +256,40 @@ func TestIntegrationHostilePageInChromium(t *testing.T) {
 	if state["scripts"] != 1.0 || state["handlers"] != 0.0 || state["js"] != 0.0 || state["text"] != true || len(state["images"].([]any)) != 0 {
 		t.Errorf("the hostile page in Chromium: %v (want one script, no handlers, no images, no javascript: links, the text shown)", state)
 	}
-	stop()
-	<-done
-	for _, p := range problems {
+	for _, p := range problems() {
 		t.Errorf("the page logged: %s", p)
+	}
+}
+
+// openBrowser starts a headless Chromium tab for the test, and listens, from before any
+// page loads, to what it logs of the given types (a CSP refusal is an error); problems
+// stops listening and returns them.
+func openBrowser(t *testing.T, browser string, timeout time.Duration, types ...chromedp.ConsoleType) (context.Context, func() []string) {
+	t.Helper()
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), screenshots.AllocatorOptions(browser, t.TempDir(), 1280, 900)...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancel)
+	lctx, stop := context.WithCancel(ctx)
+	var logged []string
+	done := make(chan struct{})
+	console := chromedp.Console(lctx)
+	go func() {
+		defer close(done)
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			if slices.Contains(types, m.Type) {
+				logged = append(logged, fmt.Sprintf("%s: %s", m.Type, m.Text))
+			}
+		}
+	}()
+	return ctx, func() []string {
+		stop()
+		<-done
+		return logged
 	}
 }
