@@ -117,6 +117,16 @@ func TestLabelsAgainstTheBaseBranch(t *testing.T) {
 			if got := r.Findings[0].History; got == nil || got.State != Failing || got.Since != "c400000" || got.Failures != 3 {
 				t.Errorf("renamed pod's finding: %+v, want failing since c400000 in 3 runs", got)
 			}
+			// Each label's strip: its outcome in each base run, oldest first.
+			for _, c := range r.Tests.Cases {
+				want := map[string]string{"broken": "pppfff", "flips": "fpfpfp", "new-here": "pppppp"}[c.Name]
+				if got := r.History.Recent[c.ID()]; want != "" && got != want {
+					t.Errorf("%s's strip %q, want %q", c.Name, got, want)
+				}
+			}
+			if got := r.History.Recent[r.Findings[0].ID]; got != "pppfff" {
+				t.Errorf("the renamed pod's finding's strip %q, want pppfff", got)
+			}
 			h := r.History
 			if h.New != 1 || h.Failing != 1 || h.Flaky != 1 || strings.Join(h.Fixed, ",") != "fixed-here" || h.Since != "c400000" || h.Streak != 3 || h.Base.Latest != "c600000" {
 				t.Errorf("summary: %+v", h)

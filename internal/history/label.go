@@ -25,6 +25,7 @@ func Label(r *model.Report, w Window) {
 		return
 	}
 	h.Base.Latest = commit(w.Runs[0].SHA)
+	h.Recent = map[string]string{}
 	labels := map[string]*results.History{}
 	if r.Tests != nil {
 		for i := range r.Tests.Cases {
@@ -34,6 +35,7 @@ func Label(r *model.Report, w Window) {
 			case c.Status.Failing() || c.Status == results.Flaky:
 				c.History = testState(w, k, c.Status)
 				labels[c.ID()] = c.History
+				h.Recent[c.ID()] = testOutcomes(w, k)
 				count(h, c.History)
 			case c.Status == results.Passed && w.Runs[0].Failed[k] != "" && w.Runs[0].Failed[k] != string(results.Flaky):
 				h.Fixed = append(h.Fixed, name(c))
@@ -46,7 +48,9 @@ func Label(r *model.Report, w Window) {
 	counted := h.New + h.Failing + h.Flaky
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		f.History = findingState(w, findingOf(f.Category, f.Subject.String(), f.Title))
+		fp := findingOf(f.Category, f.Subject.String(), f.Title)
+		f.History = findingState(w, fp)
+		h.Recent[f.ID] = findingOutcomes(w, fp)
 		if counted == 0 && f.Severity != "info" {
 			h.Of = "findings"
 			count(h, f.History)
@@ -96,13 +100,52 @@ func testState(w Window, k TestKey, status results.Status) *results.History {
 	return state(w, failed, flaky)
 }
 
+// testOutcomes is a test's outcome in each base run, oldest first: f failed, k flaky, p
+// passed (or did not run).
+func testOutcomes(w Window, k TestKey) string {
+	out := make([]byte, len(w.Runs))
+	for i, run := range w.Runs {
+		c := byte('p')
+		switch run.Failed[k] {
+		case string(results.Failed), string(results.Error):
+			c = 'f'
+		case string(results.Flaky):
+			c = 'k'
+		}
+		out[len(out)-1-i] = c
+	}
+	return string(out)
+}
+
+// findingOutcomes is whether each base run showed the finding, oldest first: f it did,
+// p it did not.
+func findingOutcomes(w Window, f Finding) string {
+	out := make([]byte, len(w.Runs))
+	for i, run := range w.Runs {
+		out[len(out)-1-i] = 'p'
+		for _, g := range run.Findings {
+			if sameFinding(g, f) {
+				out[len(out)-1-i] = 'f'
+				break
+			}
+		}
+	}
+	return string(out)
+}
+
+// sameFinding: the same fingerprint, or the same category and subject with a message
+// within 10% of the other's.
+func sameFinding(g, f Finding) bool {
+	return g.Fingerprint == f.Fingerprint || (g.Category == f.Category && g.Subject == f.Subject && fingerprint.Similar(g.Message, f.Message))
+}
+
 // findingState labels a finding by whether the base runs showed the same one: the same
 // fingerprint, or the same category with a message within 10% of this one's.
 func findingState(w Window, f Finding) *results.History {
 	seen := make([]bool, len(w.Runs))
 	for i, run := range w.Runs {
 		for _, g := range run.Findings {
-			if g.Fingerprint == f.Fingerprint || (g.Category == f.Category && g.Subject == f.Subject && fingerprint.Similar(g.Message, f.Message)) {
+			if sameFinding(g, f) {
 				seen[i] = true
 				break
 			}

@@ -61,6 +61,10 @@ type History struct {
 	Of      string `json:"of"`               // what the counts count: "tests" or "findings"
 	Note    string `json:"note,omitempty"`   // why there are no labels (no history, no access)
 	Fetch   string `json:"fetch,omitempty"`  // what refreshing from GitHub left out or why it failed (labels still shown)
+	// Recent is, for each labelled failed test (by its case ID) and finding (by its ID),
+	// its outcome in each base run, oldest first: "f" failed (a finding: was there), "k"
+	// flaky, "p" passed (a finding: absent). The page draws it as a strip of cells.
+	Recent map[string]string `json:"recent,omitempty"`
 }
 
 // HistoryBase is the window of base-branch runs the labels come from.

@@ -70,7 +70,28 @@ type findingCard struct {
 	Refs                                                                     []pageLink
 	CausedBy, Causes                                                         []pageLink
 	Lane                                                                     string
-	Search                                                                   string // what the filter matches
+	Strip                                                                    []stripCell // the base branch's runs, oldest first
+	Search                                                                   string      // what the filter matches
+}
+
+// stripCell is one base run in a card's strip (TestGrid's cells).
+type stripCell struct{ Class, Title string }
+
+// strip turns a label's outcomes ("ppfff", oldest first) into cells; test says what a
+// failure is called.
+func strip(outcomes string, test bool) []stripCell {
+	var out []stripCell
+	for i, c := range outcomes {
+		what := map[rune]string{'f': "failed", 'k': "flaky", 'p': "passed"}[c]
+		if !test {
+			what = map[rune]string{'f': "seen", 'p': "not seen"}[c]
+		}
+		if what == "" {
+			continue
+		}
+		out = append(out, stripCell{Class: "r-" + string(c), Title: fmt.Sprintf("base run %d of %d (oldest first): %s", i+1, len(outcomes), what)})
+	}
+	return out
 }
 
 type evidenceLine struct {
@@ -85,6 +106,7 @@ type testCard struct {
 	ID, Name, Suite, Message, Details, History string
 	Window                                     string
 	Lane                                       string // its suite's lane on the timeline
+	Strip                                      []stripCell
 	Findings                                   []pageLink
 	Entries                                    []evidenceLine
 	Lines                                      []evidenceLine
@@ -164,7 +186,11 @@ func pageOf(v *view.View) *pageData {
 			d.More = append(d.More, fmt.Sprintf("%d more findings (report.json has them all)", len(r.Findings)-maxPageCards))
 			break
 		}
-		d.Findings = append(d.Findings, findingCardOf(f, i+1, ranks, laneOf[f.Subject.String()]))
+		fc := findingCardOf(f, i+1, ranks, laneOf[f.Subject.String()])
+		if r.History != nil {
+			fc.Strip = strip(r.History.Recent[f.ID], false)
+		}
+		d.Findings = append(d.Findings, fc)
 		d.Grid = append(d.Grid, gridCell{Href: "#finding-" + f.ID, Label: fmt.Sprintf("#%d", i+1), Title: textsafe.OneLine(f.Title, 300),
 			Class: "s-" + string(f.Severity), History: historyLabel(f.History)})
 	}
@@ -175,6 +201,9 @@ func pageOf(v *view.View) *pageData {
 		}
 		tc := testCardOf(ft, i+1, ranks)
 		tc.Lane = laneOf["tests: "+ft.Case.Suite]
+		if r.History != nil {
+			tc.Strip = strip(r.History.Recent[ft.Case.ID()], true)
+		}
 		d.Tests = append(d.Tests, tc)
 		d.Grid = append(d.Grid, gridCell{Href: fmt.Sprintf("#test-%d", i+1), Label: "T" + fmt.Sprint(i+1), Title: textsafe.OneLine("Test "+ft.Case.Name+" failed", 300),
 			Class: "s-error t", History: historyLabel(ft.Case.History)})

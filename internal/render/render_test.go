@@ -473,3 +473,27 @@ func TestGoldenHostilePage(t *testing.T) {
 	}
 	golden.Assert(t, filepath.Join("testdata", "golden", "hostile", HTMLFile), page)
 }
+
+// With a history store, each card shows its outcome in the base branch's runs as a strip
+// of cells, oldest first (TestGrid's view of one row).
+func TestPageStripsOfBaseRuns(t *testing.T) {
+	r := load(t, "demo")
+	r.History = &model.History{Base: model.HistoryBase{Branch: "main", Runs: 4}, Fixed: []string{}, Of: "tests",
+		Recent: map[string]string{r.Findings[0].ID: "ppff", r.FailedTests[0].Case.ID(): "fkpf"}}
+	page, err := Page(r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(page)
+	for _, want := range []string{
+		`<span class="run r-p" title="base run 1 of 4 (oldest first): not seen"></span><span class="run r-p" title="base run 2 of 4 (oldest first): not seen"></span><span class="run r-f" title="base run 3 of 4 (oldest first): seen"></span>`,
+		`<span class="run r-f" title="base run 1 of 4 (oldest first): failed"></span><span class="run r-k" title="base run 2 of 4 (oldest first): flaky"></span>`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the page lacks the strip %s", want)
+		}
+	}
+	if n := strings.Count(s, `class="strip"`); n != 2 {
+		t.Errorf("%d strips, want one on the finding and one on the test", n)
+	}
+}
