@@ -28,11 +28,6 @@ type Service struct {
 	GitHub func(apiURL, token string, log *slog.Logger) (*gh.Client, error)
 }
 
-// New is a Service of the process: its environment, the logger given, and stdout.
-func New(log *slog.Logger, stdout io.Writer) *Service {
-	return &Service{Getenv: os.Getenv, Log: log, Stdout: stdout}
-}
-
 func (s *Service) getenv(k string) string {
 	if s.Getenv == nil {
 		return os.Getenv(k)

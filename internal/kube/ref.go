@@ -32,9 +32,6 @@ func (r ObjectRef) String() string {
 	return s
 }
 
-// IsZero reports an empty reference.
-func (r ObjectRef) IsZero() bool { return r == ObjectRef{} }
-
 // ParseRef reads String's form back: Kind/name or Kind/namespace/name (a name may not
 // hold a slash; anything after the third part stays in the name).
 func ParseRef(s string) ObjectRef {

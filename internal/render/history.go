@@ -75,11 +75,15 @@ func plural(n int, one, many string) string {
 
 // memo remembers f's result for the last slice it was given (the same backing array and
 // length): a template calls it more than once per render, and shrinking to a budget
-// renders again.
-func memo[T, G any](f func([]T) []G) func([]T) []G {
+// renders again. It starts out knowing f(seed) = seeded (the view's groups of the report's
+// own slices).
+func memo[T, G any](f func([]T) []G, seed []T, seeded []G) func([]T) []G {
 	var last *T
 	var n int
 	var out []G
+	if len(seed) > 0 {
+		last, n, out = &seed[0], len(seed), seeded
+	}
 	return func(items []T) []G {
 		if len(items) == 0 {
 			return nil

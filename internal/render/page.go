@@ -13,7 +13,6 @@ import (
 	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/loglines"
 	"github.com/org/k8s-e2e-report/internal/model"
-	"github.com/org/k8s-e2e-report/internal/results"
 	"github.com/org/k8s-e2e-report/internal/textsafe"
 	"github.com/org/k8s-e2e-report/internal/view"
 	deftemplates "github.com/org/k8s-e2e-report/templates"
@@ -192,7 +191,7 @@ func pageOf(v *view.View) *pageData {
 		}
 		d.Findings = append(d.Findings, fc)
 		d.Grid = append(d.Grid, gridCell{Href: "#finding-" + f.ID, Label: fmt.Sprintf("#%d", i+1), Title: textsafe.OneLine(f.Title, 300),
-			Class: "s-" + string(f.Severity), History: historyLabel(f.History)})
+			Class: "s-" + string(f.Severity), History: f.History.Label()})
 	}
 	for i, ft := range r.FailedTests {
 		if i >= maxPageCards {
@@ -206,7 +205,7 @@ func pageOf(v *view.View) *pageData {
 		}
 		d.Tests = append(d.Tests, tc)
 		d.Grid = append(d.Grid, gridCell{Href: fmt.Sprintf("#test-%d", i+1), Label: "T" + fmt.Sprint(i+1), Title: textsafe.OneLine("Test "+ft.Case.Name+" failed", 300),
-			Class: "s-error t", History: historyLabel(ft.Case.History)})
+			Class: "s-error t", History: ft.Case.History.Label()})
 	}
 	d.Shots = shots(r.Screenshots)
 	for _, g := range r.Gaps {
@@ -215,22 +214,13 @@ func pageOf(v *view.View) *pageData {
 	return d
 }
 
-func historyLabel(h *results.History) string {
-	if h == nil {
-		return ""
-	}
-	return h.Label()
-}
-
 func findingCardOf(f findings.Finding, rank int, ranks map[string]int, lane string) findingCard {
 	c := findingCard{ID: f.ID, Rank: fmt.Sprint(rank), Severity: string(f.Severity), Category: f.Category, Title: textsafe.OneLine(f.Title, 500),
 		Subject: f.Subject.String(), Explanation: textsafe.Truncate(textsafe.Clean(f.Explanation), 4000), Lane: lane}
 	if !f.Time.IsZero() {
 		c.Time = f.Time.UTC().Format("2006-01-02 15:04:05Z")
 	}
-	if f.History != nil {
-		c.History = f.History.Label()
-	}
+	c.History = f.History.Label()
 	for i, e := range f.Evidence {
 		if i >= maxEvidence {
 			c.Evidence = append(c.Evidence, evidenceLine{Text: fmt.Sprintf("… %d more lines", len(f.Evidence)-maxEvidence)})
@@ -258,9 +248,7 @@ func findingCardOf(f findings.Finding, rank int, ranks map[string]int, lane stri
 func testCardOf(ft model.FailedTest, n int, ranks map[string]int) testCard {
 	c := testCard{N: n, ID: fmt.Sprintf("test-%d", n), Name: textsafe.OneLine(ft.Case.Name, 500), Suite: textsafe.OneLine(ft.Case.Suite, 300),
 		Message: textsafe.Truncate(textsafe.Clean(ft.Case.Message), 2000), Details: textsafe.Truncate(textsafe.Clean(ft.Case.Details), 8000)}
-	if ft.Case.History != nil {
-		c.History = ft.Case.History.Label()
-	}
+	c.History = ft.Case.History.Label()
 	if !ft.Window[0].IsZero() {
 		c.Window = ft.Window[0].UTC().Format("15:04:05") + " – " + ft.Window[1].UTC().Format("15:04:05")
 	}

@@ -142,6 +142,15 @@ func override(o Options, name string) ([]byte, error) {
 	return b, nil
 }
 
+// readTemplate is a template's text: the override's, else the embedded one.
+func readTemplate(name string, o Options) (string, error) {
+	if b, err := override(o, name); err != nil || b != nil {
+		return string(b), err
+	}
+	b, err := fs.ReadFile(deftemplates.FS, name)
+	return string(b), err
+}
+
 func loadTemplate(name string, o Options, funcs template.FuncMap) (*template.Template, error) {
 	b, err := fs.ReadFile(deftemplates.FS, name)
 	if err != nil {
@@ -295,16 +304,18 @@ func tidy(s string) string {
 // Markdown renders REPORT.md.
 func Markdown(r *model.Report, o Options) (string, error) {
 	o.defaults()
+	o.View = o.viewOf(r)
 	t, err := loadTemplate("report.md.tmpl", o, o.funcs(false))
 	if err != nil {
 		return "", err
 	}
-	return assemble(t, o.viewOf(r), reportSections(r), o.ReportBudget, o.LogLines)
+	return assemble(t, o.View, reportSections(r), o.ReportBudget, o.LogLines)
 }
 
 // Summary renders the job summary (REPORT.md's sections, within GitHub's 1 MiB).
 func Summary(r *model.Report, o Options) (string, error) {
 	o.defaults()
+	o.View = o.viewOf(r)
 	t, err := loadTemplate("report.md.tmpl", o, o.funcs(false))
 	if err != nil {
 		return "", err
@@ -315,7 +326,7 @@ func Summary(r *model.Report, o Options) (string, error) {
 			secs[i].limit = 0 // relative links do not work in a job summary
 		}
 	}
-	return assemble(t, o.viewOf(r), secs, min(SummaryBudget, o.ReportBudget*4), min(o.LogLines, 50))
+	return assemble(t, o.View, secs, min(SummaryBudget, o.ReportBudget*4), min(o.LogLines, 50))
 }
 
 // Comment renders the PR comment, marker included, within GitHub's 65,536 characters.
@@ -327,6 +338,7 @@ func Comment(r *model.Report, o Options) (string, error) {
 // after GitHub refused a body as too long.
 func CommentWithin(r *model.Report, o Options, budget int) (string, error) {
 	o.defaults()
+	o.View = o.viewOf(r)
 	t, err := loadTemplate("comment.md.tmpl", o, o.funcs(true))
 	if err != nil {
 		return "", err
@@ -335,7 +347,7 @@ func CommentWithin(r *model.Report, o Options, budget int) (string, error) {
 	if marker != "" {
 		marker += "\n"
 	}
-	body, err := assemble(t, o.viewOf(r), commentSections(r), budget-len(marker), 8)
+	body, err := assemble(t, o.View, commentSections(r), budget-len(marker), 8)
 	if err != nil {
 		return "", err
 	}
@@ -344,7 +356,9 @@ func CommentWithin(r *model.Report, o Options, budget int) (string, error) {
 
 // funcs are the templates' functions: the escapers of the output (a comment's are
 // stricter) and the formatters every output shares.
+// funcs are the templates' functions; o.View is set.
 func (o Options) funcs(comment bool) template.FuncMap {
+	v := o.View
 	fm := template.FuncMap{
 		"traceLink": func(id string) string { return traceLink(o.JaegerUIURL, id, comment) },
 		"pageLink": func() string {
@@ -382,8 +396,8 @@ func (o Options) funcs(comment bool) template.FuncMap {
 			return strings.Join(parts, ", ")
 		},
 		"label":   func(h *results.History) string { return mdText(h.Label(), comment) },
-		"groups":  memo(view.GroupFailures),
-		"fgroups": memo(view.GroupFindings),
+		"groups":  memo(view.GroupFailures, v.Report.FailedTests, v.FailureGroups),
+		"fgroups": memo(view.GroupFindings, v.Report.Findings, v.FindingGroups),
 		// rootCause is the title of the deepest finding a finding's causes lead to (its
 		// first cause's first cause, …), "" when nothing causes it or its explanation
 		// names it already.

@@ -59,7 +59,6 @@ type laneGroup struct {
 
 type drawnLane struct {
 	ID       string // lane-N, a link target
-	Y        float64
 	Label    string // the object, cut to fit
 	Full     string // the object, whole (the label's title)
 	Worst    string
@@ -73,13 +72,14 @@ type drawnLane struct {
 }
 
 type drawnSpan struct {
-	X, W       float64
-	S, E       int64 // Unix ms (E 0 for a mark), for the zoom script
-	Class      string
-	Title      string
-	Href       string // #finding-ID or #test-N: where the page explains it
-	Count      int    // merged marks
-	Cx, Cy, Sz float64
+	X, W   float64
+	S, E   int64 // Unix ms (E 0 for a mark), for the zoom script
+	Class  string
+	Title  string
+	Href   string // #finding-ID or #test-N: where the page explains it
+	Count  int    // merged marks
+	Cx, Cy float64
+	sev    string // the worst severity of the merged marks
 }
 
 type window struct {
@@ -219,7 +219,7 @@ func (tv *timelineView) lane(l view.Lane, n int, y float64, x func(time.Time) fl
 			short = l.Object.Namespace + "/" + short
 		}
 	}
-	dl := drawnLane{ID: fmt.Sprintf("lane-%d", n+1), Y: y, Label: textsafe.OneLine(cutMiddle(short, 40), 200), Full: textsafe.OneLine(full, 400),
+	dl := drawnLane{ID: fmt.Sprintf("lane-%d", n+1), Label: textsafe.OneLine(cutMiddle(short, 40), 200), Full: textsafe.OneLine(full, 400),
 		Worst: l.Worst, TextY: y + 13, MarkY: y + 9, BarY: y + 4, Category: laneCategory(l)}
 	if !l.Tests {
 		dl.Finding = findingsByObject[l.Object]
@@ -248,8 +248,8 @@ func (tv *timelineView) lane(l view.Lane, n int, y float64, x func(time.Time) fl
 		cx := x(s.Start)
 		if last != nil && cx-last.Cx < mergeWidth {
 			last.Count++
-			if worse(s.Severity, strings.TrimPrefix(strings.Fields(last.Class)[0], "s-")) {
-				last.Class, last.Href = cls, href
+			if worse(s.Severity, last.sev) {
+				last.Class, last.Href, last.sev = cls, href, s.Severity
 			}
 			if last.Count <= 5 {
 				last.Title += "\n" + title
@@ -257,7 +257,7 @@ func (tv *timelineView) lane(l view.Lane, n int, y float64, x func(time.Time) fl
 			tv.Merged++
 			continue
 		}
-		dl.Marks = append(dl.Marks, drawnSpan{Cx: cx, Cy: dl.MarkY, Sz: 4, S: s.Start.UnixMilli(), Class: cls, Title: title, Href: href, Count: 1})
+		dl.Marks = append(dl.Marks, drawnSpan{Cx: cx, Cy: dl.MarkY, S: s.Start.UnixMilli(), Class: cls, Title: title, Href: href, Count: 1, sev: s.Severity})
 		last = &dl.Marks[len(dl.Marks)-1]
 		tv.Marks++
 	}

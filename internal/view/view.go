@@ -55,14 +55,3 @@ func (v *View) FailingReconciles() []Reconcile {
 	}
 	return out
 }
-
-// StaleResources are the custom resources whose status is stale (CRItem.Stale).
-func (v *View) StaleResources() []Resource {
-	var out []Resource
-	for _, r := range v.Resources {
-		if r.Stale {
-			out = append(out, r)
-		}
-	}
-	return out
-}
