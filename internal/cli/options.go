@@ -11,7 +11,7 @@ import (
 // clusterCommands are the commands that reach a cluster: only their help lists kubectl's
 // connection flags (and -n), as kubectl keeps its global flags in `kubectl options`. The
 // flags are accepted everywhere, so a script that passes them to every command still works.
-var clusterCommands = map[string]bool{"collect": true, "run": true, "investigate": true, "watch": true}
+var clusterCommands = map[string]bool{"collect": true, "run": true, "investigate": true, "watch": true, "mcp": true}
 
 // reachesCluster reports whether c or a parent of it is a cluster command.
 func reachesCluster(c *cobra.Command) bool {
@@ -52,7 +52,7 @@ func flagUsages(fs *pflag.FlagSet, withKube bool) string {
 const kubeNote = `
 
 kubectl's connection flags (--kubeconfig, --context, --token, -n, …) apply to collect, run,
-investigate and watch; "ci-report options" lists them.`
+investigate, watch and mcp; "ci-report options" lists them.`
 
 // scopedUsage sets the usage template that shows kubectl's flags only on the commands
 // that reach a cluster.
@@ -87,10 +87,10 @@ func scopedUsage(root *cobra.Command) {
 func newOptionsCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "options",
-		Short: "List kubectl's connection flags, which collect, run, investigate and watch take",
+		Short: "List kubectl's connection flags, which collect, run, investigate, watch and mcp take",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(g.stdout, "kubectl's connection flags, taken by collect, run, investigate and watch (the GitHub token is --github-token):")
+			fmt.Fprintln(g.stdout, "kubectl's connection flags, taken by collect, run, investigate, watch and mcp (the GitHub token is --github-token):")
 			fmt.Fprintln(g.stdout)
 			var kube []string
 			cmd.Root().PersistentFlags().VisitAll(func(f *pflag.Flag) {

@@ -90,7 +90,7 @@ actions from a Kubernetes cluster after an e2e run, and turns them into a report
 	cmd.PersistentFlags().CountVarP(&g.verbose, "verbose", "v", "more logging on stderr (-v debug)")
 	cmd.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "log only warnings and errors on stderr")
 
-	cmd.AddCommand(newVersionCmd(g), newCollectCmd(g), newRenderCmd(g), newAnnotateCmd(g), newCommentCmd(g), newRunCmd(g), newMergeCmd(g), newInvestigateCmd(g), newWatchCmd(g), newHistoryCmd(g), newBundleCmd(g), newOptionsCmd(g))
+	cmd.AddCommand(newVersionCmd(g), newCollectCmd(g), newRenderCmd(g), newAnnotateCmd(g), newCommentCmd(g), newRunCmd(g), newMergeCmd(g), newInvestigateCmd(g), newWatchCmd(g), newHistoryCmd(g), newBundleCmd(g), newMCPCmd(g), newOptionsCmd(g))
 	scopedUsage(cmd)
 	return cmd
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/findings"
-	"github.com/org/k8s-e2e-report/internal/loglines"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/results"
 	"github.com/org/k8s-e2e-report/internal/textsafe"
@@ -192,50 +191,6 @@ func FromView(v *view.View, o Options) (*Investigation, error) {
 	return inv, nil
 }
 
-// pickEvidence keeps n lines of a finding's evidence: from just before the first line
-// that says why (a panic, a fatal error), else the first ones.
-func pickEvidence(ev []string, n int) []string {
-	if len(ev) <= n {
-		return ev
-	}
-	start := 0
-	if i := loglines.Telling(ev); i >= 0 {
-		start = max(0, min(i-1, len(ev)-n))
-	}
-	return ev[start : start+n]
-}
-
-// openNext is the bundle file an agent should open first for a finding: the log that
-// shows the failure (a previous log for a crash), else the first file it names.
-func openNext(refs []string) string {
-	for _, r := range refs {
-		if strings.HasSuffix(r, ".previous.log") {
-			return r
-		}
-	}
-	for _, r := range refs {
-		if strings.HasSuffix(r, ".log") {
-			return r
-		}
-	}
-	if len(refs) > 0 {
-		return refs[0]
-	}
-	return ""
-}
-
-// bundlePaths keeps the paths that stay inside the bundle, bundle-relative: an agent is
-// never told to open ../../var/log/auth.log or an absolute path a page named.
-func bundlePaths(refs []string) []string {
-	var out []string
-	for _, r := range refs {
-		if p, err := bundle.RelPath(r); err == nil {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // capped cuts one text of the answer as REPORT.md cuts it.
 func capped(s string) string { return textsafe.Truncate(s, maxItem) }
 
@@ -323,14 +278,14 @@ func findingsOf(r *model.Report, focus focusSpec) []Finding {
 			continue
 		}
 		fd := Finding{Rank: i + 1, ID: f.ID, Category: f.Category, Severity: string(f.Severity), Title: capped(f.Title), Subject: capped(f.Subject.String()),
-			Explanation: capped(f.Explanation), CausedBy: f.CausedBy, Causes: f.Causes, Count: f.Count, Refs: bundlePaths(f.Refs), History: f.History, ranks: ranks}
-		for _, e := range pickEvidence(f.Evidence, evidenceLines) {
+			Explanation: capped(f.Explanation), CausedBy: f.CausedBy, Causes: f.Causes, Count: f.Count, Refs: view.BundlePaths(f.Refs), History: f.History, ranks: ranks}
+		for _, e := range view.KeyEvidence(f.Evidence, evidenceLines) {
 			fd.Evidence = append(fd.Evidence, capped(e))
 		}
 		if !f.Time.IsZero() {
 			fd.Time = f.Time.UTC().Format(time.RFC3339)
 		}
-		fd.Open = openNext(fd.Refs)
+		fd.Open = view.OpenNext(fd.Refs)
 		out = append(out, fd)
 	}
 

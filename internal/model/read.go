@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/redact"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 )
@@ -99,4 +100,20 @@ func objectFiles(m *bundle.Manifest) func(apiVersion, kind string) string {
 		}
 	}
 	return func(apiVersion, kind string) string { return files[apiVersion+"/"+kind] }
+}
+
+// ReadObjects reads every object of the bundle's resources.json, each scrubbed by rd as
+// the report's are (by key names and whole texts): what a query for one object's
+// collected state reads. Malformed items are skipped and counted.
+func ReadObjects(br *bundle.Reader, rd *redact.Redactor) ([]unstructured.Unstructured, int, error) {
+	objs, bad, err := readList(br, bundle.ResourcesJSON)
+	if err != nil {
+		return nil, 0, err
+	}
+	if rd != nil {
+		for i := range objs {
+			rd.Object(objs[i].Object)
+		}
+	}
+	return objs, bad, nil
 }

@@ -304,4 +304,4 @@ func shots(ss []model.Screenshot) []shot {
 }
 
 // plainHistory is the history line as one line of plain text.
-func plainHistory(h *model.History) string { return textsafe.OneLine(historyPlain(h), 600) }
+func plainHistory(h *model.History) string { return textsafe.OneLine(view.HistoryPlain(h), 600) }
