@@ -61,13 +61,13 @@ type handlers struct {
 	log *slog.Logger
 }
 
-// Cursor and Limit are every paged tool's arguments.
-type Cursor struct {
+// Paged is every paged tool's arguments.
+type Paged struct {
 	Cursor string `json:"cursor,omitempty" jsonschema:"nextCursor of the previous answer"`
 	Limit  int    `json:"limit,omitempty" jsonschema:"answer size in bytes (default 32768, at most 65536)"`
 }
 
-func (c Cursor) paging() query.Paging { return query.Paging{Cursor: c.Cursor, Limit: c.Limit} }
+func (c Paged) paging() query.Paging { return query.Paging{Cursor: c.Cursor, Limit: c.Limit} }
 
 type (
 	summaryIn struct {
@@ -78,16 +78,16 @@ type (
 		Category string `json:"category,omitempty" jsonschema:"a category, e.g. CrashLoop"`
 		Subject  string `json:"subject,omitempty" jsonschema:"part of the subject, e.g. a pod or Kind/namespace/name"`
 		History  string `json:"history,omitempty" jsonschema:"new, failing, flaky or none (with a history store)"`
-		Cursor
+		Paged
 	}
 	getFindingIn struct {
 		ID    string `json:"id" jsonschema:"a finding's id"`
 		Limit int    `json:"limit,omitempty" jsonschema:"answer size in bytes (default 32768)"`
 	}
-	failedTestsIn struct{ Cursor }
+	failedTestsIn struct{ Paged }
 	testSliceIn   struct {
 		Test string `json:"test" jsonschema:"a failed test's name, or a unique part of it"`
-		Cursor
+		Paged
 	}
 	logsIn struct {
 		Namespace string `json:"namespace"`
@@ -99,7 +99,7 @@ type (
 		Grep      string `json:"grep,omitempty" jsonschema:"an RE2 regular expression: only matching lines"`
 		Context   int    `json:"context,omitempty" jsonschema:"lines shown around each match (at most 20)"`
 		Tail      int    `json:"tail,omitempty" jsonschema:"only the last N lines (alone)"`
-		Cursor
+		Paged
 	}
 	timelineIn struct {
 		From     string   `json:"from,omitempty" jsonschema:"RFC 3339 start of the window"`
@@ -107,18 +107,18 @@ type (
 		Kinds    []string `json:"kinds,omitempty" jsonschema:"some of pod, container, event, condition, reconcile, job, test, span, watch"`
 		Object   string   `json:"object,omitempty" jsonschema:"part of the object, e.g. a pod name"`
 		Severity string   `json:"severity,omitempty" jsonschema:"warning (warnings and errors) or error"`
-		Cursor
+		Paged
 	}
 	describeIn struct {
 		Kind      string `json:"kind" jsonschema:"e.g. Pod, Deployment, APIGraph"`
 		Namespace string `json:"namespace,omitempty"`
 		Name      string `json:"name"`
-		Cursor
+		Paged
 	}
 	traceIn struct {
 		ID      string `json:"id,omitempty" jsonschema:"a trace id"`
 		Service string `json:"service,omitempty" jsonschema:"a service: its error spans"`
-		Cursor
+		Paged
 	}
 )
 
