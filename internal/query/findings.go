@@ -17,6 +17,7 @@ const (
 	keyLines   = 4 // evidence lines the summary shows for the top finding
 	topN       = 5
 	evidenceAt = 40 // evidence lines get_finding shows
+	maxRelated = 20 // findings named as its causes, or as caused by it
 )
 
 // FindingRef is a finding in a list.
@@ -243,6 +244,7 @@ type FindingDetail struct {
 	Omitted     int          `json:"omittedEvidence,omitempty"`
 	CausedBy    []FindingRef `json:"causedBy,omitempty"`
 	Causes      []FindingRef `json:"causes,omitempty"`
+	MoreCauses  int          `json:"moreCauses,omitempty"` // causes beyond the first maxRelated
 	Files       []Link       `json:"files"`
 	Source      string       `json:"source,omitempty"` // file:line of a test failure
 	Tests       []string     `json:"tests,omitempty"`  // failed tests whose window holds it
@@ -269,16 +271,17 @@ func (r *Run) Finding(id string, limit int) (*FindingDetail, string, error) {
 	for _, l := range ev {
 		d.Evidence = append(d.Evidence, textsafe.Clean(textsafe.Truncate(l, 1000)))
 	}
-	for _, id := range f.CausedBy {
+	for _, id := range f.CausedBy[:min(len(f.CausedBy), maxRelated)] {
 		if j, ok := rank[id]; ok {
 			d.CausedBy = append(d.CausedBy, ref(j+1, r.Report.Findings[j]))
 		}
 	}
-	for _, id := range f.Causes {
+	for _, id := range f.Causes[:min(len(f.Causes), maxRelated)] {
 		if j, ok := rank[id]; ok {
 			d.Causes = append(d.Causes, ref(j+1, r.Report.Findings[j]))
 		}
 	}
+	d.MoreCauses = max(0, len(f.Causes)-maxRelated)
 	for _, p := range view.BundlePaths(f.Refs) {
 		d.Files = append(d.Files, r.FileLink(p))
 	}
@@ -307,6 +310,9 @@ func (r *Run) Finding(id string, limit int) (*FindingDetail, string, error) {
 		b.WriteString("\nExplains:\n")
 		for _, c := range d.Causes {
 			b.WriteString(c.line())
+		}
+		if d.MoreCauses > 0 {
+			fmt.Fprintf(&b, "… and %d more (list_findings lists them all)\n", d.MoreCauses)
 		}
 	}
 	if d.Source != "" {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -160,7 +161,7 @@ func (r *Run) Logs(q LogQuery) (*Logs, string, error) {
 func (r *Run) logFile(q LogQuery) (string, []string, error) {
 	probe := bundle.LogPath(q.Namespace, q.Pod, "x", false)
 	dir := path.Dir(probe)
-	entries, _, err := r.Bundle.List(dir)
+	entries, skipped, err := r.Bundle.List(dir)
 	if err != nil {
 		return "", nil, argErrorf("pod %s: %v", quote(q.Namespace+"/"+q.Pod, 200), err)
 	}
@@ -171,7 +172,7 @@ func (r *Run) logFile(q LogQuery) (string, []string, error) {
 			containers = append(containers, name)
 		}
 	}
-	if len(containers) == 0 {
+	if len(containers) == 0 && len(skipped) == 0 {
 		return "", nil, argErrorf("no logs of pod %s in the bundle (timeline kinds=pod, or describe kind=Pod, names the pods)", quote(q.Namespace+"/"+q.Pod, 200))
 	}
 	ctr := q.Container
@@ -188,6 +189,9 @@ func (r *Run) logFile(q LogQuery) (string, []string, error) {
 		ctr = current[0]
 	}
 	rel := bundle.LogPath(q.Namespace, q.Pod, ctr, q.Previous)
+	if slices.Contains(skipped, rel) {
+		return "", containers, argErrorf("%s: %v", rel, bundle.ErrNotRegular)
+	}
 	for _, c := range containers {
 		if path.Join(dir, c) == rel {
 			return rel, containers, nil
