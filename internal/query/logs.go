@@ -252,7 +252,11 @@ func (lr *lineReader) fill() error {
 				b = append(b, chunk[:min(len(chunk), maxLineRead-len(b))]...)
 			}
 			if err == bufio.ErrBufferFull {
-				continue
+				if lr.off < lr.limit {
+					continue
+				}
+				lr.no = 0 // a line longer than what is left to read: cut here, numbers unknown after
+				err = nil
 			}
 			if err != nil && err != io.EOF {
 				return err
