@@ -123,7 +123,7 @@ demo:
 # Go micro-benchmarks of redaction. BENCH_FLAGS passes sizes (see go run ./cmd/bench -h).
 bench: testenv
 	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) $(GO) run ./cmd/bench $(BENCH_FLAGS)
-	$(GO) test -run '^$$' -bench 'Scrub|CopyLog|RenderHugeTrace|History|RenderPage|PageLoad' -benchmem ./internal/redact ./internal/collect ./internal/cli ./internal/app ./internal/render
+	$(GO) test -run '^$$' -bench 'Scrub|CopyLog|RenderHugeTrace|History|RenderPage|PageLoad|AgentPath' -benchmem ./internal/redact ./internal/collect ./internal/cli ./internal/app ./internal/render ./internal/mcpserver
 
 # The same harness at a small size, so it cannot rot (CI runs it).
 bench-quick: testenv

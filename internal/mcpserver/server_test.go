@@ -210,7 +210,7 @@ func TestDemoTools(t *testing.T) {
 
 	// Logs: grep with context in the previous log, a window around the crash, the tail.
 	lg := call(t, cs, "logs", map[string]any{"namespace": "turbo-engine-e2e", "pod": "builder-5b755b5754-8zzqt", "previous": true, "grep": "^\\S+ panic:", "context": 1})
-	must(t, lg, "logs", "panic: assignment to entry in nil map", "loading build plan", "1 matches")
+	must(t, lg, "logs", "panic: assignment to entry in nil map", "loading build plan", "1 match)")
 	if !strings.Contains(lg.text, "     3> ") {
 		t.Errorf("the match is not marked with its line number:\n%s", lg.text)
 	}

@@ -499,7 +499,10 @@ func timeAt(s io.ReadSeeker, off int64) (time.Time, bool) {
 func logText(l *Logs, limit int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%d bytes; bytes %d–%d shown", l.File.Path, l.Size, l.From, l.To)
-	if l.Matches > 0 {
+	switch {
+	case l.Matches == 1:
+		b.WriteString("; 1 match")
+	case l.Matches > 1:
 		fmt.Fprintf(&b, "; %d matches", l.Matches)
 	}
 	b.WriteString(")\n")
