@@ -157,13 +157,14 @@ func (r *Run) Describe(kind, namespace, name string, pg Paging) (*Described, str
 		parts = append(parts, "\nkubectl describe:\n")
 		parts = append(parts, strings.SplitAfter(d.Describe, "\n")...)
 	}
-	if d.Status != "" {
-		parts = append(parts, "\nstatus:\n")
-		parts = append(parts, strings.SplitAfter(d.Status, "\n")...)
-	}
-	if d.Spec != "" {
-		parts = append(parts, "\nspec:\n")
-		parts = append(parts, strings.SplitAfter(d.Spec, "\n")...)
+	for _, part := range [][2]string{{"status", d.Status}, {"spec", d.Spec}} {
+		if part[1] == "" {
+			continue
+		}
+		parts = append(parts, "\n"+part[0]+":\n")
+		for _, l := range strings.SplitAfter(strings.TrimRight(part[1], "\n"), "\n") {
+			parts = append(parts, "  "+strings.TrimRight(l, "\n")+"\n")
+		}
 	}
 	p := newPager(pg.limit())
 	p.head(b.String())

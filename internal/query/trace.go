@@ -103,7 +103,7 @@ func (r *Run) Trace(id, service string, pg Paging) (*TraceAnswer, string, error)
 	if id != "" {
 		p.head(fmt.Sprintf("Trace %s: %d spans (start offset, duration, service operation; ! marks an error):\n", out.TraceID, len(lines)))
 	} else {
-		p.head(fmt.Sprintf("%d error spans of service %s:\n", len(lines), quote(service, 100)))
+		p.head(fmt.Sprintf("Error spans of service %s: %d\n", quote(service, 100), len(lines)))
 	}
 	page, shown, err := items(p, pg, len(lines), func(i int) string { return lines[i].line() })
 	if err != nil {
