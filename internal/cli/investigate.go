@@ -14,19 +14,41 @@ import (
 )
 
 type investigateFlags struct {
-	from     string
-	json     bool
-	schema   bool
-	focus    string
-	since    time.Duration
-	tail     int
-	maxLogs  int
+	from    string
+	json    bool
+	schema  bool
+	focus   string
+	since   time.Duration
+	tail    int
+	maxLogs int
+	live    liveFlags
+	history historyFlags
+}
+
+// liveFlags are how investigate and mcp read the live cluster: a light collection.
+type liveFlags struct {
 	selector string
 	crds     []string
 	opSel    string
 	timeout  time.Duration
 	redact   []string
-	history  historyFlags
+}
+
+func addLiveFlags(cmd *cobra.Command, f *liveFlags, timeoutUsage string) {
+	fl := cmd.Flags()
+	fl.StringVarP(&f.selector, "selector", "l", "", "live: label selector for namespaced objects")
+	fl.StringArrayVar(&f.crds, "crd", nil, "live: also read this type (plural.group or Kind; repeatable)")
+	fl.StringVar(&f.opSel, "operator-selector", "", "live: label selector for the operator pods whose logs give operator actions")
+	fl.DurationVar(&f.timeout, "timeout", time.Minute, timeoutUsage)
+	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact (repeatable)")
+}
+
+// options are collect's options for a light reading of the cluster: the last tail lines
+// of each log, at most perLog and total bytes.
+func (f *liveFlags) options(g *globals, since time.Duration, tail int64, perLog, total string) (collect.Options, error) {
+	cf := &collectFlags{selector: f.selector, since: since, parallel: 8, timeout: f.timeout, connectTimeout: 5 * time.Second,
+		logTailLines: tail, logMaxBytes: perLog, logTotalBytes: total, crds: f.crds, operatorSelector: f.opSel, redact: f.redact}
+	return cf.options(g)
 }
 
 func newInvestigateCmd(g *globals) *cobra.Command {
@@ -59,11 +81,7 @@ the same findings, with the same ids as report.json. --json prints the same as J
 	fl.DurationVar(&f.since, "since", 0, "log lines of the last D only (e.g. 15m); 0 = since the start of each log")
 	fl.IntVar(&f.tail, "tail", 200, "log lines read per container")
 	fl.IntVar(&f.maxLogs, "max-log-lines", 5, "distinct error/warning lines shown per container")
-	fl.StringVarP(&f.selector, "selector", "l", "", "live: label selector for namespaced objects")
-	fl.StringArrayVar(&f.crds, "crd", nil, "live: also read this type (plural.group or Kind; repeatable)")
-	fl.StringVar(&f.opSel, "operator-selector", "", "live: label selector for the operator pods whose logs give operator actions")
-	fl.DurationVar(&f.timeout, "timeout", time.Minute, "live: time limit for reading the cluster")
-	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact (repeatable)")
+	addLiveFlags(cmd, &f.live, "live: time limit for reading the cluster")
 	addHistoryFlags(cmd, &f.history)
 	return cmd
 }
@@ -82,17 +100,14 @@ func runInvestigate(cmd *cobra.Command, g *globals, f *investigateFlags) error {
 	if f.since < 0 {
 		return usageErrorf("--since must not be negative")
 	}
-	rd, err := redact.New(f.redact)
+	rd, err := redact.New(f.live.redact)
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
 	o := app.InvestigateOptions{Source: app.Source{Dir: f.from}, Load: model.Options{TailLines: f.tail, Redactor: rd}, History: f.history.options(),
 		Build: investigate.Options{Focus: f.focus, Since: f.since, MaxLogs: f.maxLogs}}
 	if f.from == "" {
-		cf := &collectFlags{selector: f.selector, since: f.since, parallel: 8, timeout: f.timeout,
-			connectTimeout: 5 * time.Second, logTailLines: int64(f.tail), logMaxBytes: "1Mi", logTotalBytes: "64Mi",
-			crds: f.crds, operatorSelector: f.opSel, redact: f.redact}
-		co, err := cf.options(g)
+		co, err := f.live.options(g, f.since, int64(f.tail), "1Mi", "64Mi")
 		if err != nil {
 			return err
 		}

@@ -18,16 +18,12 @@ import (
 )
 
 type mcpFlags struct {
-	bundle   string
-	http     string
-	refresh  time.Duration
-	tail     int
-	selector string
-	crds     []string
-	opSel    string
-	timeout  time.Duration
-	redact   []string
-	history  historyFlags
+	bundle  string
+	http    string
+	refresh time.Duration
+	tail    int
+	live    liveFlags
+	history historyFlags
 }
 
 func newMCPCmd(g *globals) *cobra.Command {
@@ -56,11 +52,7 @@ writes, execs or port-forwards, and none returns a kubeconfig, a token or Secret
 	fl.StringVar(&f.http, "http", "", "serve streamable HTTP on this loopback address (e.g. 127.0.0.1:8765) instead of stdio")
 	fl.DurationVar(&f.refresh, "refresh", 30*time.Second, "live: read the cluster again when the last reading is this old")
 	fl.IntVar(&f.tail, "tail", 2000, "log lines kept per container (live: read from the cluster)")
-	fl.StringVarP(&f.selector, "selector", "l", "", "live: label selector for namespaced objects")
-	fl.StringArrayVar(&f.crds, "crd", nil, "live: also read this type (plural.group or Kind; repeatable)")
-	fl.StringVar(&f.opSel, "operator-selector", "", "live: label selector for the operator pods whose logs give operator actions")
-	fl.DurationVar(&f.timeout, "timeout", time.Minute, "live: time limit for one reading of the cluster")
-	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact (repeatable)")
+	addLiveFlags(cmd, &f.live, "live: time limit for one reading of the cluster")
 	addHistoryFlags(cmd, &f.history)
 	return cmd
 }
@@ -80,7 +72,7 @@ func runMCP(cmd *cobra.Command, g *globals, f *mcpFlags) error {
 			return usageErrorf("%v", err)
 		}
 	}
-	rd, err := redact.New(f.redact)
+	rd, err := redact.New(f.live.redact)
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -96,9 +88,7 @@ func runMCP(cmd *cobra.Command, g *globals, f *mcpFlags) error {
 		defer closeRun()
 		src = mcpserver.Fixed{R: run}
 	} else {
-		cf := &collectFlags{selector: f.selector, parallel: 8, timeout: f.timeout, connectTimeout: 5 * time.Second,
-			logTailLines: int64(f.tail), logMaxBytes: "4Mi", logTotalBytes: "256Mi", crds: f.crds, operatorSelector: f.opSel, redact: f.redact}
-		co, err := cf.options(g)
+		co, err := f.live.options(g, 0, int64(f.tail), "4Mi", "256Mi")
 		if err != nil {
 			return err
 		}

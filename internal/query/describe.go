@@ -166,14 +166,12 @@ func (r *Run) Describe(kind, namespace, name string, pg Paging) (*Described, str
 			parts = append(parts, "  "+strings.TrimRight(l, "\n")+"\n")
 		}
 	}
-	p := newPager(pg.limit())
-	p.head(b.String())
-	page, _, err := items(p, pg, len(parts), func(i int) string { return parts[i] })
+	page, text, err := pageParts(b.String(), parts, pg)
 	if err != nil {
 		return nil, "", err
 	}
 	d.Page = page
-	return d, p.String(), nil
+	return d, text, nil
 }
 
 // yamlOf writes a (scrubbed) part of an object as YAML, cleaned and capped.

@@ -178,6 +178,14 @@ func items(p *pager, pg Paging, n int, text func(i int) string) (Page, []int, er
 	return page, shown, nil
 }
 
+// pageParts writes a header, then parts (lines and section headings) paged as items.
+func pageParts(head string, parts []string, pg Paging) (Page, string, error) {
+	p := newPager(pg.limit())
+	p.head(head)
+	page, _, err := items(p, pg, len(parts), func(i int) string { return parts[i] })
+	return page, p.String(), err
+}
+
 // one makes an untrusted string one safe line of at most n bytes.
 func one(s string, n int) string { return textsafe.OneLine(s, n) }
 

@@ -274,14 +274,12 @@ func (r *Run) TestSlice(name string, pg Paging) (*Slice, string, error) {
 			parts = append(parts, fmt.Sprintf("%s %s %s: %s\n", shortClock(l.Time), l.File, l.Level, l.Text))
 		}
 	}
-	p := newPager(pg.limit())
-	p.head(b.String())
-	page, _, err := items(p, pg, len(parts), func(i int) string { return parts[i] })
+	page, text, err := pageParts(b.String(), parts, pg)
 	if err != nil {
 		return nil, "", err
 	}
 	s.Page = page
-	return s, p.String(), nil
+	return s, text, nil
 }
 
 // shortClock is the clock time of an RFC 3339 time ("" stays "").
