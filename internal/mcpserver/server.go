@@ -104,7 +104,7 @@ type (
 	timelineIn struct {
 		From     string   `json:"from,omitempty" jsonschema:"RFC 3339 start of the window"`
 		To       string   `json:"to,omitempty" jsonschema:"RFC 3339 end of the window"`
-		Kinds    []string `json:"kinds,omitempty" jsonschema:"some of pod, container, event, condition, reconcile, job, test, span, watch"`
+		Kinds    []string `json:"kinds,omitempty" jsonschema:"some of pod, phase, container, event, condition, reconcile, job, test, span, watch"`
 		Object   string   `json:"object,omitempty" jsonschema:"part of the object, e.g. a pod name"`
 		Severity string   `json:"severity,omitempty" jsonschema:"warning (warnings and errors) or error"`
 		Paged
@@ -196,7 +196,7 @@ func (h *handlers) tools(s *mcp.Server) {
 			}
 			return out, text, []query.Link{out.File}, nil
 		})
-	add(h, s, "timeline", "Timeline", "What happened when: pod phases, container runs, events, conditions, reconciles, jobs, tests and spans, filtered by window, kind, object and severity; paged.",
+	add(h, s, "timeline", "Timeline", "What happened when: pod conditions and phases, container runs, events, conditions, reconciles, jobs, tests and spans, filtered by window, kind, object and severity; paged.",
 		func(r *query.Run, in timelineIn) (any, string, []query.Link, error) {
 			out, text, err := r.Timeline(query.TimelineQuery{From: in.From, To: in.To, Kinds: in.Kinds, Object: in.Object, Severity: in.Severity, Paging: in.paging()})
 			return out, text, nil, err

@@ -369,7 +369,7 @@ func (l *loader) timeline(context.Context) error {
 	if entries == nil {
 		entries = []timeline.Entry{}
 	}
-	l.r.Timeline = entries
+	l.r.Timeline, l.r.Phases = entries, b.Phases()
 	return nil
 }
 

@@ -21,12 +21,15 @@ type OperatorAction = opactions.Action
 
 // Report is everything the renderers show.
 type Report struct {
-	Bundle          string             `json:"bundle"`
-	Manifest        *bundle.Manifest   `json:"manifest,omitempty"`
-	Status          Status             `json:"status"`
-	Findings        []findings.Finding `json:"findings"`
-	FailedTests     []FailedTest       `json:"failedTests"`
-	Timeline        []timeline.Entry   `json:"timeline"`
+	Bundle      string             `json:"bundle"`
+	Manifest    *bundle.Manifest   `json:"manifest,omitempty"`
+	Status      Status             `json:"status"`
+	Findings    []findings.Finding `json:"findings"`
+	FailedTests []FailedTest       `json:"failedTests"`
+	Timeline    []timeline.Entry   `json:"timeline"`
+	// Phases are the pods' phases as intervals (timeline.SourcePhase), for the page's lanes;
+	// the text timelines and report.json leave them out.
+	Phases          []timeline.Entry   `json:"-"`
 	Pods            []PodRow           `json:"pods"`
 	Tests           *results.Results   `json:"tests"`
 	TestCounts      map[string]int     `json:"testCounts"`

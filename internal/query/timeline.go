@@ -12,7 +12,7 @@ import (
 )
 
 // Kinds are the kinds of timeline entry.
-var Kinds = []string{"pod", "container", "event", "condition", "reconcile", "job", "test", "span", "watch"}
+var Kinds = []string{"pod", "phase", "container", "event", "condition", "reconcile", "job", "test", "span", "watch"}
 
 // TimelineQuery narrows timeline.
 type TimelineQuery struct {
@@ -29,9 +29,9 @@ type Timeline struct {
 	Page
 }
 
-// entries is the run's timeline with its test cases, in time order.
+// entries is the run's timeline with its pods' phases and test cases, in time order.
 func (r *Run) entries() []timeline.Entry {
-	es := slices.Clone(r.Report.Timeline)
+	es := append(slices.Clone(r.Report.Timeline), r.Report.Phases...)
 	if r.Report.Tests != nil {
 		for _, c := range r.Report.Tests.Cases {
 			if c.Start.IsZero() {

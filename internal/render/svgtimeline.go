@@ -12,6 +12,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/textsafe"
+	"github.com/org/k8s-e2e-report/internal/timeline"
 	"github.com/org/k8s-e2e-report/internal/view"
 )
 
@@ -63,10 +64,12 @@ type drawnLane struct {
 	Full     string // the object, whole (the label's title)
 	Worst    string
 	Bars     []drawnSpan
+	Phases   []drawnSpan // a pod's phases, a strip under its bars
 	Marks    []drawnSpan
 	TextY    float64
 	MarkY    float64
 	BarY     float64
+	PhaseY   float64
 	Finding  string // the finding on the lane's object, the lane label's link
 	Category string // pod, test, job, object, service
 }
@@ -220,7 +223,7 @@ func (tv *timelineView) lane(l view.Lane, n int, y float64, x func(time.Time) fl
 		}
 	}
 	dl := drawnLane{ID: fmt.Sprintf("lane-%d", n+1), Label: textsafe.OneLine(cutMiddle(short, 40), 200), Full: textsafe.OneLine(full, 400),
-		Worst: l.Worst, TextY: y + 13, MarkY: y + 9, BarY: y + 4, Category: laneCategory(l)}
+		Worst: l.Worst, TextY: y + 13, MarkY: y + 9, BarY: y + 4, PhaseY: y + 14.5, Category: laneCategory(l)}
 	if !l.Tests {
 		dl.Finding = findingsByObject[l.Object]
 	}
@@ -240,6 +243,12 @@ func (tv *timelineView) lane(l view.Lane, n int, y float64, x func(time.Time) fl
 		}
 		if !s.End.IsZero() && s.End.After(s.Start) {
 			w := round2(max(x(s.End)-x(s.Start), 1.5))
+			if s.Source == timeline.SourcePhase {
+				dl.Phases = append(dl.Phases, drawnSpan{X: x(s.Start), W: w, S: s.Start.UnixMilli(), E: s.End.UnixMilli(), Class: "phase p-" + strings.ToLower(s.Reason),
+					Title: title + " (" + s.End.Sub(s.Start).Round(time.Millisecond).String() + ")"})
+				tv.Marks++
+				continue
+			}
 			dl.Bars = append(dl.Bars, drawnSpan{X: x(s.Start), W: w, S: s.Start.UnixMilli(), E: s.End.UnixMilli(), Class: cls,
 				Title: title + " (" + s.End.Sub(s.Start).Round(time.Millisecond).String() + ")", Href: href})
 			tv.Marks++

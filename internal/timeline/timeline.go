@@ -30,6 +30,10 @@ const (
 	SourceJob       = "job"
 	SourceOperator  = "operator"
 	SourceTest      = "test"
+	// SourcePhase is a pod's phases as intervals (Pending, Running) and the phase it ended
+	// in: kept apart (Builder.Phases) for the page's lanes; the text timelines leave them
+	// out, their container lines say the same.
+	SourcePhase = "phase"
 )
 
 // Entry is one fact of the timeline: a moment, or an interval (a container's run, a
@@ -45,12 +49,16 @@ type Entry struct {
 	Open     bool           `json:"open,omitempty"`     // an interval still going when the facts were read (a running container)
 }
 
-// Builder collects entries.
-type Builder struct{ entries []Entry }
+// Builder collects entries, and pods' phases apart.
+type Builder struct{ entries, phases []Entry }
 
 // add adds a moment (an interval when end is set) and returns it (nil without a time),
 // to be changed before the next add.
 func (b *Builder) add(t, end time.Time, source string, object kube.ObjectRef, severity, reason, format string, args ...any) *Entry {
+	return addTo(&b.entries, t, end, source, object, severity, reason, format, args...)
+}
+
+func addTo(list *[]Entry, t, end time.Time, source string, object kube.ObjectRef, severity, reason, format string, args ...any) *Entry {
 	if t.IsZero() {
 		return nil
 	}
@@ -58,8 +66,8 @@ func (b *Builder) add(t, end time.Time, source string, object kube.ObjectRef, se
 	if !end.IsZero() && !end.Before(t) {
 		e.End = end.UTC()
 	}
-	b.entries = append(b.entries, e)
-	return &b.entries[len(b.entries)-1]
+	*list = append(*list, e)
+	return &(*list)[len(*list)-1]
 }
 
 var ref = kube.Ref
@@ -91,6 +99,7 @@ func (b *Builder) Pods(pods []corev1.Pod) {
 			}
 			b.add(c.LastTransitionTime.Time, time.Time{}, SourcePod, obj, sev, c.Reason, "%s=%s%s", c.Type, c.Status, reasonMsg(c.Reason, c.Message))
 		}
+		b.podPhases(obj, p)
 		for _, group := range []struct {
 			label string
 			st    []corev1.ContainerStatus
@@ -99,6 +108,56 @@ func (b *Builder) Pods(pods []corev1.Pod) {
 				b.container(obj, group.label, cs)
 			}
 		}
+	}
+}
+
+// podPhases adds a pod's phases (to Phases): Pending from its creation until its first container
+// started, Running from then until its last container finished (open while it runs), and
+// the phase it ended in. A pod that never started stays Pending (open) unless it ended.
+func (b *Builder) podPhases(obj kube.ObjectRef, p *corev1.Pod) {
+	add := func(t, end time.Time, sev, reason, format string, args ...any) *Entry {
+		return addTo(&b.phases, t, end, SourcePhase, obj, sev, reason, format, args...)
+	}
+	var first, last time.Time
+	for _, cs := range p.Status.ContainerStatuses {
+		for _, st := range []corev1.ContainerState{cs.State, cs.LastTerminationState} {
+			var start, end time.Time
+			if r := st.Running; r != nil {
+				start = r.StartedAt.Time
+			}
+			if t := st.Terminated; t != nil {
+				start, end = t.StartedAt.Time, t.FinishedAt.Time
+			}
+			if !start.IsZero() && (first.IsZero() || start.Before(first)) {
+				first = start
+			}
+			if end.After(last) {
+				last = end
+			}
+		}
+	}
+	created, phase := p.CreationTimestamp.Time, p.Status.Phase
+	ended := phase == corev1.PodSucceeded || phase == corev1.PodFailed
+	sev := ""
+	if phase == corev1.PodFailed {
+		sev = "error"
+	}
+	if first.IsZero() {
+		if e := add(created, time.Time{}, "", "Pending", "Pending"); e != nil && phase == corev1.PodPending {
+			e.Open = true
+		}
+		return
+	}
+	if first.After(created) {
+		add(created, first, "", "Pending", "Pending for %s", first.Sub(created).Round(time.Millisecond))
+	}
+	if ended && !last.IsZero() {
+		add(first, last, "", "Running", "Running for %s", last.Sub(first).Round(time.Millisecond))
+		add(last, time.Time{}, sev, string(phase), "%s", phase)
+		return
+	}
+	if e := add(first, time.Time{}, "", "Running", "Running"); e != nil {
+		e.Open = true
 	}
 }
 
@@ -242,6 +301,13 @@ func (b *Builder) Operator(actions []opactions.Action) {
 		}
 		b.add(a.Time, time.Time{}, SourceOperator, obj, sev, "", "%s", msg)
 	}
+}
+
+// Phases are the pods' phases, in time order.
+func (b *Builder) Phases() []Entry {
+	out := append([]Entry(nil), b.phases...)
+	sortByTime(out)
+	return out
 }
 
 // Entries returns the entries sorted by time (stable: same-time entries keep the

@@ -76,3 +76,59 @@ func TestMergeKeepsEachFactOnce(t *testing.T) {
 		t.Error("Merge changed its input")
 	}
 }
+
+// A pod's phases are intervals kept apart from the text timeline: Pending until its
+// first container started, Running until its last finished, then the phase it ended in
+// (an error when Failed); a pod still running or pending has an open last phase.
+func TestPodPhases(t *testing.T) {
+	pod := func(name string, phase corev1.PodPhase, cs ...corev1.ContainerStatus) corev1.Pod {
+		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", CreationTimestamp: mt(0)},
+			Status: corev1.PodStatus{Phase: phase, ContainerStatuses: cs}}
+	}
+	failed := pod("job-1", corev1.PodFailed,
+		corev1.ContainerStatus{Name: "a", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{StartedAt: mt(5), FinishedAt: mt(30), ExitCode: 1}}},
+		corev1.ContainerStatus{Name: "b", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{StartedAt: mt(4), FinishedAt: mt(20)}}})
+	running := pod("web-1", corev1.PodRunning, corev1.ContainerStatus{Name: "a",
+		State:                corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: mt(50)}},
+		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{StartedAt: mt(10), FinishedAt: mt(40), ExitCode: 2}}})
+	pending := pod("stuck-1", corev1.PodPending)
+	var b Builder
+	b.Pods([]corev1.Pod{failed, running, pending})
+	type phase struct {
+		obj, reason, sev string
+		start, end       float64
+		open             bool
+	}
+	var got []phase
+	for _, e := range b.Phases() {
+		if e.Source != SourcePhase {
+			t.Errorf("phase entry with source %q", e.Source)
+		}
+		p := phase{obj: e.Object.Name, reason: e.Reason, sev: e.Severity, start: e.Time.Sub(at(0)).Seconds(), open: e.Open}
+		if !e.End.IsZero() {
+			p.end = e.End.Sub(at(0)).Seconds()
+		}
+		got = append(got, p)
+	}
+	want := []phase{
+		{"job-1", "Pending", "", 0, 4, false}, {"web-1", "Pending", "", 0, 10, false}, {"stuck-1", "Pending", "", 0, 0, true},
+		{"job-1", "Running", "", 4, 30, false}, {"web-1", "Running", "", 10, 0, true}, {"job-1", "Failed", "error", 30, 0, false},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("phases = %+v\nwant %+v", got, want)
+	}
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || g == w
+		}
+		if !found {
+			t.Errorf("no phase %+v in %+v", w, got)
+		}
+	}
+	for _, e := range b.Entries() {
+		if e.Source == SourcePhase {
+			t.Errorf("the text timeline carries a phase: %+v", e)
+		}
+	}
+}

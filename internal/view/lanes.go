@@ -1,6 +1,7 @@
 package view
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -57,13 +58,14 @@ func Lanes(r *model.Report) []Lane {
 			tests[i].add(Span{Start: c.Start, End: c.End(), Source: timeline.SourceTest, Reason: string(c.Status), Label: c.Name, Severity: sev})
 		}
 	}
-	// A container still running when the bundle was collected runs until then.
+	// A container still running, or a pod still in its phase, when the bundle was
+	// collected runs until then.
 	var collected time.Time
 	if r.Manifest != nil {
 		collected = r.Manifest.FinishedAt
 	}
 	byObject := map[kube.ObjectRef]int{}
-	for _, e := range r.Timeline {
+	for _, e := range append(slices.Clip(r.Timeline), r.Phases...) {
 		i, ok := byObject[e.Object]
 		if !ok {
 			i = len(objects)
@@ -71,7 +73,7 @@ func Lanes(r *model.Report) []Lane {
 			objects = append(objects, Lane{Title: e.Object.String(), Object: e.Object})
 		}
 		end := e.End
-		if end.IsZero() && e.Source == timeline.SourceContainer && e.Open && collected.After(e.Time) {
+		if end.IsZero() && e.Open && collected.After(e.Time) {
 			end = collected
 		}
 		objects[i].add(Span{Start: e.Time, End: end, Source: e.Source, Reason: e.Reason, Label: e.Message, Severity: e.Severity})
