@@ -1,6 +1,9 @@
 package bundle
 
-import "path"
+import (
+	"path"
+	"time"
+)
 
 // Screenshots of a web console: one PNG per page, and what the browser saw on each.
 const (
@@ -20,6 +23,7 @@ type Page struct {
 	FinalURL       string           `json:"finalUrl,omitempty"`
 	Status         int              `json:"status,omitempty"` // the document's HTTP status
 	LoadMs         int64            `json:"loadMs"`
+	At             time.Time        `json:"at,omitzero"` // when the page was opened
 	ConsoleErrors  []ConsoleMessage `json:"consoleErrors"`
 	FailedRequests []FailedRequest  `json:"failedRequests"`
 	Error          string           `json:"error,omitempty"` // why the page could not be captured

@@ -390,7 +390,8 @@ func (l *loader) analyse(ctx context.Context) error {
 	for i := range r.Screenshots {
 		for _, p := range r.Pages {
 			if p.File == r.Screenshots[i].Path {
-				r.Screenshots[i].URL, r.Screenshots[i].Status = p.URL, p.Status
+				r.Screenshots[i].URL, r.Screenshots[i].Status, r.Screenshots[i].At = p.URL, p.Status, p.At
+				r.Screenshots[i].Failed = p.Error != "" || p.TimedOut
 				r.Screenshots[i].Errors = len(p.ConsoleErrors) + len(p.FailedRequests)
 			}
 		}

@@ -149,13 +149,15 @@ type Condition struct {
 
 // Screenshot is an image in the bundle.
 type Screenshot struct {
-	Path   string `json:"path"`
-	Title  string `json:"title"`
-	Type   string `json:"type,omitempty"` // from the image's bytes
-	URL    string `json:"url,omitempty"`  // the page it shows, when pages.json names it
-	Status int    `json:"status,omitempty"`
-	Errors int    `json:"errors,omitempty"` // console errors and failed requests on that page
-	Data   []byte `json:"-"`
+	Path   string    `json:"path"`
+	Title  string    `json:"title"`
+	Type   string    `json:"type,omitempty"` // from the image's bytes
+	URL    string    `json:"url,omitempty"`  // the page it shows, when pages.json names it
+	Status int       `json:"status,omitempty"`
+	Errors int       `json:"errors,omitempty"` // console errors and failed requests on that page
+	Failed bool      `json:"failed,omitempty"` // the page could not be captured whole (an error, a timeout)
+	At     time.Time `json:"at,omitzero"`      // when the page was opened
+	Data   []byte    `json:"-"`
 }
 
 // LogLine is one log line with its parsed time and level.

@@ -113,6 +113,7 @@ type testCard struct {
 }
 
 type shot struct {
+	ID               string // shot-N, the anchor its timeline mark links to
 	Title, URL, Path string
 	Src              template.URL // a data: URI built here from the image's bytes
 	Status, Errors   int
@@ -289,8 +290,8 @@ func pageCounts(r *model.Report) []pageCount {
 func shots(ss []model.Screenshot) []shot {
 	var out []shot
 	total := 0
-	for _, s := range ss {
-		sh := shot{Title: textsafe.OneLine(s.Title, 300), URL: textsafe.OneLine(s.URL, 500), Status: s.Status, Errors: s.Errors}
+	for i, s := range ss {
+		sh := shot{ID: fmt.Sprintf("shot-%d", i+1), Title: textsafe.OneLine(s.Title, 300), URL: textsafe.OneLine(s.URL, 500), Status: s.Status, Errors: s.Errors}
 		if p, ok := relPath(s.Path); ok {
 			sh.Path = p
 		}

@@ -144,7 +144,32 @@ func hostileReport(t testing.TB, n int) *model.Report {
 		r.FailedTests = append(r.FailedTests, model.FailedTest{Case: results.Case{Suite: hostile, Name: hostile, Message: hostile, Details: strings.Repeat(hostile, 50), History: label}})
 	}
 	r.Logs = append(r.Logs, model.LogTail{Service: hostile, Pod: hostile, Container: "c", File: "k8s/x.log", Lines: []model.LogLine{{Text: hostile, Level: "error", Time: time.Now()}}})
+	r.Screenshots = append(r.Screenshots, model.Screenshot{Path: "screenshots/x.png", Title: hostile, URL: hostile, Status: 500, Errors: 2, At: r.Manifest.FinishedAt.Add(-10 * time.Second)})
 	return r
+}
+
+// Each console screenshot is a mark on the console's lane at the moment its page was
+// opened, a warning when the page answered with errors, linked to the screenshot.
+func TestScreenshotMarks(t *testing.T) {
+	r := load(t, "demo")
+	at := r.Manifest.FinishedAt
+	r.Screenshots = []model.Screenshot{{Path: "screenshots/index.png", Title: "index", URL: "http://console/", Status: 200, At: at.Add(-20 * time.Second)},
+		{Path: "screenshots/graphs.png", Title: "graphs", URL: "http://console/graphs", Status: 200, Errors: 3, At: at.Add(-10 * time.Second)},
+		{Path: "screenshots/old.png", Title: "no time"}}
+	page, err := Page(r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(page)
+	for _, want := range []string{`<title>console screenshots</title>`, `<a href="#shot-1" aria-label="`, `<a href="#shot-2" aria-label="`,
+		`class="mark s-warning k-screenshot"`, `graphs of http://console/graphs: HTTP 200, 3 console errors or failed requests`, `<figure id="shot-2">`, `<figure id="shot-3">`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if strings.Contains(s, `href="#shot-3"`) {
+		t.Error("a screenshot without a time has a mark")
+	}
 }
 
 func TestHostileTextStaysInert(t *testing.T) {

@@ -236,7 +236,9 @@ func (tv *timelineView) lane(l view.Lane, n int, y float64, x func(time.Time) fl
 		title := textsafe.OneLine(s.Start.UTC().Format("15:04:05.000")+" "+s.Label, 300)
 		cls := "s-" + sevClass(s.Severity) + " k-" + s.Source
 		href := ""
-		if l.Tests && s.Severity == "error" {
+		if s.Shot > 0 {
+			href = fmt.Sprintf("#shot-%d", s.Shot)
+		} else if l.Tests && s.Severity == "error" {
 			href = testAnchor[s.Label]
 		} else if dl.Finding != "" && s.Severity != "" {
 			href = "#finding-" + dl.Finding

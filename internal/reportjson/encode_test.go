@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,7 +113,7 @@ func TestReadRefusesOtherVersionsAndNormalises(t *testing.T) {
 	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), "version 99") {
 		t.Errorf("version 99: %v", err)
 	}
-	os.WriteFile(filepath.Join(dir, File), []byte(`{"version": 2}`), 0o644)
+	os.WriteFile(filepath.Join(dir, File), []byte(fmt.Sprintf(`{"version": %d}`, Version)), 0o644)
 	r, err := Read(dir)
 	if err != nil || r.Tests == nil || r.Tests.Cases == nil || r.Findings == nil || r.Gaps == nil || r.TestCounts == nil {
 		t.Errorf("read %+v, %v", r, err)

@@ -17,11 +17,13 @@ import (
 //
 // Version 2: the schema named by $schema; timeline entries' object is {kind, namespace,
 // name} with reason and end; no rendered status line.
-const Version = 2
+// Version 3: pages[].at and screenshots[].at (when the console page was opened) and
+// screenshots[].failed.
+const Version = 3
 
 // SchemaID names report.json's JSON Schema (report.schema.json in this package), the
 // $schema of every report.json.
-const SchemaID = "https://github.com/org/k8s-e2e-report/schema/report.v2.json"
+const SchemaID = "https://github.com/org/k8s-e2e-report/schema/report.v3.json"
 
 // Report is report.json: a type of its own, converted from the model, so the model can
 // change without changing the wire (TestSchemaSnapshot fails when this shape changes

@@ -252,6 +252,7 @@ func capturePage(bctx context.Context, o Options, p Page, write func(string, []b
 	console := listenConsole(ctx)
 
 	start := time.Now()
+	res.At = start.UTC()
 	err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(o.Width), int64(o.Height)))
 	var resp *network.Response
 	if err == nil {

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"time"
@@ -29,6 +30,7 @@ type Span struct {
 	Reason     string
 	Label      string // what happened, one line
 	Severity   string // "error", "warning" or ""
+	Shot       int    // a screenshot's place in the report's (1-based), for a screenshot mark
 }
 
 // Lanes derives the lanes from the structured timeline and the test cases: the tests
@@ -78,6 +80,9 @@ func Lanes(r *model.Report) []Lane {
 		}
 		objects[i].add(Span{Start: e.Time, End: end, Source: e.Source, Reason: e.Reason, Label: e.Message, Severity: e.Severity})
 	}
+	if shots := screenshotLane(r.Screenshots); shots != nil {
+		objects = append(objects, *shots)
+	}
 	for _, ls := range [][]Lane{tests, objects} {
 		for i := range ls {
 			sort.SliceStable(ls[i].Spans, func(a, b int) bool { return ls[i].Spans[a].Start.Before(ls[i].Spans[b].Start) })
@@ -99,4 +104,39 @@ func (l *Lane) add(s Span) {
 	if s.Severity == "error" || s.Severity == "warning" && l.Worst == "" {
 		l.Worst = s.Severity
 	}
+}
+
+// SourceScreenshot is a screenshot's mark on the console's lane.
+const SourceScreenshot = "screenshot"
+
+// screenshotLane is the console's lane: a mark where each page was opened, a warning
+// when it answered with errors, an error when it could not be captured.
+func screenshotLane(shots []model.Screenshot) *Lane {
+	var l *Lane
+	for i, s := range shots {
+		if s.At.IsZero() {
+			continue
+		}
+		if l == nil {
+			l = &Lane{Title: "console screenshots", Object: kube.Ref("Console", "", "screenshots")}
+		}
+		label, sev := "screenshot "+s.Title, ""
+		if s.URL != "" {
+			label += " of " + s.URL
+		}
+		if s.Status != 0 {
+			label += fmt.Sprintf(": HTTP %d", s.Status)
+		}
+		if s.Errors > 0 {
+			label += fmt.Sprintf(", %d console errors or failed requests", s.Errors)
+		}
+		switch {
+		case s.Failed:
+			sev = "error"
+		case s.Errors > 0 || s.Status >= 400:
+			sev = "warning"
+		}
+		l.add(Span{Start: s.At, Source: SourceScreenshot, Label: label, Severity: sev, Shot: i + 1})
+	}
+	return l
 }
