@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +170,10 @@ func TestScreenshotMarks(t *testing.T) {
 	}
 	if strings.Contains(s, `href="#shot-3"`) {
 		t.Error("a screenshot without a time has a mark")
+	}
+	// A page that answered with errors opens the console's group, wherever it is.
+	if !regexp.MustCompile(`<details class="group" id="group-\d+" open>\s*<summary>Console `).MatchString(s) {
+		t.Error("the console's group is closed though a page answered with errors")
 	}
 }
 

@@ -148,8 +148,8 @@ func drawTimeline(v *view.View, findingsByObject map[kube.ObjectRef]string, test
 		for li, l := range byGroup[name] {
 			dl := tv.lane(l, n, float64(li)*svgLaneH, x, findingsByObject, testAnchor)
 			n++
-			if dl.Worst == "error" {
-				g.Open = true
+			if dl.Worst == "error" || dl.Category == "console" && dl.Worst != "" {
+				g.Open = true // errors, and a console page that answered with errors, show
 			}
 			g.Lanes = append(g.Lanes, dl)
 		}
@@ -285,7 +285,7 @@ func laneCategory(l view.Lane) string {
 		return "test"
 	}
 	switch l.Object.Kind {
-	case "Pod", "Job", "Service":
+	case "Pod", "Job", "Service", "Console":
 		return strings.ToLower(l.Object.Kind)
 	}
 	return "object"
