@@ -121,9 +121,12 @@ demo:
 
 # The collect/render benchmark against the kubectl baselines (README's table), then the
 # Go micro-benchmarks of redaction. BENCH_FLAGS passes sizes (see go run ./cmd/bench -h).
+# The collected equal-work bundle (300 pods by default) is kept in bench/bundle: the page's
+# benchmarks (BenchmarkRenderPage, BenchmarkPageLoad) render it.
 bench: testenv
-	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) $(GO) run ./cmd/bench $(BENCH_FLAGS)
-	$(GO) test -run '^$$' -bench 'Scrub|CopyLog|RenderHugeTrace|History|RenderPage|PageLoad|AgentPath' -benchmem ./internal/redact ./internal/collect ./internal/cli ./internal/app ./internal/render ./internal/mcpserver
+	rm -rf bench/bundle
+	CI_REPORT_TESTENV_DIR=$$(bash internal/testenv/tools/build.sh) $(GO) run ./cmd/bench -keep bench/bundle $(BENCH_FLAGS)
+	CI_REPORT_BENCH_BUNDLE=$(CURDIR)/bench/bundle $(GO) test -run '^$$' -bench 'Scrub|CopyLog|RenderHugeTrace|History|RenderPage|PageLoad|AgentPath' -benchmem ./internal/redact ./internal/collect ./internal/cli ./internal/app ./internal/render ./internal/mcpserver
 
 # The same harness at a small size, so it cannot rot (CI runs it).
 bench-quick: testenv

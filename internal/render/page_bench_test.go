@@ -16,6 +16,7 @@ import (
 	"github.com/org/k8s-e2e-report/internal/findings"
 	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/model"
+	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/results"
 	"github.com/org/k8s-e2e-report/internal/screenshots"
 	"github.com/org/k8s-e2e-report/internal/timeline"
@@ -26,6 +27,19 @@ import (
 // Deployments, each with a container run, restarts, events and condition changes on the
 // timeline, 200-line log tails, 600 tests of which 30 fail, and 60 findings.
 func bigReport(t testing.TB) *model.Report {
+	if dir := os.Getenv("CI_REPORT_BENCH_BUNDLE"); dir != "" {
+		// make bench: the bundle its harness collected from the 300-pod workload.
+		rd, err := redact.New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := model.Load(context.Background(), dir, model.Options{Redactor: rd, Outputs: Files()})
+		if err != nil {
+			t.Fatalf("CI_REPORT_BENCH_BUNDLE: %v", err)
+		}
+		t.Logf("the page of %s: %d pods, %d timeline entries", dir, len(r.Pods), len(r.Timeline))
+		return r
+	}
 	r := load(t, "demo")
 	t0 := r.Timeline[0].Time
 	for i := 0; i < 300; i++ {
