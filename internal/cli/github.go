@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/org/k8s-e2e-report/internal/app"
+	"github.com/org/k8s-e2e-report/internal/collect"
 	"github.com/org/k8s-e2e-report/internal/github"
 	"github.com/org/k8s-e2e-report/internal/reportjson"
 
@@ -122,7 +123,7 @@ func resolveComment(g *globals, f prcomment.Flags) (prcomment.Config, error) {
 
 // usageOr maps the usage errors of prcomment and the service to the usage exit code.
 func usageOr(err error) error {
-	for _, u := range []error{prcomment.ErrUsage, app.ErrUsage} {
+	for _, u := range []error{prcomment.ErrUsage, app.ErrUsage, collect.ErrUsage} {
 		if errors.Is(err, u) {
 			return usageErrorf("%s", strings.TrimPrefix(err.Error(), u.Error()+": "))
 		}

@@ -46,9 +46,10 @@ func addLiveFlags(cmd *cobra.Command, f *liveFlags, timeoutUsage string) {
 // options are collect's options for a light reading of the cluster: the last tail lines
 // of each log, at most perLog and total bytes.
 func (f *liveFlags) options(g *globals, since time.Duration, tail int64, perLog, total string) (collect.Options, error) {
-	cf := &collectFlags{selector: f.selector, since: since, parallel: 8, timeout: f.timeout, connectTimeout: 5 * time.Second,
-		logTailLines: tail, logMaxBytes: perLog, logTotalBytes: total, crds: f.crds, operatorSelector: f.opSel, redact: f.redact}
-	return cf.options(g)
+	cf := &collect.Flags{Selector: f.selector, Since: since, Parallel: 8, Timeout: f.timeout, ConnectTimeout: 5 * time.Second,
+		LogTailLines: tail, LogMaxBytes: perLog, LogTotalBytes: total, CRDs: f.crds, OperatorSelector: f.opSel, Redact: f.redact}
+	o, err := cf.Options(g.kube, g.namespaces, g.log)
+	return o, usageOr(err)
 }
 
 func newInvestigateCmd(g *globals) *cobra.Command {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/org/k8s-e2e-report/internal/app"
+	"github.com/org/k8s-e2e-report/internal/collect"
 	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/prcomment"
 	"github.com/org/k8s-e2e-report/internal/redact"
@@ -89,16 +90,16 @@ func addRenderOutputFlags(cmd *cobra.Command, f *renderFlags) {
 
 // renderOptions turns render's flags into the service's options for the bundle in dir.
 func renderOptions(g *globals, dir string, f *renderFlags) (app.RenderOptions, error) {
-	budget, err := parseBytes("report-budget", f.reportBudget)
+	budget, err := collect.ParseBytes("report-budget", f.reportBudget)
 	if err != nil {
-		return app.RenderOptions{}, err
+		return app.RenderOptions{}, usageOr(err)
 	}
-	jsonBudget, err := parseBytes("json-budget", f.jsonBudget)
+	jsonBudget, err := collect.ParseBytes("json-budget", f.jsonBudget)
 	if err != nil {
-		return app.RenderOptions{}, err
+		return app.RenderOptions{}, usageOr(err)
 	}
-	if err := httpURLFlag("jaeger-ui-url", f.jaegerUI, "an http(s) URL"); err != nil {
-		return app.RenderOptions{}, err
+	if err := collect.HTTPURLFlag("jaeger-ui-url", f.jaegerUI, "an http(s) URL"); err != nil {
+		return app.RenderOptions{}, usageOr(err)
 	}
 	rd, err := redact.New(f.redact)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 )
 
 func newRunCmd(g *globals) *cobra.Command {
-	cf, rf, mf := &collectFlags{}, &renderFlags{}, &commentFlags{}
+	cf, rf, mf := &collect.Flags{}, &renderFlags{}, &commentFlags{}
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "collect, render, annotate and comment in one step (what the GitHub Action calls)",
@@ -28,14 +28,14 @@ results). run does not fail the job for its own troubles unless --strict.`,
 		Args:    cobra.NoArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runRun(cmd, g, cf, rf, mf) },
 	}
-	addCollectFlags(cmd, cf)
+	cf.AddFlags(cmd.Flags())
 	addRenderOutputFlags(cmd, rf)
 	addCommentFlags(cmd, mf)
 	cmd.Flags().StringVar(&rf.failOn, "fail-on", history.FailOnNone, "exit 4 on failures: new (failed tests and error findings the base branch's history does not know), any, or none")
 	return cmd
 }
 
-func runRun(cmd *cobra.Command, g *globals, cf *collectFlags, rf *renderFlags, mf *commentFlags) error {
+func runRun(cmd *cobra.Command, g *globals, cf *collect.Flags, rf *renderFlags, mf *commentFlags) error {
 	if err := rf.history.check(); err != nil {
 		return err
 	}
@@ -44,11 +44,11 @@ func runRun(cmd *cobra.Command, g *globals, cf *collectFlags, rf *renderFlags, m
 	default:
 		return usageErrorf("--fail-on %q: want new, any or none", rf.failOn)
 	}
-	co, err := cf.options(g)
+	co, err := cf.Options(g.kube, g.namespaces, g.log)
 	if err != nil {
-		return err
+		return usageOr(err)
 	}
-	rf.redact, rf.commentKey = cf.redact, mf.Key
+	rf.redact, rf.commentKey = cf.Redact, mf.Key
 	ro, err := renderOptions(g, co.OutputDir, rf)
 	if err != nil {
 		return err

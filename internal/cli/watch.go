@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
+	"github.com/org/k8s-e2e-report/internal/collect"
 	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/watch"
 )
@@ -81,13 +82,13 @@ func runWatch(cmd *cobra.Command, g *globals, f *watchFlags) error {
 			return usageErrorf("--selector %q: %v", f.selector, err)
 		}
 	}
-	maxBytes, err := parseBytes("log-max-bytes", f.logMaxBytes)
+	maxBytes, err := collect.ParseBytes("log-max-bytes", f.logMaxBytes)
 	if err != nil {
-		return err
+		return usageOr(err)
 	}
-	totalBytes, err := parseBytes("log-total-bytes", f.logTotalBytes)
+	totalBytes, err := collect.ParseBytes("log-total-bytes", f.logTotalBytes)
 	if err != nil {
-		return err
+		return usageOr(err)
 	}
 	rd, err := redact.New(f.redact)
 	if err != nil {
