@@ -121,7 +121,7 @@ func declaredLinks(_ *Scope, g *graph) {
 func callsToServices(s *Scope, g *graph) {
 	seen := map[[2]string]bool{}
 	for _, l := range s.lines() {
-		if !networkFailure().MatchString(l.Text) {
+		if !networkWords.In(strings.ToLower(l.Text)) || !networkFailure().MatchString(l.Text) {
 			continue
 		}
 		for _, svc := range s.servicesNamed(l.Namespace, l.Text) {
@@ -139,8 +139,12 @@ func callsToServices(s *Scope, g *graph) {
 	}
 }
 
-// networkFailure is a log line saying a call failed on the network.
-var networkFailure = lazyre.New(`(?i)connection refused|no such host|i/o timeout|connection reset|no route to host|dial tcp|could not connect|failed to connect|unreachable|service unavailable|\b503\b|deadline exceeded|ECONNREFUSED|ENOTFOUND|NameResolutionError|Name or service not known`)
+// networkFailure is a log line saying a call failed on the network; networkWords its
+// prefilter (each alternative holds one of them).
+var (
+	networkWords   = lazyre.Words{"refused", "no such host", "timeout", "reset", "no route", "dial tcp", "connect", "unreachable", "unavailable", "503", "deadline", "notfound", "nameresolution", "not known"}
+	networkFailure = lazyre.New(`(?i)connection refused|no such host|i/o timeout|connection reset|no route to host|dial tcp|could not connect|failed to connect|unreachable|service unavailable|\b503\b|deadline exceeded|ECONNREFUSED|ENOTFOUND|NameResolutionError|Name or service not known`)
+)
 
 // hostPort finds the hosts a line calls: "host:port", after "dial tcp", "lookup",
 // "connecting to", and in URLs.

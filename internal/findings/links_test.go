@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/org/k8s-e2e-report/internal/events"
+	"github.com/org/k8s-e2e-report/internal/lazyre"
 	"github.com/org/k8s-e2e-report/internal/results"
 )
 
@@ -132,5 +134,21 @@ func TestMissingServiceSuggestsOtherNamespace(t *testing.T) {
 	fs := Detect(in)
 	if len(fs) == 0 || fs[0].Category != "ServiceMissing" || !strings.Contains(fs[0].Explanation, "did you mean ledger.finance") {
 		t.Fatalf("want the missing Service suggesting ledger.finance: %+v", fs)
+	}
+}
+
+// The prefilters let through every line their expressions match (each alternative
+// holds one of the words), so they change nothing but the time.
+func TestPrefiltersCoverTheirExpressions(t *testing.T) {
+	for _, c := range []struct {
+		words lazyre.Words
+		re    *regexp.Regexp
+	}{{networkWords, networkFailure()}, {causeWords, noSuchHost()}, {causeWords, x509Error()}, {causeWords, tlsVerify()}} {
+		if err := c.words.Covers(c.re.String()); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := (lazyre.Words{"refused"}).Covers(networkFailure().String()); err == nil {
+		t.Error("Covers passed words that miss most alternatives")
 	}
 }

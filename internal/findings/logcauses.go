@@ -167,6 +167,10 @@ func logCauseFinding(cat Category, ns, target, what string, pods []string) Findi
 // classifyLogCause reads one log line: the cause it names and its target.
 func (s *Scope) classifyLogCause(l LogLine) (Category, string, string) {
 	text := l.Text
+	lower := strings.ToLower(text)
+	if !causeWords.In(lower) {
+		return Category{}, "", ""
+	}
 	if m := noSuchHost().FindStringSubmatch(text); m != nil {
 		host := strings.ToLower(strings.TrimSuffix(firstNonEmpty(m[1:]...), "."))
 		if name, ns, ok := inClusterName(l.Namespace, host, s.namespaceKnown); ok && s.Collected.In(ns) && !s.serviceExists(ns, name) {
@@ -185,7 +189,7 @@ func (s *Scope) classifyLogCause(l LogLine) (Category, string, string) {
 	if m := tlsVerify().FindString(text); m != "" {
 		return tlsError, s.hostOf(l.Namespace, text), m
 	}
-	if strings.Contains(strings.ToLower(text), "connection refused") || strings.Contains(text, "ECONNREFUSED") {
+	if strings.Contains(lower, "connection refused") || strings.Contains(text, "ECONNREFUSED") {
 		host := s.hostOf(l.Namespace, text)
 		if host == "" {
 			return Category{}, "", ""
@@ -199,6 +203,9 @@ func (s *Scope) classifyLogCause(l LogLine) (Category, string, string) {
 }
 
 var (
+	// causeWords prefilter the expressions below (each alternative holds one of them).
+	causeWords = lazyre.Words{"no such host", "getaddrinfo", "failed to resolve", "could not translate", "x509: certificate", "tls: failed to verify",
+		"certificate_verify_failed", "certificate verify failed", "connection refused", "econnrefused"}
 	noSuchHost = lazyre.New(`(?i)lookup ([a-z0-9][-a-z0-9.]*)(?: on [^:]+:\d+)?: no such host|getaddrinfo (?:ENOTFOUND|EAI_AGAIN) ([a-z0-9][-a-z0-9.]*)|Failed to resolve '([a-z0-9][-a-z0-9.]*)'|could not translate host name "([a-z0-9][-a-z0-9.]*)"`)
 	x509Error  = lazyre.New(`x509: certificate (?:has expired or is not yet valid|signed by unknown authority|is valid for [^,]+, not \S+|is not valid for any names)`)
 	tlsVerify  = lazyre.New(`tls: failed to verify certificate|CERTIFICATE_VERIFY_FAILED|certificate verify failed`)
