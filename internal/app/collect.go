@@ -169,3 +169,17 @@ func (s *Service) StartWatcher(ctx context.Context, args []string, out string, w
 		}
 	}
 }
+
+// Watch records the cluster into o.Dir/watch until ctx ends, holding the bundle's watcher
+// lock (one watcher per bundle directory).
+func (s *Service) Watch(ctx context.Context, o watch.Options) error {
+	if err := os.MkdirAll(filepath.Join(o.Dir, bundle.WatchDir), 0o755); err != nil {
+		return err
+	}
+	pid, err := watch.LockPIDFile(filepath.Join(o.Dir, filepath.FromSlash(bundle.WatchPID)))
+	if err != nil {
+		return fmt.Errorf("%w: stop it with `ci-report watch --stop -o %s`", err, o.Dir)
+	}
+	defer pid.Release()
+	return watch.Run(ctx, o, nil)
+}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -12,8 +11,9 @@ import (
 	"github.com/org/k8s-e2e-report/internal/model"
 )
 
-// ErrUsage marks an error in what the caller asked (a bad focus): the CLI's exit 2.
-var ErrUsage = errors.New("usage")
+// ErrUsage marks an error in what the caller asked (a bad focus, a flag out of range):
+// the CLI's exit 2. It is collect's, so one test tells them all.
+var ErrUsage = collect.ErrUsage
 
 // InvestigateOptions are one investigation: live (Collect set: the cluster is read into a
 // temporary bundle, removed afterwards) or of a bundle (Source).

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -34,7 +33,7 @@ Exit codes: 0 when something useful was collected (gaps are listed in manifest.j
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := f.Options(g.kube, g.namespaces, g.log)
 			if err != nil {
-				return usageOr(err)
+				return err
 			}
 			m, err := g.app().Collect(cmd.Context(), opts)
 			if m != nil {
@@ -48,9 +47,6 @@ Exit codes: 0 when something useful was collected (gaps are listed in manifest.j
 					g.log.Warn("collection has gaps; see manifest.json", "gaps", len(m.Gaps), "collectors with errors", failed)
 				}
 				g.log.Info("bundle written", "dir", opts.OutputDir, "bytes", m.BytesWritten, "took", time.Duration(m.DurationMs)*time.Millisecond)
-			}
-			if errors.Is(err, collect.ErrNothingCollected) {
-				return withExitCode(ExitNothingCollected, err)
 			}
 			if err != nil {
 				return err

@@ -3,6 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/org/k8s-e2e-report/internal/app"
+	"github.com/org/k8s-e2e-report/internal/collect"
+	"github.com/org/k8s-e2e-report/internal/prcomment"
 )
 
 // Exit codes. They are documented in the root command's help; keep the two in step.
@@ -48,8 +53,27 @@ func exitCode(err error) int {
 		return ExitOK
 	}
 	var ee *exitError
-	if errors.As(err, &ee) {
+	switch {
+	case errors.As(err, &ee):
 		return ee.code
+	case isUsage(err):
+		return ExitUsage
+	case errors.Is(err, collect.ErrNothingCollected):
+		return ExitNothingCollected
 	}
 	return ExitError
+}
+
+// isUsage reports an error the workflows mark as the caller's to fix (a flag out of
+// range, a bad focus): app's (collect's) and prcomment's.
+func isUsage(err error) bool {
+	return errors.Is(err, app.ErrUsage) || errors.Is(err, prcomment.ErrUsage)
+}
+
+// message is how an error is printed: a usage error without its marker.
+func message(err error) string {
+	if isUsage(err) {
+		return strings.TrimPrefix(err.Error(), app.ErrUsage.Error()+": ")
+	}
+	return err.Error()
 }

@@ -1,16 +1,9 @@
 package cli
 
 import (
-	"errors"
-	"strings"
-
-	"github.com/org/k8s-e2e-report/internal/app"
-	"github.com/org/k8s-e2e-report/internal/collect"
-	"github.com/org/k8s-e2e-report/internal/github"
 	"github.com/org/k8s-e2e-report/internal/reportjson"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/org/k8s-e2e-report/internal/prcomment"
 )
@@ -47,17 +40,7 @@ type commentFlags struct {
 	headSHA      string
 }
 
-func addCommentFlags(cmd *cobra.Command, f *commentFlags) {
-	fl := cmd.Flags()
-	fl.IntVar(&f.PR, "pr", 0, "pull request number (default: from the event payload)")
-	fl.StringVar(&f.Key, "comment-key", "", "comment key; one comment per key (default: workflow/job/matrix values)")
-	fl.StringVar(&f.Mode, "comment-mode", "upsert", "upsert (edit in place), recreate (delete and post anew) or off")
-	fl.BoolVar(&f.Strict, "strict", false, "fail when the comment cannot be posted, and (run) when nothing could be collected (default: warn and go on)")
-	// --token stays kubectl's (the API server's bearer token), as on every command.
-	fl.StringVar(&f.Token, "github-token", "", "GitHub token (default: $GITHUB_TOKEN)")
-	aliasFlags(fl, map[string]string{"key": "comment-key", "mode": "comment-mode"})
-	fl.StringVar(&f.Author, "comment-author", github.ActionsBot, "login the comment is posted as when the token cannot read /user: github-actions[bot] for GITHUB_TOKEN, my-app[bot] for a GitHub App's token; empty: unknown, so no existing comment is edited")
-}
+func addCommentFlags(cmd *cobra.Command, f *commentFlags) { f.AddFlags(cmd.Flags()) }
 
 func newCommentCmd(g *globals) *cobra.Command {
 	f := &commentFlags{}
@@ -87,7 +70,7 @@ It does not fail the job when the comment cannot be posted, unless --strict.`,
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			c, err := resolveComment(g, f.Flags)
+			c, err := g.app().ResolveComment(f.Flags)
 			if err != nil {
 				return err
 			}
@@ -96,7 +79,7 @@ It does not fail the job when the comment cannot be posted, unless --strict.`,
 				if head == "" {
 					head = g.app().WorkflowRunHeadSHA()
 				}
-				return usageOr(g.app().PostFromArtifact(cmd.Context(), c, f.fromArtifact, head))
+				return g.app().PostFromArtifact(cmd.Context(), c, f.fromArtifact, head)
 			}
 			r, err := reportjson.Read(dir)
 			if err != nil {
@@ -112,32 +95,4 @@ It does not fail the job when the comment cannot be posted, unless --strict.`,
 	cmd.Flags().StringVar(&f.fromArtifact, "from-artifact", "", "post the comment of this downloaded bundle (workflow_run poster for fork PRs)")
 	cmd.Flags().StringVar(&f.headSHA, "head-sha", "", "with --from-artifact: the commit the report is about (default: the workflow_run event's head_sha)")
 	return cmd
-}
-
-// resolveComment resolves the comment's configuration once, from flags, environment
-// and event payload.
-func resolveComment(g *globals, f prcomment.Flags) (prcomment.Config, error) {
-	c, err := g.app().ResolveComment(f)
-	return c, usageOr(err)
-}
-
-// usageOr maps the usage errors of prcomment and the service to the usage exit code.
-func usageOr(err error) error {
-	for _, u := range []error{prcomment.ErrUsage, app.ErrUsage, collect.ErrUsage} {
-		if errors.Is(err, u) {
-			return usageErrorf("%s", strings.TrimPrefix(err.Error(), u.Error()+": "))
-		}
-	}
-	return err
-}
-
-// aliasFlags accepts the older names of flags (--key, --mode) for their one name across
-// commands and action inputs (--comment-key, --comment-mode); help shows the one name.
-func aliasFlags(fl *pflag.FlagSet, old map[string]string) {
-	fl.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
-		if n, ok := old[name]; ok {
-			return pflag.NormalizedName(n)
-		}
-		return pflag.NormalizedName(name)
-	})
 }

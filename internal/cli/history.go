@@ -9,50 +9,9 @@ import (
 	"github.com/org/k8s-e2e-report/internal/app"
 	"github.com/org/k8s-e2e-report/internal/ghactions"
 	"github.com/org/k8s-e2e-report/internal/history"
+	"github.com/org/k8s-e2e-report/internal/prcomment"
 	"github.com/org/k8s-e2e-report/internal/reportjson"
 )
-
-// historyFlags are the cross-run memory's flags, shared by render and run.
-type historyFlags struct {
-	store      string
-	baseBranch string
-	runs       int
-	timeout    time.Duration // budget of the base branch's import, all requests together
-	keep       int           // runs kept per branch and key
-	tree       string
-	fetch      bool // run in GitHub Actions: import the base branch's digests first
-}
-
-func addHistoryFlags(cmd *cobra.Command, f *historyFlags) {
-	fl := cmd.Flags()
-	fl.StringVar(&f.store, "store", "", "history store: a SQLite file, or a postgres:// URL; labels failures new, failing, flaky or fixed against the base branch's recorded runs")
-	fl.StringVar(&f.baseBranch, "base-branch", "", "branch whose recorded runs the labels compare with (default: the PR's base branch, else the current branch)")
-	fl.IntVar(&f.runs, "history-runs", 20, "how many of the base branch's latest recorded runs count (1 to 1000)")
-	fl.DurationVar(&f.timeout, "history-timeout", app.DefaultHistoryTimeout, "time budget for fetching the base branch's runs from GitHub (in Actions); past it, what was fetched is used and the History line says so")
-	fl.IntVar(&f.keep, "history-keep", history.DefaultKeep, "runs the store keeps per branch and job key; recording one more deletes the oldest")
-	fl.StringVar(&f.tree, "tree", "", "git tree of the tested commit (git rev-parse HEAD^{tree}): a test whose outcome differs on the same tree is flaky")
-}
-
-// check refuses history flags out of range, naming the flag.
-func (f *historyFlags) check() error {
-	if f.runs < 1 || f.runs > maxHistoryRuns {
-		return usageErrorf("--history-runs must be 1 to %d, not %d", maxHistoryRuns, f.runs)
-	}
-	if f.keep < 0 || f.keep > 0 && f.keep < f.runs {
-		return usageErrorf("--history-keep must be at least --history-runs (%d), not %d", f.runs, f.keep)
-	}
-	if f.timeout < 0 {
-		return usageErrorf("--history-timeout must be a duration such as 60s (0: the default), not %s", f.timeout)
-	}
-	return nil
-}
-
-const maxHistoryRuns = 1000 // bound of --history-runs
-
-// options are the flags as the service takes them; rd scrubs history's own troubles.
-func (f *historyFlags) options() app.HistoryOptions {
-	return app.HistoryOptions{Store: f.store, BaseBranch: f.baseBranch, Runs: f.runs, Timeout: f.timeout, Keep: f.keep, Tree: f.tree, Fetch: f.fetch}
-}
 
 func newHistoryCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
@@ -114,7 +73,7 @@ render and run with --store then label failures against the base branch's record
 	fl.StringVar(&run, "run", "", "the CI run's ID (default: none; with one, a run is recorded once)")
 	fl.StringVar(&repo, "repo", "", "owner/name the history belongs to (default: $GITHUB_REPOSITORY, else local)")
 	fl.StringVar(&key, "comment-key", "", "the job's key, the comment's (default: workflow/job/matrix values)")
-	aliasFlags(fl, map[string]string{"key": "comment-key"})
+	prcomment.AliasFlags(fl, map[string]string{"key": "comment-key"})
 	return cmd
 }
 
@@ -133,6 +92,6 @@ func newHistoryKeyCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&key, "comment-key", "", "the job's key, the comment's (default: workflow/job/matrix values)")
-	aliasFlags(cmd.Flags(), map[string]string{"key": "comment-key"})
+	prcomment.AliasFlags(cmd.Flags(), map[string]string{"key": "comment-key"})
 	return cmd
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/org/k8s-e2e-report/internal/app"
 	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/render"
 	"github.com/org/k8s-e2e-report/internal/traces"
@@ -377,7 +378,7 @@ func stopsWhenCancelled(t *testing.T, dir string, after []time.Duration) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
-			_, _, err := runRender(ctx, g, dir, &renderFlags{reportBudget: "240Ki", jsonBudget: "32Mi", logLines: 200})
+			_, _, err := runRender(ctx, g, dir, &app.RenderFlags{ReportBudget: "240Ki", JSONBudget: "32Mi", LogLines: 200, History: app.HistoryFlags{Runs: 20}})
 			done <- err
 		}()
 		time.Sleep(d)
@@ -407,7 +408,7 @@ func BenchmarkRenderHugeTrace(b *testing.B) {
 	hugeChain(b, dir, 100000, 50)
 	g := &globals{stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv, log: slog.New(slog.DiscardHandler)}
 	for b.Loop() {
-		if _, _, err := runRender(context.Background(), g, dir, &renderFlags{reportBudget: "240Ki", jsonBudget: "32Mi", logLines: 200}); err != nil {
+		if _, _, err := runRender(context.Background(), g, dir, &app.RenderFlags{ReportBudget: "240Ki", JSONBudget: "32Mi", LogLines: 200, History: app.HistoryFlags{Runs: 20}}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,35 +20,8 @@ type investigateFlags struct {
 	since   time.Duration
 	tail    int
 	maxLogs int
-	live    liveFlags
-	history historyFlags
-}
-
-// liveFlags are how investigate and mcp read the live cluster: a light collection.
-type liveFlags struct {
-	selector string
-	crds     []string
-	opSel    string
-	timeout  time.Duration
-	redact   []string
-}
-
-func addLiveFlags(cmd *cobra.Command, f *liveFlags, timeoutUsage string) {
-	fl := cmd.Flags()
-	fl.StringVarP(&f.selector, "selector", "l", "", "live: label selector for namespaced objects")
-	fl.StringArrayVar(&f.crds, "crd", nil, "live: also read this type (plural.group or Kind; repeatable)")
-	fl.StringVar(&f.opSel, "operator-selector", "", "live: label selector for the operator pods whose logs give operator actions")
-	fl.DurationVar(&f.timeout, "timeout", time.Minute, timeoutUsage)
-	fl.StringArrayVar(&f.redact, "redact", nil, "extra regular expression to redact (repeatable)")
-}
-
-// options are collect's options for a light reading of the cluster: the last tail lines
-// of each log, at most perLog and total bytes.
-func (f *liveFlags) options(g *globals, since time.Duration, tail int64, perLog, total string) (collect.Options, error) {
-	cf := &collect.Flags{Selector: f.selector, Since: since, Parallel: 8, Timeout: f.timeout, ConnectTimeout: 5 * time.Second,
-		LogTailLines: tail, LogMaxBytes: perLog, LogTotalBytes: total, CRDs: f.crds, OperatorSelector: f.opSel, Redact: f.redact}
-	o, err := cf.Options(g.kube, g.namespaces, g.log)
-	return o, usageOr(err)
+	live    collect.LiveFlags
+	history app.HistoryFlags
 }
 
 func newInvestigateCmd(g *globals) *cobra.Command {
@@ -82,8 +54,8 @@ the same findings, with the same ids as report.json. --json prints the same as J
 	fl.DurationVar(&f.since, "since", 0, "log lines of the last D only (e.g. 15m); 0 = since the start of each log")
 	fl.IntVar(&f.tail, "tail", 200, "log lines read per container")
 	fl.IntVar(&f.maxLogs, "max-log-lines", 5, "distinct error/warning lines shown per container")
-	addLiveFlags(cmd, &f.live, "live: time limit for reading the cluster")
-	addHistoryFlags(cmd, &f.history)
+	f.live.AddFlags(cmd.Flags(), "live: time limit for reading the cluster")
+	f.history.AddFlags(cmd.Flags())
 	return cmd
 }
 
@@ -95,31 +67,29 @@ func runInvestigate(cmd *cobra.Command, g *globals, f *investigateFlags) error {
 	if f.tail < 1 {
 		return usageErrorf("--tail must be at least 1")
 	}
-	if err := f.history.check(); err != nil {
+	h, err := f.history.Options()
+	if err != nil {
 		return err
 	}
 	if f.since < 0 {
 		return usageErrorf("--since must not be negative")
 	}
-	rd, err := redact.New(f.live.redact)
+	rd, err := redact.New(f.live.Redact)
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	o := app.InvestigateOptions{Source: app.Source{Dir: f.from}, Load: model.Options{TailLines: f.tail, Redactor: rd}, History: f.history.options(),
+	o := app.InvestigateOptions{Source: app.Source{Dir: f.from}, Load: model.Options{TailLines: f.tail, Redactor: rd}, History: h,
 		Build: investigate.Options{Focus: f.focus, Since: f.since, MaxLogs: f.maxLogs}}
 	if f.from == "" {
-		co, err := f.live.options(g, f.since, int64(f.tail), "1Mi", "64Mi")
+		co, err := f.live.Options(g.kube, g.namespaces, g.log, f.since, int64(f.tail), "1Mi", "64Mi")
 		if err != nil {
 			return err
 		}
 		o.Collect = &co
 	}
 	inv, err := g.app().Investigate(cmd.Context(), o)
-	switch {
-	case errors.Is(err, collect.ErrNothingCollected):
-		return withExitCode(ExitNothingCollected, err)
-	case err != nil:
-		return usageOr(err)
+	if err != nil {
+		return err
 	}
 	if f.json {
 		return investigate.WriteJSON(g.stdout, inv)

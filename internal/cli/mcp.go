@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"io"
 	"time"
 
@@ -22,8 +21,8 @@ type mcpFlags struct {
 	http    string
 	refresh time.Duration
 	tail    int
-	live    liveFlags
-	history historyFlags
+	live    collect.LiveFlags
+	history app.HistoryFlags
 }
 
 func newMCPCmd(g *globals) *cobra.Command {
@@ -52,8 +51,8 @@ writes, execs or port-forwards, and none returns a kubeconfig, a token or Secret
 	fl.StringVar(&f.http, "http", "", "serve streamable HTTP on this loopback address (e.g. 127.0.0.1:8765) instead of stdio")
 	fl.DurationVar(&f.refresh, "refresh", 30*time.Second, "live: read the cluster again when the last reading is this old")
 	fl.IntVar(&f.tail, "tail", 2000, "log lines kept per container (live: read from the cluster)")
-	addLiveFlags(cmd, &f.live, "live: time limit for one reading of the cluster")
-	addHistoryFlags(cmd, &f.history)
+	f.live.AddFlags(cmd.Flags(), "live: time limit for one reading of the cluster")
+	f.history.AddFlags(cmd.Flags())
 	return cmd
 }
 
@@ -64,7 +63,8 @@ func runMCP(cmd *cobra.Command, g *globals, f *mcpFlags) error {
 	if f.refresh < time.Second {
 		return usageErrorf("--refresh must be at least 1s")
 	}
-	if err := f.history.check(); err != nil {
+	h, err := f.history.Options()
+	if err != nil {
 		return err
 	}
 	if f.http != "" {
@@ -72,23 +72,23 @@ func runMCP(cmd *cobra.Command, g *globals, f *mcpFlags) error {
 			return usageErrorf("%v", err)
 		}
 	}
-	rd, err := redact.New(f.live.redact)
+	rd, err := redact.New(f.live.Redact)
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	o := app.QueryOptions{Bundle: f.bundle, Load: model.Options{TailLines: f.tail, Redactor: rd}, History: f.history.options()}
+	o := app.QueryOptions{Bundle: f.bundle, Load: model.Options{TailLines: f.tail, Redactor: rd}, History: h}
 	svc := g.app()
 	ctx := cmd.Context()
 	var src mcpserver.Source
 	if f.bundle != "" {
 		run, closeRun, err := svc.OpenRun(ctx, o)
 		if err != nil {
-			return usageOr(err)
+			return err
 		}
 		defer closeRun()
 		src = mcpserver.Fixed{R: run}
 	} else {
-		co, err := f.live.options(g, 0, int64(f.tail), "4Mi", "256Mi")
+		co, err := f.live.Options(g.kube, g.namespaces, g.log, 0, int64(f.tail), "4Mi", "256Mi")
 		if err != nil {
 			return err
 		}
@@ -98,9 +98,6 @@ func runMCP(cmd *cobra.Command, g *globals, f *mcpFlags) error {
 		// Read once before serving: a cluster that cannot be read is said now, not on the
 		// agent's first call.
 		if _, err := live.Run(ctx); err != nil {
-			if errors.Is(err, collect.ErrNothingCollected) {
-				return withExitCode(ExitNothingCollected, err)
-			}
 			return err
 		}
 		src = live

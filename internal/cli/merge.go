@@ -40,7 +40,7 @@ not race on one comment.`,
 			}
 			_, report, err := g.app().Merge(cmd.Context(), shards, out, rd)
 			if err != nil {
-				return usageOr(err)
+				return err
 			}
 			_, err = fmt.Fprintln(g.stdout, report)
 			return err

@@ -51,7 +51,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if isUsageError(err) {
 			err = withExitCode(ExitUsage, err)
 		}
-		fmt.Fprintf(stderr, "Error: %v\n", err)
+		fmt.Fprintf(stderr, "Error: %s\n", message(err))
 	}
 	return exitCode(err)
 }

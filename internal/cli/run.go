@@ -13,7 +13,8 @@ import (
 )
 
 func newRunCmd(g *globals) *cobra.Command {
-	cf, rf, mf := &collect.Flags{}, &renderFlags{}, &commentFlags{}
+	cf, rf, mf := &collect.Flags{}, &app.RenderFlags{}, &commentFlags{}
+	failOn := history.FailOnNone
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "collect, render, annotate and comment in one step (what the GitHub Action calls)",
@@ -26,43 +27,40 @@ A cluster that cannot be reached still gives a report (with the gap and any test
 results). run does not fail the job for its own troubles unless --strict.`,
 		Example: `  ci-report run -n turbo-engine-e2e --results 'test-results/*.xml'`,
 		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, _ []string) error { return runRun(cmd, g, cf, rf, mf) },
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runRun(cmd, g, cf, rf, mf, failOn) },
 	}
 	cf.AddFlags(cmd.Flags())
-	addRenderOutputFlags(cmd, rf)
+	rf.AddOutputFlags(cmd.Flags())
 	addCommentFlags(cmd, mf)
-	cmd.Flags().StringVar(&rf.failOn, "fail-on", history.FailOnNone, "exit 4 on failures: new (failed tests and error findings the base branch's history does not know), any, or none")
+	cmd.Flags().StringVar(&failOn, "fail-on", history.FailOnNone, "exit 4 on failures: new (failed tests and error findings the base branch's history does not know), any, or none")
 	return cmd
 }
 
-func runRun(cmd *cobra.Command, g *globals, cf *collect.Flags, rf *renderFlags, mf *commentFlags) error {
-	if err := rf.history.check(); err != nil {
-		return err
-	}
-	switch rf.failOn {
+func runRun(cmd *cobra.Command, g *globals, cf *collect.Flags, rf *app.RenderFlags, mf *commentFlags, failOn string) error {
+	switch failOn {
 	case history.FailOnNew, history.FailOnAny, history.FailOnNone:
 	default:
-		return usageErrorf("--fail-on %q: want new, any or none", rf.failOn)
+		return usageErrorf("--fail-on %q: want new, any or none", failOn)
 	}
 	co, err := cf.Options(g.kube, g.namespaces, g.log)
 	if err != nil {
-		return usageOr(err)
+		return err
 	}
-	rf.redact, rf.commentKey = cf.Redact, mf.Key
-	ro, err := renderOptions(g, co.OutputDir, rf)
+	rf.Redact, rf.CommentKey = cf.Redact, mf.Key
+	ro, err := rf.Options(co.OutputDir)
 	if err != nil {
 		return err
 	}
-	mf.Templates = rf.templates
+	mf.Templates = rf.Templates
 	res, err := g.app().Run(cmd.Context(), app.RunOptions{Collect: co, Render: ro, Comment: mf.Flags})
 	if err != nil {
-		return usageOr(err)
+		return err
 	}
 	if !res.Posted {
 		fmt.Fprintln(g.stdout, "Posting skipped (not in GitHub Actions); comment.md and summary.md are in", co.OutputDir)
 	}
 	fmt.Fprintln(g.stdout, res.Path)
-	return failOnErr(rf.failOn, res.Report, strictErr(mf.Strict, res.CollectErr))
+	return failOnErr(failOn, res.Report, strictErr(mf.Strict, res.CollectErr))
 }
 
 // failOnErr is run's exit under --fail-on, once everything is written and posted.

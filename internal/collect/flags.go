@@ -16,6 +16,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
 
+	"github.com/org/k8s-e2e-report/internal/kube"
 	"github.com/org/k8s-e2e-report/internal/opactions"
 	"github.com/org/k8s-e2e-report/internal/redact"
 	"github.com/org/k8s-e2e-report/internal/results"
@@ -154,7 +155,7 @@ func ParseBytes(flag, v string) (int64, error) {
 
 // Options turns the flags into collect's typed options, validating them: kube gives the
 // cluster (kubeconfig, context, in-cluster), namespaces the -n values.
-func (f *Flags) Options(kube *genericclioptions.ConfigFlags, namespaces []string, log *slog.Logger) (Options, error) {
+func (f *Flags) Options(kubeFlags *genericclioptions.ConfigFlags, namespaces []string, log *slog.Logger) (Options, error) {
 	o := Options{
 		OutputDir: f.Output, AllNamespaces: f.AllNamespaces, Selector: f.Selector, Since: f.Since,
 		Parallel: f.Parallel, Timeout: f.Timeout, CollectorTimeout: f.CollectorTimeout, ConnectTimeout: f.ConnectTimeout,
@@ -201,31 +202,21 @@ func (f *Flags) Options(kube *genericclioptions.ConfigFlags, namespaces []string
 		return o, err
 	}
 
-	loader := kube.ToRawKubeConfigLoader()
+	loader := kubeFlags.ToRawKubeConfigLoader()
 	if raw, err := loader.RawConfig(); err == nil {
 		o.Context = raw.CurrentContext
-		if kube.Context != nil && *kube.Context != "" {
-			o.Context = *kube.Context
+		if kubeFlags.Context != nil && *kubeFlags.Context != "" {
+			o.Context = *kubeFlags.Context
 		}
 	}
-	o.Config, o.ConfigError = kube.ToRESTConfig()
+	o.Config, o.ConfigError = kubeFlags.ToRESTConfig()
 	if o.ConfigError == nil && o.Context == "" {
 		if _, err := rest.InClusterConfig(); err == nil {
 			o.InCluster = true
 			o.Context = "in-cluster"
 		}
 	}
-	switch {
-	case f.AllNamespaces:
-	case len(namespaces) > 0:
-		o.Namespaces = namespaces
-	default:
-		ns, _, err := loader.Namespace()
-		if err != nil || ns == "" {
-			ns = "default"
-		}
-		o.Namespaces = []string{ns}
-	}
+	o.Namespaces = kube.Namespaces(kubeFlags, namespaces, f.AllNamespaces)
 	return o, nil
 }
 
@@ -287,4 +278,28 @@ func serviceFlag(name, value string) (*ServiceRef, error) {
 		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	return &ref, nil
+}
+
+// LiveFlags are how investigate and mcp read the live cluster: a light collection.
+type LiveFlags struct {
+	Selector, OperatorSelector string
+	CRDs, Redact               []string
+	Timeout                    time.Duration
+}
+
+// AddFlags adds the flags to fl; timeoutUsage says what --timeout bounds.
+func (f *LiveFlags) AddFlags(fl *pflag.FlagSet, timeoutUsage string) {
+	fl.StringVarP(&f.Selector, "selector", "l", "", "live: label selector for namespaced objects")
+	fl.StringArrayVar(&f.CRDs, "crd", nil, "live: also read this type (plural.group or Kind; repeatable)")
+	fl.StringVar(&f.OperatorSelector, "operator-selector", "", "live: label selector for the operator pods whose logs give operator actions")
+	fl.DurationVar(&f.Timeout, "timeout", time.Minute, timeoutUsage)
+	fl.StringArrayVar(&f.Redact, "redact", nil, "extra regular expression to redact (repeatable)")
+}
+
+// Options are collect's options for a light reading of the cluster: logs since since (0:
+// all), their last tail lines, at most perLog and total bytes.
+func (f *LiveFlags) Options(kubeFlags *genericclioptions.ConfigFlags, namespaces []string, log *slog.Logger, since time.Duration, tail int64, perLog, total string) (Options, error) {
+	cf := &Flags{Selector: f.Selector, Since: since, Parallel: 8, Timeout: f.Timeout, ConnectTimeout: 5 * time.Second,
+		LogTailLines: tail, LogMaxBytes: perLog, LogTotalBytes: total, CRDs: f.CRDs, OperatorSelector: f.OperatorSelector, Redact: f.Redact}
+	return cf.Options(kubeFlags, namespaces, log)
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
+	"github.com/spf13/pflag"
 
 	"github.com/org/k8s-e2e-report/internal/bundle"
 	"github.com/org/k8s-e2e-report/internal/ghactions"
@@ -42,6 +43,30 @@ type Flags struct {
 	Strict    bool
 	Templates string // directory overriding the embedded templates
 	PageURL   string // the report page's artifact URL, linked from the comment
+}
+
+// AddFlags adds the comment's flags (comment, and run) to fl; --key and --mode, their
+// older names, are still accepted.
+func (f *Flags) AddFlags(fl *pflag.FlagSet) {
+	fl.IntVar(&f.PR, "pr", 0, "pull request number (default: from the event payload)")
+	fl.StringVar(&f.Key, "comment-key", "", "comment key; one comment per key (default: workflow/job/matrix values)")
+	fl.StringVar(&f.Mode, "comment-mode", "upsert", "upsert (edit in place), recreate (delete and post anew) or off")
+	fl.BoolVar(&f.Strict, "strict", false, "fail when the comment cannot be posted, and (run) when nothing could be collected (default: warn and go on)")
+	// --token stays kubectl's (the API server's bearer token), as on every command.
+	fl.StringVar(&f.Token, "github-token", "", "GitHub token (default: $GITHUB_TOKEN)")
+	AliasFlags(fl, map[string]string{"key": "comment-key", "mode": "comment-mode"})
+	fl.StringVar(&f.Author, "comment-author", gh.ActionsBot, "login the comment is posted as when the token cannot read /user: github-actions[bot] for GITHUB_TOKEN, my-app[bot] for a GitHub App's token; empty: unknown, so no existing comment is edited")
+}
+
+// AliasFlags accepts the older names of flags (--key, --mode) for their one name across
+// commands and action inputs (--comment-key, --comment-mode); help shows the one name.
+func AliasFlags(fl *pflag.FlagSet, old map[string]string) {
+	fl.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if n, ok := old[name]; ok {
+			return pflag.NormalizedName(n)
+		}
+		return pflag.NormalizedName(name)
+	})
 }
 
 // Config is everything the comment workflow needs, resolved once from flags and the
