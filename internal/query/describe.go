@@ -134,25 +134,11 @@ func (r *Run) Describe(kind, namespace, name string, pg Paging) (*Described, str
 		fmt.Fprintf(&b, ", owned by %s", strings.Join(d.Owners, ", "))
 	}
 	b.WriteString("\n")
-	var parts []string
-	if len(d.Findings) > 0 {
-		parts = append(parts, "\nFindings about it:\n")
-		for _, f := range d.Findings {
-			parts = append(parts, f.line())
-		}
-	}
-	if len(d.Conditions) > 0 {
-		parts = append(parts, "\nConditions:\n")
-		for _, c := range d.Conditions {
-			parts = append(parts, fmt.Sprintf("- %s=%s %s %s (since %s)\n", c.Type, c.Status, c.Reason, c.Message, c.Since))
-		}
-	}
-	if len(d.Events) > 0 {
-		parts = append(parts, "\nEvents:\n")
-		for _, e := range d.Events {
-			parts = append(parts, e.line())
-		}
-	}
+	parts := section(nil, "Findings about it:", d.Findings, FindingRef.line)
+	parts = section(parts, "Conditions:", d.Conditions, func(c Condition) string {
+		return fmt.Sprintf("- %s=%s %s %s (since %s)\n", c.Type, c.Status, c.Reason, c.Message, c.Since)
+	})
+	parts = section(parts, "Events:", d.Events, Entry.line)
 	if d.Describe != "" {
 		parts = append(parts, "\nkubectl describe:\n")
 		parts = append(parts, strings.SplitAfter(d.Describe, "\n")...)

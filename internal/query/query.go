@@ -178,6 +178,18 @@ func items(p *pager, pg Paging, n int, text func(i int) string) (Page, []int, er
 	return page, shown, nil
 }
 
+// section appends a heading and a line per item to parts (nothing without items).
+func section[T any](parts []string, heading string, items []T, line func(T) string) []string {
+	if len(items) == 0 {
+		return parts
+	}
+	parts = append(parts, "\n"+heading+"\n")
+	for _, it := range items {
+		parts = append(parts, line(it))
+	}
+	return parts
+}
+
 // pageParts writes a header, then parts (lines and section headings) paged as items.
 func pageParts(head string, parts []string, pg Paging) (Page, string, error) {
 	p := newPager(pg.limit())

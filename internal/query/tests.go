@@ -255,25 +255,11 @@ func (r *Run) TestSlice(name string, pg Paging) (*Slice, string, error) {
 		fmt.Fprintf(&b, "Traces it names (trace id=…): %s\n", strings.Join(s.Spans, ", "))
 	}
 	// The sections that may be long are items: paged together.
-	var parts []string
-	if len(s.Entries) > 0 {
-		parts = append(parts, "\nWhat went wrong in the window (timeline):\n")
-		for _, e := range s.Entries {
-			parts = append(parts, e.line())
-		}
-	}
-	if len(s.Actions) > 0 {
-		parts = append(parts, "\nOperator reconciles in the window:\n")
-		for _, e := range s.Actions {
-			parts = append(parts, e.line())
-		}
-	}
-	if len(s.Lines) > 0 {
-		parts = append(parts, "\nError and warning log lines in the window (logs namespace=… pod=… around=TIME for more):\n")
-		for _, l := range s.Lines {
-			parts = append(parts, fmt.Sprintf("%s %s %s: %s\n", shortClock(l.Time), l.File, l.Level, l.Text))
-		}
-	}
+	parts := section(nil, "What went wrong in the window (timeline):", s.Entries, Entry.line)
+	parts = section(parts, "Operator reconciles in the window:", s.Actions, Entry.line)
+	parts = section(parts, "Error and warning log lines in the window (logs namespace=… pod=… around=TIME for more):", s.Lines, func(l LogLine) string {
+		return fmt.Sprintf("%s %s %s: %s\n", shortClock(l.Time), l.File, l.Level, l.Text)
+	})
 	page, text, err := pageParts(b.String(), parts, pg)
 	if err != nil {
 		return nil, "", err
