@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -303,4 +304,50 @@ func zipDir(dir, prefix, out string) error {
 		return fmt.Errorf("zip %s: %w", dir, err)
 	}
 	return zw.Close()
+}
+
+// Agents call tools side by side (a client may send several requests at once): the
+// answers are the same as one at a time (go test -race checks the sharing).
+func TestConcurrentCalls(t *testing.T) {
+	cs := connect(t, open(t, demo))
+	calls := []struct {
+		tool string
+		args map[string]any
+	}{
+		{"summary", nil}, {"list_findings", map[string]any{"limit": 2048}}, {"failed_tests", nil},
+		{"test_slice", map[string]any{"test": "TestOrdersAPI"}},
+		{"logs", map[string]any{"namespace": "turbo-engine-e2e", "pod": "builder-5b755b5754-8zzqt", "previous": true, "grep": "panic", "context": 2}},
+		{"describe", map[string]any{"kind": "Pod", "namespace": "turbo-engine-e2e", "name": "builder-5b755b5754-8zzqt"}},
+		{"describe", map[string]any{"kind": "APIGraph", "namespace": "turbo-engine-e2e", "name": "orders"}},
+		{"timeline", map[string]any{"severity": "warning"}},
+	}
+	want := make([]string, len(calls))
+	for i, c := range calls {
+		want[i] = call(t, cs, c.tool, c.args).text
+	}
+	// A fresh run, so its lazily read files are first read side by side too.
+	cs = connect(t, open(t, demo))
+	errs := make(chan error, 4*len(calls))
+	var wg sync.WaitGroup
+	for round := 0; round < 4; round++ {
+		for i, c := range calls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: c.tool, Arguments: c.args})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got := res.Content[0].(*mcp.TextContent).Text; got != want[i] {
+					errs <- fmt.Errorf("%s: a concurrent answer differs:\n%s\nwant\n%s", c.tool, got, want[i])
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
