@@ -152,7 +152,9 @@ func TestDemoTools(t *testing.T) {
 
 	sum := call(t, cs, "summary", nil)
 	// The cause in the first answer: the crash loop, and the panic that is its evidence.
-	must(t, sum, "summary", "Run: FAILED", "1. [critical] CrashLoopBackOff-", "panic: assignment to entry in nil map", `test_slice test="TestOrdersAPI"`)
+	must(t, sum, "summary", "Run: FAILED", "1. [critical] CrashLoopBackOff-", "panic: assignment to entry in nil map", `test_slice test="TestOrdersAPI"`,
+		"Unhealthy pods (4;", "- turbo-engine-e2e/load-generator Pending 0/1 ready, 0 restarts, Unschedulable\n",
+		"- turbo-engine-e2e/envmanager-7c54d7fcdf-5m2v9 Running 1/1 ready, 1 restarts; last: envmanager OOMKilled, exit code 137\n")
 	if sum.data["status"] != "failed" {
 		t.Errorf("summary data status = %v", sum.data["status"])
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/org/k8s-e2e-report/internal/findings"
+	"github.com/org/k8s-e2e-report/internal/model"
 	"github.com/org/k8s-e2e-report/internal/textsafe"
 	"github.com/org/k8s-e2e-report/internal/view"
 )
@@ -82,6 +83,8 @@ type Summary struct {
 	TopEvidence []string       `json:"topEvidence,omitempty"` // the first finding's telling lines
 	FailedTests []TestRef      `json:"failedTests"`
 	Failed      int            `json:"failedCount"`
+	Unhealthy   []PodRef       `json:"unhealthyPods"` // the first of them
+	UnhealthyN  int            `json:"unhealthyCount"`
 	Gaps        []string       `json:"gaps"`
 	Next        []string       `json:"next"` // the calls to make next
 }
@@ -91,7 +94,7 @@ func (r *Run) Summary(limit int) (*Summary, string) {
 	rep := r.Report
 	s := &Summary{Status: rep.Status.Level, Detail: one(rep.Status.Detail, textBytes), Source: one(r.Source, 300),
 		Tests: rep.TestCounts, History: one(view.HistoryPlain(rep.History), 600), Findings: len(rep.Findings),
-		Top: []FindingRef{}, FailedTests: []TestRef{}, Failed: len(rep.FailedTests), Gaps: []string{}}
+		Top: []FindingRef{}, FailedTests: []TestRef{}, Failed: len(rep.FailedTests), Unhealthy: []PodRef{}, Gaps: []string{}}
 	if s.Tests == nil {
 		s.Tests = map[string]int{}
 	}
@@ -109,6 +112,10 @@ func (r *Run) Summary(limit int) (*Summary, string) {
 	for _, ft := range rep.FailedTests[:min(topN, len(rep.FailedTests))] {
 		s.FailedTests = append(s.FailedTests, testRef(ft.Case, len(ft.Findings)))
 	}
+	for _, p := range r.View.UnhealthyPods[:min(topN*2, len(r.View.UnhealthyPods))] {
+		s.Unhealthy = append(s.Unhealthy, podRef(p))
+	}
+	s.UnhealthyN = len(r.View.UnhealthyPods)
 	for _, g := range rep.Gaps[:min(10, len(rep.Gaps))] {
 		s.Gaps = append(s.Gaps, one(g.Collector+": "+g.Error, lineBytes))
 	}
@@ -159,6 +166,12 @@ func (r *Run) Summary(limit int) (*Summary, string) {
 		fmt.Fprintf(&b, "\nFailed tests (%d):\n", s.Failed)
 		for _, t := range s.FailedTests {
 			b.WriteString(t.line())
+		}
+	}
+	if s.UnhealthyN > 0 {
+		fmt.Fprintf(&b, "\nUnhealthy pods (%d; logs namespace=… pod=…, describe kind=Pod):\n", s.UnhealthyN)
+		for _, p := range s.Unhealthy {
+			b.WriteString(p.line())
 		}
 	}
 	if len(s.Gaps) > 0 {
@@ -347,4 +360,39 @@ func (r *Run) Finding(id string, limit int) (*FindingDetail, string, error) {
 		}
 	}
 	return d, p.String(), nil
+}
+
+// PodRef is a pod in a list: its health in a line.
+type PodRef struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Phase     string `json:"phase"`
+	Ready     string `json:"ready"`
+	Restarts  int32  `json:"restarts"`
+	Reason    string `json:"reason,omitempty"`
+	Last      string `json:"lastTermination,omitempty"` // how a container last ended
+	Deleted   bool   `json:"deleted,omitempty"`
+}
+
+func podRef(p model.PodRow) PodRef {
+	r := PodRef{Namespace: one(p.Namespace, 100), Name: one(p.Name, 200), Phase: one(p.Phase, 40), Ready: one(p.Ready, 20), Restarts: p.Restarts,
+		Reason: one(p.Reason, 100), Deleted: !p.Deleted.IsZero()}
+	if t := p.LastTermination; t != nil {
+		r.Last = one(fmt.Sprintf("%s %s, exit code %d", t.Container, t.Reason, t.ExitCode), 200)
+	}
+	return r
+}
+
+func (p PodRef) line() string {
+	s := fmt.Sprintf("- %s/%s %s %s ready, %d restarts", p.Namespace, p.Name, p.Phase, p.Ready, p.Restarts)
+	if p.Reason != "" && !(p.Last != "" && strings.HasPrefix(p.Reason, "last: ")) {
+		s += ", " + p.Reason
+	}
+	if p.Last != "" {
+		s += "; last: " + p.Last
+	}
+	if p.Deleted {
+		s += " (deleted during the run)"
+	}
+	return s + "\n"
 }
