@@ -322,17 +322,19 @@ func scan(f fs.File, start int64, no int, re *regexp.Regexp, ctx int, from, to t
 	after := 0           // context lines still to show after a match
 	lastShown := int64(-1)
 	timed := !from.IsZero()
+	early := timed // a line without a time (a stack trace's) goes with the line above it
 	stop, stopNo, err := lr.each(func(l rawLine) bool {
 		if timed {
 			if t, _ := opactions.SplitTimestamp(l.text); !t.IsZero() {
-				if t.Before(from) {
-					return true
-				}
 				if t.After(to) {
 					out.Note = "the window ends here"
 					lr.limit = l.off // nothing further is in the window
 					return false
 				}
+				early = t.Before(from)
+			}
+			if early {
+				return true
 			}
 		}
 		show, hit := re == nil, re != nil && re.MatchString(l.text)

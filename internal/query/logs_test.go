@@ -125,3 +125,26 @@ func TestLogsGrepSeesScrubbedLines(t *testing.T) {
 		t.Errorf("grep for the token's value: %d matches, %v", out.Matches, err)
 	}
 }
+
+// A window around a time keeps the lines without a time (a stack trace's) with the line
+// above them: in the window when it is, out when it is not.
+func TestLogsWindowKeepsUntimedLinesWithTheirLine(t *testing.T) {
+	dir := t.TempDir()
+	rel := bundle.LogPath("ns", "p", "c", false)
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	os.WriteFile(p, []byte("2026-11-21T23:00:00Z early panic\n\tearly frame\n2026-11-21T23:10:00Z late panic\n\tlate frame\n2026-11-21T23:30:00Z after\n"), 0o644)
+	br, err := bundle.OpenReader(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer br.Close()
+	run := New(&model.Report{Files: []model.File{{Path: rel}}}, br, nil, "test")
+	out, text, err := run.Logs(LogQuery{Namespace: "ns", Pod: "p", Around: "2026-11-21T23:10:00Z", Seconds: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Lines) != 2 || !strings.Contains(text, "late frame") || strings.Contains(text, "early") || strings.Contains(text, "after") {
+		t.Errorf("window around 23:10:\n%s", text)
+	}
+}
