@@ -2,7 +2,9 @@ package bench
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -16,7 +18,14 @@ func script(t *testing.T, body string) string {
 	return p
 }
 
+func needGNUTime(t *testing.T) {
+	if _, err := exec.LookPath("time"); err != nil {
+		t.Skip("GNU time is not installed (apt-get install time); the benchmark says so too")
+	}
+}
+
 func TestMeasureStartup(t *testing.T) {
+	needGNUTime(t)
 	dir := t.TempDir()
 	bin := script(t, `[ "$1" = version ] || exit 3; echo run >> "`+filepath.Join(dir, "ran")+`"`)
 	s := MeasureStartup(bin, 5)
@@ -54,4 +63,20 @@ func TestStartupLine(t *testing.T) {
 	if !strings.Contains(b.String(), "`ci-report version` peak RSS over 5 runs") {
 		t.Errorf("the report has no start-up line:\n%s", b.String())
 	}
+}
+
+// The figure is the binary's own peak RSS, not the harness's: a measuring process that
+// holds 200 MiB measures a tiny script as tiny (its child shared that memory until exec,
+// and Linux kept the mark in the child's rusage).
+func TestMeasureStartupIsTheChildsOwn(t *testing.T) {
+	needGNUTime(t)
+	ballast := make([]byte, 200<<20)
+	for i := range ballast {
+		ballast[i] = 1
+	}
+	s := MeasureStartup(script(t, `true`), 3)
+	if s.Err != "" || s.Max > 50<<20 {
+		t.Errorf("a shell script measured %d MiB (%s) beside a 200 MiB harness", s.Max>>20, s.Err)
+	}
+	runtime.KeepAlive(ballast)
 }
