@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/org/k8s-e2e-report/internal/collect"
-	"github.com/org/k8s-e2e-report/internal/history"
 	"github.com/org/k8s-e2e-report/internal/investigate"
 	"github.com/org/k8s-e2e-report/internal/model"
 )
@@ -15,8 +14,9 @@ import (
 // the CLI's exit 2. It is collect's, so one test tells them all.
 var ErrUsage = collect.ErrUsage
 
-// InvestigateOptions are one investigation: live (Collect set: the cluster is read into a
-// temporary bundle, removed afterwards) or of a bundle (Source).
+// InvestigateOptions are one investigation: live (Collect set: the cluster is read lightly
+// into a temporary bundle, removed afterwards) or of a bundle (Source); either is opened
+// as OpenRun opens a run for queries.
 type InvestigateOptions struct {
 	Collect *collect.Options // live: how to read the cluster (its OutputDir is ignored)
 	Source  Source           // otherwise: the bundle
@@ -29,39 +29,28 @@ type InvestigateOptions struct {
 // findings and ids as the bundle's report.json. collect.ErrNothingCollected when the
 // cluster could not be read at all.
 func (s *Service) Investigate(ctx context.Context, o InvestigateOptions) (*investigate.Investigation, error) {
-	src, mode := o.Source, "bundle"
+	q, mode := QueryOptions{Source: o.Source, Load: o.Load, History: o.History}, "bundle"
 	if o.Collect != nil {
 		mode = "live"
-		tmp, err := os.MkdirTemp("", "ci-report-investigate-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
 		co := *o.Collect
-		co.OutputDir, co.Light = tmp, true
-		if _, err := collect.Run(ctx, co); err != nil {
-			return nil, err
-		}
-		src = Source{Dir: tmp}
-	} else if src.FS == nil {
-		if st, err := os.Stat(src.Dir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass the bundle directory): %v", src.Dir, err)
+		co.Light = true // only what the answer shows
+		q.Collect = &co
+	} else if o.Source.FS == nil {
+		if st, err := os.Stat(o.Source.Dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("bundle directory %s: not readable (run `ci-report collect` first or pass the bundle directory): %v", o.Source.Dir, err)
 		}
 	}
-	r, err := s.Load(ctx, src, o.Load)
+	run, closeRun, err := s.OpenRun(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	if o.History.Redactor == nil {
-		o.History.Redactor = o.Load.Redactor
-	}
-	s.ApplyHistory(ctx, r, o.History, history.Digest{Repo: s.HistoryMeta("", "", "").Repo, Key: s.Key()})
+	defer closeRun()
 	b := o.Build
 	b.Mode = mode
 	if mode == "bundle" {
-		b.Bundle = src.name()
+		b.Bundle = o.Source.name()
 	}
-	inv, err := investigate.Build(r, b)
+	inv, err := investigate.FromView(run.View, b)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
 	}

@@ -17,10 +17,10 @@ import (
 	"github.com/org/k8s-e2e-report/internal/query"
 )
 
-// QueryOptions open a run for queries: a bundle (a directory, or a bundle artifact's
-// zip) or, with Collect set, the live cluster read into a temporary bundle.
+// QueryOptions open a run for queries: a bundle (a directory, a bundle artifact's zip,
+// or an fs.FS) or, with Collect set, the live cluster read into a temporary bundle.
 type QueryOptions struct {
-	Bundle  string
+	Source  Source
 	Collect *collect.Options // live: how to read the cluster (its OutputDir is ignored)
 	Load    model.Options
 	History HistoryOptions // labels only: a query never records a run
@@ -43,7 +43,7 @@ func (s *Service) OpenRun(ctx context.Context, o QueryOptions) (run *query.Run, 
 			close()
 		}
 	}()
-	src, label := Source{Dir: o.Bundle}, "bundle "+o.Bundle
+	src, label := o.Source, "bundle "+o.Source.name()
 	if o.Collect != nil {
 		tmp, err := os.MkdirTemp("", "ci-report-live-")
 		if err != nil {
@@ -62,6 +62,8 @@ func (s *Service) OpenRun(ctx context.Context, o QueryOptions) (run *query.Run, 
 	}
 	var br *bundle.Reader
 	switch st, statErr := os.Stat(src.Dir); {
+	case src.FS != nil:
+		br = bundle.NewReader(src.FS, src.Name)
 	case statErr != nil:
 		return nil, nil, fmt.Errorf("bundle %s: %v (pass a bundle directory or a bundle artifact's .zip)", src.Dir, statErr)
 	case st.IsDir():

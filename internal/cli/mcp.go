@@ -76,7 +76,7 @@ func runMCP(cmd *cobra.Command, g *globals, f *mcpFlags) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	o := app.QueryOptions{Bundle: f.bundle, Load: model.Options{TailLines: f.tail, Redactor: rd}, History: h}
+	o := app.QueryOptions{Source: app.Source{Dir: f.bundle}, Load: model.Options{TailLines: f.tail, Redactor: rd}, History: h}
 	svc := g.app()
 	ctx := cmd.Context()
 	var src mcpserver.Source

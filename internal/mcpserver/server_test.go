@@ -32,7 +32,7 @@ func open(t testing.TB, bundle string) *query.Run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, closeRun, err := (&app.Service{}).OpenRun(context.Background(), app.QueryOptions{Bundle: bundle, Load: model.Options{TailLines: 2000, Redactor: rd}})
+	run, closeRun, err := (&app.Service{}).OpenRun(context.Background(), app.QueryOptions{Source: app.Source{Dir: bundle}, Load: model.Options{TailLines: 2000, Redactor: rd}})
 	if err != nil {
 		t.Fatal(err)
 	}

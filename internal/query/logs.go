@@ -355,9 +355,11 @@ func scan(f fs.File, start int64, no int, re *regexp.Regexp, ctx int, from, to t
 			return true
 		}
 		add := append(before, l)
+		shown := make([]string, len(add))
 		need := 0
-		for _, a := range add {
-			need += len(showLine(a.text)) + 12
+		for i, a := range add {
+			shown[i] = showLine(a.text)
+			need += len(shown[i]) + 12
 		}
 		if used+need > budget && len(out.Lines) > 0 {
 			if hit {
@@ -368,8 +370,8 @@ func scan(f fs.File, start int64, no int, re *regexp.Regexp, ctx int, from, to t
 		if re != nil && lastShown >= 0 && add[0].off != lastShown {
 			out.Lines = append(out.Lines, LogText{Text: "--"})
 		}
-		for _, a := range add {
-			out.Lines = append(out.Lines, LogText{Line: a.no, Text: showLine(a.text), Hit: hit && a.off == l.off})
+		for i, a := range add {
+			out.Lines = append(out.Lines, LogText{Line: a.no, Text: shown[i], Hit: hit && a.off == l.off})
 			lastShown = a.next
 		}
 		used += need
