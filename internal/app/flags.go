@@ -23,10 +23,6 @@ import (
 // ConfigFlags make a REST config, and collect.Flags collect's options): a front end
 // adds them to its flag set and asks them for options, validated here.
 
-func usagef(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
-}
-
 // HistoryFlags are the cross-run memory's flags (render, run, investigate, mcp).
 type HistoryFlags struct {
 	Store      string
@@ -56,11 +52,11 @@ func (f *HistoryFlags) AddFlags(fl *pflag.FlagSet) {
 func (f *HistoryFlags) Options() (HistoryOptions, error) {
 	switch {
 	case f.Runs < 1 || f.Runs > MaxHistoryRuns:
-		return HistoryOptions{}, usagef("--history-runs must be 1 to %d, not %d", MaxHistoryRuns, f.Runs)
+		return HistoryOptions{}, collect.Usagef("--history-runs must be 1 to %d, not %d", MaxHistoryRuns, f.Runs)
 	case f.Keep < 0 || f.Keep > 0 && f.Keep < f.Runs:
-		return HistoryOptions{}, usagef("--history-keep must be at least --history-runs (%d), not %d", f.Runs, f.Keep)
+		return HistoryOptions{}, collect.Usagef("--history-keep must be at least --history-runs (%d), not %d", f.Runs, f.Keep)
 	case f.Timeout < 0:
-		return HistoryOptions{}, usagef("--history-timeout must be a duration such as 60s (0: the default), not %s", f.Timeout)
+		return HistoryOptions{}, collect.Usagef("--history-timeout must be a duration such as 60s (0: the default), not %s", f.Timeout)
 	}
 	return HistoryOptions{Store: f.Store, BaseBranch: f.BaseBranch, Runs: f.Runs, Timeout: f.Timeout, Keep: f.Keep, Tree: f.Tree, Fetch: f.Fetch}, nil
 }
@@ -153,7 +149,7 @@ func (f *WatchFlags) Options(kubeFlags *genericclioptions.ConfigFlags, namespace
 	o := watch.Options{AllNamespaces: f.AllNamespaces, Selector: f.Selector, CRDs: f.CRDs, Dir: f.Output, Log: log}
 	if f.Selector != "" {
 		if _, err := labels.Parse(f.Selector); err != nil {
-			return o, usagef("--selector %q: %v", f.Selector, err)
+			return o, collect.Usagef("--selector %q: %v", f.Selector, err)
 		}
 	}
 	var err error

@@ -26,7 +26,8 @@ import (
 // ErrUsage marks a flag the caller should fix (the CLI's exit 2).
 var ErrUsage = errors.New("usage")
 
-func usagef(format string, args ...any) error {
+// Usagef is an ErrUsage error naming what to fix.
+func Usagef(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
 }
 
@@ -111,12 +112,12 @@ func (f *Flags) AddFlags(fl *pflag.FlagSet) {
 func (f *Flags) console() (*Console, error) {
 	if f.ConsoleURL == "" && f.ConsoleService == "" {
 		if len(f.Pages) > 0 {
-			return nil, usagef("--page needs --console-url or --console-service")
+			return nil, Usagef("--page needs --console-url or --console-service")
 		}
 		return nil, nil
 	}
 	if f.ConsoleURL != "" && f.ConsoleService != "" {
-		return nil, usagef("give --console-url or --console-service, not both")
+		return nil, Usagef("give --console-url or --console-service, not both")
 	}
 	c := &Console{URL: f.ConsoleURL}
 	if err := HTTPURLFlag("console-url", f.ConsoleURL, "an http(s) URL such as http://127.0.0.1:8080"); err != nil {
@@ -130,7 +131,7 @@ func (f *Flags) console() (*Console, error) {
 	width, err1 := strconv.Atoi(w)
 	height, err2 := strconv.Atoi(h)
 	if !ok || err1 != nil || err2 != nil || width < 100 || height < 100 || width > 8000 || height > 8000 {
-		return nil, usagef("--viewport %q: want WIDTHxHEIGHT, e.g. 1280x800", f.Viewport)
+		return nil, Usagef("--viewport %q: want WIDTHxHEIGHT, e.g. 1280x800", f.Viewport)
 	}
 	c.Capture = screenshots.Options{WaitSelector: f.PageWait, NetworkIdle: f.PageNetworkIdle, Width: width, Height: height,
 		FullPage: f.FullPage, PageTimeout: f.PageTimeout, Budget: f.ScreenshotBudget, ChromePath: f.ChromePath}
@@ -148,7 +149,7 @@ func (f *Flags) console() (*Console, error) {
 func ParseBytes(flag, v string) (int64, error) {
 	q, err := resource.ParseQuantity(v)
 	if err != nil {
-		return 0, usagef("--%s %q: want a byte count such as 1048576 or 10Mi", flag, v)
+		return 0, Usagef("--%s %q: want a byte count such as 1048576 or 10Mi", flag, v)
 	}
 	return q.Value(), nil
 }
@@ -169,16 +170,16 @@ func (f *Flags) Options(kubeFlags *genericclioptions.ConfigFlags, namespaces []s
 		return o, err
 	}
 	if f.Parallel < 1 {
-		return o, usagef("--parallel must be at least 1")
+		return o, Usagef("--parallel must be at least 1")
 	}
 	if f.Selector != "" {
 		if _, err := labels.Parse(f.Selector); err != nil {
-			return o, usagef("--selector %q: %v", f.Selector, err)
+			return o, Usagef("--selector %q: %v", f.Selector, err)
 		}
 	}
 	if f.OperatorSelector != "" {
 		if _, err := labels.Parse(f.OperatorSelector); err != nil {
-			return o, usagef("--operator-selector %q: %v", f.OperatorSelector, err)
+			return o, Usagef("--operator-selector %q: %v", f.OperatorSelector, err)
 		}
 	}
 	files, missing := results.Expand(f.Results)
@@ -224,23 +225,23 @@ func (f *Flags) Options(kubeFlags *genericclioptions.ConfigFlags, namespaces []s
 func (f *Flags) jaeger() (*Jaeger, error) {
 	if f.JaegerURL == "" && f.JaegerService == "" && f.JaegerGRPC == "" && f.JaegerGRPCSvc == "" {
 		if len(f.TraceServices) > 0 {
-			return nil, usagef("--trace-service needs --jaeger-url, --jaeger-service, --jaeger-grpc or --jaeger-grpc-service")
+			return nil, Usagef("--trace-service needs --jaeger-url, --jaeger-service, --jaeger-grpc or --jaeger-grpc-service")
 		}
 		return nil, nil
 	}
 	if f.JaegerURL != "" && f.JaegerService != "" {
-		return nil, usagef("give --jaeger-url or --jaeger-service, not both")
+		return nil, Usagef("give --jaeger-url or --jaeger-service, not both")
 	}
 	if f.JaegerGRPC != "" && f.JaegerGRPCSvc != "" {
-		return nil, usagef("give --jaeger-grpc or --jaeger-grpc-service, not both")
+		return nil, Usagef("give --jaeger-grpc or --jaeger-grpc-service, not both")
 	}
 	if f.TraceLimit < 1 {
-		return nil, usagef("--trace-limit must be at least 1")
+		return nil, Usagef("--trace-limit must be at least 1")
 	}
 	j := &Jaeger{URL: f.JaegerURL, GRPCAddr: f.JaegerGRPC, Services: f.TraceServices, Limit: f.TraceLimit}
 	if f.JaegerGRPC != "" {
 		if _, port, err := net.SplitHostPort(f.JaegerGRPC); err != nil || port == "" {
-			return nil, usagef("--jaeger-grpc %q: want HOST:PORT, e.g. 127.0.0.1:16685", f.JaegerGRPC)
+			return nil, Usagef("--jaeger-grpc %q: want HOST:PORT, e.g. 127.0.0.1:16685", f.JaegerGRPC)
 		}
 	}
 	var err error
@@ -262,7 +263,7 @@ func HTTPURLFlag(name, value, want string) error {
 		return nil
 	}
 	if u, err := url.Parse(value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usagef("--%s %q: want %s", name, value, want)
+		return Usagef("--%s %q: want %s", name, value, want)
 	}
 	return nil
 }
